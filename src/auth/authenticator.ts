@@ -1,0 +1,65 @@
+import { LRUCache } from 'lru-cache';
+import { AppError } from '../shared/app-error.js';
+import type { DomainEvents } from '../shared/domain-events.js';
+import type { Storage, UserRole, UserStatus } from '../storage/ports.js';
+import type { AccessTokens } from './access-tokens.js';
+import type { Principal } from './principal.js';
+
+interface SessionState {
+  userId: string;
+  role: UserRole;
+  status: UserStatus;
+  live: boolean;
+}
+
+/**
+ * Turns an access token into a Principal. Signature and expiry are checked by the JWT; the session and
+ * the account are looked up too (cached briefly), so a ban, a logout or a revoked session stops the
+ * token at once: revocations evict the cache entries they affect.
+ */
+export class Authenticator {
+  private readonly cache = new LRUCache<string, SessionState>({ max: 50_000, ttl: 30_000 });
+
+  constructor(
+    private readonly tokens: AccessTokens,
+    private readonly storage: Storage,
+    events: DomainEvents,
+  ) {
+    events.on('sessionsRevoked', ({ sessionIds }) => sessionIds.forEach((id) => this.cache.delete(id)));
+    events.on('accountChanged', ({ userId }) => this.forgetUser(userId));
+  }
+
+  async authenticate(token: string): Promise<Principal> {
+    const claims = await this.tokens.verify(token);
+    const state = await this.sessionState(claims.sessionId);
+    if (!state || !state.live || state.userId !== claims.userId || state.status === 'deleted') {
+      throw new AppError('UNAUTHORIZED', 'The session has ended; sign in again');
+    }
+    if (state.status === 'banned') throw new AppError('ACCOUNT_BANNED', 'This account is banned');
+    return { userId: claims.userId, sessionId: claims.sessionId, role: state.role };
+  }
+
+  /** Drops every cached session of a user (after a change of role or status). */
+  forgetUser(userId: string): void {
+    for (const [sessionId, state] of this.cache.entries()) {
+      if (state.userId === userId) this.cache.delete(sessionId);
+    }
+  }
+
+  private async sessionState(sessionId: string): Promise<SessionState | undefined> {
+    const cached = this.cache.get(sessionId);
+    if (cached) return cached;
+    const session = await this.storage.sessions.findById(sessionId);
+    if (!session) return undefined;
+    const user = await this.storage.users.findById(session.userId);
+    if (!user) return undefined;
+    const state: SessionState = {
+      userId: user.id,
+      role: user.role,
+      status: user.status,
+      live: session.revokedAt === null && session.expiresAt > new Date(),
+    };
+    this.cache.set(sessionId, state);
+    return state;
+  }
+}

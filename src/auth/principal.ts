@@ -1,0 +1,8 @@
+import type { UserRole } from '../storage/ports.js';
+
+/** Who is calling, established from a verified access token and the live state of its session. */
+export interface Principal {
+  userId: string;
+  sessionId: string;
+  role: UserRole;
+}

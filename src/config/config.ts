@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { durationSeconds } from './duration.js';
+
+const list = z
+  .string()
+  .transform((text) => text.split(',').map((item) => item.trim()).filter(Boolean));
+
+const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  MONGO_URI: z.string().optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  JWT_SECRET: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default('call-app-backend'),
+  JWT_AUDIENCE: z.string().min(1).default('call-app-backend'),
+  JWT_ACCESS_TTL: durationSeconds.default(15 * 60),
+  JWT_REFRESH_TTL: durationSeconds.default(30 * 86400),
+  CORS_ORIGINS: list.optional(),
+  TRUST_PROXY: z.string().default('false'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: z.stringbool().optional(),
+  RATE_LIMIT_WINDOW: durationSeconds.default(15 * 60),
+  RATE_LIMIT_AUTH_PER_IP: int(300),
+  RATE_LIMIT_LOGIN_FAILURES: int(10),
+  SHUTDOWN_TIMEOUT_MS: int(10_000),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Origins a browser may call from in development when CORS_ORIGINS is not set. */
+const DEV_ORIGINS = [/^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/];
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  jwt: {
+    /** Undefined until resolved by resolveJwtSecret (development generates and keeps one). */
+    secret: string | undefined;
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
+  corsOrigins: (string | RegExp)[];
+  trustProxy: boolean | number | string;
+  log: { level: Env['LOG_LEVEL']; pretty: boolean };
+  rateLimit: { windowSeconds: number; authPerIp: number; loginFailuresPerAccount: number };
+  shutdownTimeoutMs: number;
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/**
+ * Reads and validates configuration from an environment once, at start-up. Throws a ConfigError that
+ * names every bad variable.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const env = parsed.data;
+  if (env.MONGO_URI) {
+    throw new ConfigError('MONGO_URI: the MongoDB adapter is not supported yet; unset MONGO_URI to use PostgreSQL or the embedded database');
+  }
+  if (env.NODE_ENV === 'production') {
+    if (!env.JWT_SECRET || Buffer.byteLength(env.JWT_SECRET) < 32) {
+      throw new ConfigError('JWT_SECRET: required in production and at least 32 bytes long');
+    }
+    if (!env.CORS_ORIGINS) {
+      throw new ConfigError('CORS_ORIGINS: required in production (a comma-separated list of allowed origins)');
+    }
+  }
+  if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
+    throw new ConfigError('JWT_SECRET: must be at least 32 bytes long');
+  }
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir: env.DATA_DIR,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    jwt: {
+      secret: env.JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTtlSeconds: env.JWT_ACCESS_TTL,
+      refreshTtlSeconds: env.JWT_REFRESH_TTL,
+    },
+    corsOrigins: env.CORS_ORIGINS ?? DEV_ORIGINS,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? (env.NODE_ENV === 'development' && Boolean(process.stdout.isTTY)) },
+    rateLimit: {
+      windowSeconds: env.RATE_LIMIT_WINDOW,
+      authPerIp: env.RATE_LIMIT_AUTH_PER_IP,
+      loginFailuresPerAccount: env.RATE_LIMIT_LOGIN_FAILURES,
+    },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,34 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../shared/app-error.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      principal?: Principal;
+    }
+  }
+}
+
+/** Requires `Authorization: Bearer <accessToken>` and puts the caller in `res.locals.principal`. */
+export function requireAuth(authenticator: Authenticator) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const match = /^Bearer ([^\s]+)$/.exec(req.get('authorization') ?? '');
+    if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Send an access token as "Authorization: Bearer <token>"');
+    res.locals.principal = await authenticator.authenticate(match[1]);
+    next();
+  };
+}
+
+export function requireAdmin(req: Request, res: Response, next: NextFunction): void {
+  if (principalOf(res).role !== 'admin') throw new AppError('FORBIDDEN', 'This needs an admin account');
+  next();
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal;
+  if (!principal) throw new AppError('UNAUTHORIZED', 'Sign in first');
+  return principal;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Stable error codes of the wire contract, with the HTTP status each one answers with. */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  INVALID_CREDENTIALS: 401,
+  UNAUTHORIZED: 401,
+  TOKEN_EXPIRED: 401,
+  REFRESH_TOKEN_REUSED: 401,
+  ACCOUNT_BANNED: 403,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  EMAIL_TAKEN: 409,
+  INVALID_STATE: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const errorCodeSchema = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: ErrorDetail[];
+}
+
+/** The one error shape of every REST response: `{ error: { code, message, details? } }`. */
+export interface ErrorResponse {
+  error: ErrorBody;
+}

@@ -1,0 +1,48 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '../../shared/logger.js';
+import type { Storage } from '../ports.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { migrateToLatest } from './migrate.js';
+import { createPushTokensRepository } from './push-tokens-repository.js';
+import type { Database } from './schema.js';
+import { createSessionsRepository } from './sessions-repository.js';
+import { createUsersRepository } from './users-repository.js';
+
+export interface PostgresStorageOptions {
+  /** A PostgreSQL server; without it the embedded PGlite database in `dataDir` is used. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logger: Logger;
+}
+
+/** Opens the database (starting the embedded one if needed), migrates it and returns the storage port. */
+export async function openPostgresStorage(options: PostgresStorageOptions): Promise<Storage> {
+  const embedded = options.databaseUrl ? undefined : await startEmbeddedPostgres(`${options.dataDir}/pglite`);
+  // PGlite executes one statement at a time whatever the pool size, and a single connection keeps its
+  // transactions from interleaving on the multiplexed socket.
+  const pool = embedded
+    ? new pg.Pool({ ...embedded.connection, max: 1 })
+    : new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+  pool.on('error', (error) => options.logger.error({ err: error }, 'idle database connection failed'));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrateToLatest(db, options.logger);
+  } catch (error) {
+    await db.destroy();
+    await embedded?.stop();
+    throw error;
+  }
+  return {
+    users: createUsersRepository(db),
+    sessions: createSessionsRepository(db),
+    pushTokens: createPushTokensRepository(db),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { UserDto } from '../protocol/auth.js';
+import { AppError } from '../shared/app-error.js';
+import type { DomainEvents } from '../shared/domain-events.js';
+import type { Storage, UserRole, UserStatus } from '../storage/ports.js';
+import { presentUser } from './user-presenter.js';
+
+/** Changes of role and status, made by an admin (HTTP) or an operator (CLI). */
+export class AccountAdminService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly events: DomainEvents,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async update(userId: string, change: { status?: UserStatus; role?: UserRole }): Promise<UserDto> {
+    let user = await this.storage.users.findById(userId);
+    if (!user) throw new AppError('NOT_FOUND', 'No such user');
+    if (change.role && change.role !== user.role) {
+      user = (await this.storage.users.setRole(userId, change.role)) ?? user;
+    }
+    if (change.status && change.status !== user.status) {
+      user = (await this.storage.users.setStatus(userId, change.status)) ?? user;
+      if (change.status !== 'active') {
+        const sessionIds = await this.storage.sessions.revokeAllForUser(userId, change.status, this.now());
+        this.events.emit('sessionsRevoked', { userId, sessionIds });
+      }
+    }
+    this.events.emit('accountChanged', { userId, status: user.status });
+    return presentUser(user);
+  }
+}

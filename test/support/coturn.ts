@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+const HOST = '127.0.0.1';
+const STUN_MAGIC_COOKIE = 0x2112a442;
+
+/** Where Debian's coturn package puts `turnserver`, if it is installed (on PATH or in /usr/bin). */
+export function findTurnserver(): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, 'turnserver');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+export interface Coturn {
+  port: number;
+  /** TURN urls to hand to peers, UDP first (werift uses only the first TURN url it is given). */
+  urls: string[];
+  /** What turnserver printed so far, for failure messages. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A port free for both UDP and TCP on loopback, since turnserver listens on both. */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const tcp = createServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(0, HOST, () => {
+        const address = tcp.address();
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('No TCP port'));
+      });
+    });
+    const udp = createSocket('udp4');
+    const udpFree = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, HOST, () => resolve(true));
+    });
+    await new Promise<void>((resolve) => udp.close(() => resolve())).catch(() => undefined);
+    await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    if (udpFree) return port;
+  }
+  throw new Error('No port free for both UDP and TCP on loopback');
+}
+
+/** Resolves true when something answers a STUN Binding request on the port within `timeoutMs`. */
+function answersStunBinding(port: number, timeoutMs: number): Promise<boolean> {
+  const transactionId = randomBytes(12);
+  const request = Buffer.alloc(20);
+  request.writeUInt16BE(0x0001, 0); // Binding request
+  request.writeUInt16BE(0, 2); // no attributes
+  request.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+  transactionId.copy(request, 8);
+
+  const socket = createSocket('udp4');
+  return new Promise<boolean>((resolve) => {
+    const finish = (answered: boolean) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(answered);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('error', () => finish(false));
+    socket.on('message', (message) => {
+      if (message.length >= 20 && message.subarray(8, 20).equals(transactionId)) finish(true);
+    });
+    socket.send(request, port, HOST);
+  });
+}
+
+/**
+ * Starts coturn's turnserver on loopback with the TURN REST API scheme (`use-auth-secret`), taking
+ * every setting from the command line (-n: no config file) and keeping its pid file and user
+ * database in a temporary directory, so nothing on the machine is touched. Resolves once it answers
+ * STUN; `stop()` ends it and removes the directory.
+ */
+export async function startCoturn(options: { secret: string; realm?: string; binary?: string }): Promise<Coturn> {
+  const binary = options.binary ?? findTurnserver();
+  if (!binary) throw new Error('turnserver is not installed (Debian package: coturn)');
+  const dir = await mkdtemp(join(tmpdir(), 'coturn-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      '-n',
+      `--listening-ip=${HOST}`,
+      `--relay-ip=${HOST}`,
+      `--listening-port=${port}`,
+      // Both peers' relayed addresses are on 127.0.0.1, which coturn refuses as peers by default.
+      '--allow-loopback-peers',
+      '--use-auth-secret',
+      `--static-auth-secret=${options.secret}`,
+      `--realm=${options.realm ?? 'call-app.test'}`,
+      '--no-cli',
+      '--no-tls',
+      '--no-dtls',
+      '--no-multicast-peers',
+      '--log-file=stdout',
+      '--simple-log',
+      `--pidfile=${join(dir, 'turnserver.pid')}`,
+      `--userdb=${join(dir, 'turndb')}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-20_000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let running = true;
+  void exited.then(() => {
+    running = false;
+  });
+
+  const stop = async (): Promise<void> => {
+    if (running) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 10_000;
+  while (!(await answersStunBinding(port, 200))) {
+    if (!running || Date.now() > deadline) {
+      await stop();
+      throw new Error(`turnserver did not come up on ${HOST}:${port}. Its output:\n${output}`);
+    }
+  }
+
+  return {
+    port,
+    urls: [`turn:${HOST}:${port}?transport=udp`, `turn:${HOST}:${port}?transport=tcp`],
+    log: () => output,
+    stop,
+  };
+}

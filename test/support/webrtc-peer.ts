@@ -1,0 +1,193 @@
+import { RTCPeerConnection, type RTCDataChannel, type RTCIceCandidate } from 'werift';
+
+/** What travels over signaling, shaped as browsers send it (JSON of RTCSessionDescription / RTCIceCandidate). */
+export interface SessionDescription {
+  type: 'offer' | 'answer';
+  sdp: string;
+}
+
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null | undefined;
+  sdpMLineIndex?: number | null | undefined;
+  usernameFragment?: string | null | undefined;
+}
+
+export interface IceServerConfig {
+  urls: string | string[];
+  username?: string | undefined;
+  credential?: string | undefined;
+}
+
+export interface WebRtcPeerOptions {
+  iceServers?: IceServerConfig[];
+  iceTransportPolicy?: 'all' | 'relay';
+  /** Trickle ICE: every local candidate, as soon as it is gathered. */
+  onIceCandidate: (candidate: IceCandidate) => void;
+}
+
+const DATA_CHANNEL_LABEL = 'harness';
+
+// Tests may only send traffic to loopback; the machine's other interfaces are off limits, so host
+// candidates on them are never signalled and never checked.
+function isLoopback(host: string): boolean {
+  return host.startsWith('127.') || host === '::1';
+}
+
+function candidateHost(candidate: string): string | undefined {
+  // candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type> ...
+  return candidate.replace(/^candidate:/, '').split(' ')[4];
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A real WebRTC endpoint (werift, WebRTC in TypeScript) driven the way an app drives a browser's
+ * RTCPeerConnection: offer/answer, trickled candidates, and one data channel to prove bytes flow.
+ */
+export class WebRtcPeer {
+  readonly localCandidates: IceCandidate[] = [];
+  private readonly pc: RTCPeerConnection;
+  private readonly channel: Promise<RTCDataChannel>;
+  private resolveChannel!: (channel: RTCDataChannel) => void;
+  private readonly received: string[] = [];
+  private readonly messageWaiters: ((message: string) => void)[] = [];
+
+  constructor(options: WebRtcPeerOptions) {
+    this.pc = new RTCPeerConnection({
+      iceServers: options.iceServers ?? [],
+      iceTransportPolicy: options.iceTransportPolicy ?? 'all',
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: ['127.0.0.1'],
+      iceFilterCandidatePair: (pair) => isLoopback(pair.localCandidate.host) && isLoopback(pair.remoteCandidate.host),
+    });
+    this.channel = new Promise((resolve) => {
+      this.resolveChannel = resolve;
+    });
+    this.pc.onIceCandidate.subscribe((candidate: RTCIceCandidate | undefined) => {
+      if (!candidate) return;
+      const host = candidateHost(candidate.candidate);
+      if (host === undefined || !isLoopback(host)) return;
+      const json = candidate.toJSON();
+      this.localCandidates.push(json);
+      options.onIceCandidate(json);
+    });
+    this.pc.onDataChannel.subscribe((channel) => this.adoptChannel(channel));
+  }
+
+  get connectionState(): string {
+    return this.pc.connectionState;
+  }
+
+  /** The offering side opens the data channel, so the offer carries its m=application section. */
+  async createOffer(): Promise<SessionDescription> {
+    this.adoptChannel(this.pc.createDataChannel(DATA_CHANNEL_LABEL));
+    const offer = await this.pc.createOffer();
+    // Send the description made before gathering: candidates go by trickle only, as over real signaling.
+    await this.pc.setLocalDescription(offer);
+    return { type: 'offer', sdp: offer.sdp };
+  }
+
+  async acceptOffer(offer: SessionDescription): Promise<SessionDescription> {
+    await this.pc.setRemoteDescription(offer);
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    return { type: 'answer', sdp: answer.sdp };
+  }
+
+  async applyAnswer(answer: SessionDescription): Promise<void> {
+    await this.pc.setRemoteDescription(answer);
+  }
+
+  /** Candidates that arrive before the remote description are buffered by werift and applied with it. */
+  async addRemoteCandidate(candidate: IceCandidate): Promise<void> {
+    await this.pc.addIceCandidate(candidate);
+  }
+
+  /** Resolves once connected; rejects when the connection fails, closes, or `timeoutMs` passes first. */
+  waitForConnected(timeoutMs: number): Promise<void> {
+    const connected = new Promise<void>((resolve, reject) => {
+      const check = (state: string): boolean => {
+        if (state === 'connected') resolve();
+        else if (state === 'failed' || state === 'closed') reject(new Error(`Connection ${state}`));
+        else return false;
+        return true;
+      };
+      if (!check(this.pc.connectionState)) {
+        const { unSubscribe } = this.pc.connectionStateChange.subscribe((state) => {
+          if (check(state)) unSubscribe();
+        });
+      }
+    });
+    return withTimeout(connected, timeoutMs, `a connection (last state: ${this.pc.connectionState})`);
+  }
+
+  /** Waits until the data channel is open on this side. */
+  async openChannel(timeoutMs: number): Promise<RTCDataChannel> {
+    const channel = await withTimeout(this.channel, timeoutMs, 'the data channel');
+    if (channel.readyState !== 'open') {
+      await withTimeout(channel.stateChanged.watch((state) => state === 'open'), timeoutMs, 'the data channel to open');
+    }
+    return channel;
+  }
+
+  async send(text: string, timeoutMs: number): Promise<void> {
+    (await this.openChannel(timeoutMs)).send(text);
+  }
+
+  nextMessage(timeoutMs: number): Promise<string> {
+    const queued = this.received.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return withTimeout(new Promise<string>((resolve) => this.messageWaiters.push(resolve)), timeoutMs, 'a message');
+  }
+
+  async close(): Promise<void> {
+    await this.pc.close();
+  }
+
+  private adoptChannel(channel: RTCDataChannel): void {
+    if (channel.label !== DATA_CHANNEL_LABEL) return;
+    channel.onMessage.subscribe((data) => {
+      const text = typeof data === 'string' ? data : data.toString('utf8');
+      const waiter = this.messageWaiters.shift();
+      if (waiter) waiter(text);
+      else this.received.push(text);
+    });
+    this.resolveChannel(channel);
+  }
+}
+
+/** Two peers whose trickled candidates go straight to each other, in-process. */
+export function pairPeers(
+  offererOptions: Omit<WebRtcPeerOptions, 'onIceCandidate'>,
+  answererOptions = offererOptions,
+): { offerer: WebRtcPeer; answerer: WebRtcPeer } {
+  // The closures run only once gathering starts, by when both peers exist.
+  const offerer: WebRtcPeer = new WebRtcPeer({ ...offererOptions, onIceCandidate: (c) => void answerer.addRemoteCandidate(c) });
+  const answerer: WebRtcPeer = new WebRtcPeer({ ...answererOptions, onIceCandidate: (c) => void offerer.addRemoteCandidate(c) });
+  return { offerer, answerer };
+}
+
+/** Offer/answer between two in-process peers. */
+export async function negotiate(offerer: WebRtcPeer, answerer: WebRtcPeer): Promise<void> {
+  const offer = await offerer.createOffer();
+  const answer = await answerer.acceptOffer(offer);
+  await offerer.applyAnswer(answer);
+}
+
+/** Sends a distinct message each way over the data channel and returns what each side received. */
+export async function exchangeMessages(
+  a: WebRtcPeer,
+  b: WebRtcPeer,
+  timeoutMs: number,
+): Promise<{ receivedByA: string; receivedByB: string }> {
+  await Promise.all([a.send('hello from a', timeoutMs), b.send('hello from b', timeoutMs)]);
+  const [receivedByA, receivedByB] = await Promise.all([a.nextMessage(timeoutMs), b.nextMessage(timeoutMs)]);
+  return { receivedByA, receivedByB };
+}
