@@ -10,6 +10,7 @@ import { createHealthRouter } from './health/health-routes.js';
 import { requireAuth } from './http/authenticate.js';
 import { createHttpApp } from './http/http-app.js';
 import { createRateLimits } from './http/rate-limits.js';
+import { createRealtimeServer } from './realtime/realtime-server.js';
 import { createDomainEvents } from './shared/domain-events.js';
 import type { Logger } from './shared/logger.js';
 import type { Storage } from './storage/ports.js';
@@ -63,6 +64,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     ],
   });
   const httpServer = createServer(http);
+  const realtime = createRealtimeServer({
+    httpServer,
+    authenticator,
+    events,
+    logger,
+    corsOrigins: config.corsOrigins,
+    recoveryWindowMs: config.realtime.recoveryWindowMs,
+  });
 
   return {
     httpServer,
@@ -76,6 +85,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
       const deadline = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+      await realtime.close(config.shutdownTimeoutMs);
       await closed;
       clearTimeout(deadline);
       await storage.close();

@@ -32,10 +32,12 @@ export class Authenticator {
   async authenticate(token: string): Promise<Principal> {
     const claims = await this.tokens.verify(token);
     const state = await this.sessionState(claims.sessionId);
+    if (state?.userId === claims.userId && state.status === 'banned') {
+      throw new AppError('ACCOUNT_BANNED', 'This account is banned');
+    }
     if (!state || !state.live || state.userId !== claims.userId || state.status === 'deleted') {
       throw new AppError('UNAUTHORIZED', 'The session has ended; sign in again');
     }
-    if (state.status === 'banned') throw new AppError('ACCOUNT_BANNED', 'This account is banned');
     return { userId: claims.userId, sessionId: claims.sessionId, role: state.role };
   }
 

@@ -28,6 +28,7 @@ const envSchema = z.object({
   RATE_LIMIT_AUTH_PER_IP: int(300),
   RATE_LIMIT_LOGIN_FAILURES: int(10),
   SHUTDOWN_TIMEOUT_MS: int(10_000),
+  SOCKET_RECOVERY_MS: int(120_000),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -62,6 +63,7 @@ export interface Config {
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
   rateLimit: { windowSeconds: number; authPerIp: number; loginFailuresPerAccount: number };
   shutdownTimeoutMs: number;
+  realtime: { recoveryWindowMs: number };
 }
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -119,5 +121,6 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       loginFailuresPerAccount: env.RATE_LIMIT_LOGIN_FAILURES,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    realtime: { recoveryWindowMs: env.SOCKET_RECOVERY_MS },
   };
 }

@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface ServerProcess {
+  baseUrl: string;
+  /** Milliseconds from spawn to the "listening" log line, as the server measured its own start. */
+  startupMs: number;
+  child: ChildProcess;
+  stop(): Promise<number | null>;
+}
+
+export type BenchDatabase = 'pglite' | 'postgres';
+
+/**
+ * Runs the real server (the production build in dist/) as its own process, so the load generator in
+ * the benchmark process does not share its event loop. `pglite` uses a fresh DATA_DIR.
+ */
+export async function startServerProcess(database: BenchDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'call-app-bench-'));
+  if (database === 'postgres' && !process.env['DATABASE_URL']) throw new Error('set DATABASE_URL to benchmark PostgreSQL');
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      JWT_SECRET: 'benchmark-secret-that-is-at-least-32-bytes',
+      CORS_ORIGINS: 'http://localhost',
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+      RATE_LIMIT_AUTH_PER_IP: '1000000',
+      RATE_LIMIT_LOGIN_FAILURES: '1000000',
+      ...(database === 'pglite' ? { DATABASE_URL: '' } : {}),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines = createInterface({ input: child.stdout! });
+  const listening = await new Promise<{ port: number; startupMs: number }>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
+    lines.on('line', (line) => {
+      if (!line.includes('"listening"')) return;
+      const entry = JSON.parse(line) as { port: number; startupMs: number };
+      resolve(entry);
+    });
+  });
+  lines.on('line', () => undefined);
+  return {
+    baseUrl: `http://127.0.0.1:${listening.port}`,
+    startupMs: listening.startupMs,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      await rm(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { Ack } from '../protocol/ack.js';
+import type { ClientToServerEvents } from '../protocol/events.js';
+import { AppError, toErrorBody } from '../shared/app-error.js';
+import type { Logger } from '../shared/logger.js';
+import type { InFlight } from './in-flight.js';
+import type { AppSocket } from './socket-types.js';
+
+export type ResultOf<E extends keyof ClientToServerEvents> =
+  Parameters<ClientToServerEvents[E]> extends [unknown, (Ack<infer R> | undefined)?] ? R : never;
+
+/**
+ * Registers a client event the one way every event is handled: validate the payload with its zod
+ * schema, run the command, answer the ack with `{ ok: true, ...result }` or `{ ok: false, error }`.
+ * Nothing a client sends can throw out of here; unexpected errors are logged and answered INTERNAL.
+ */
+export function handleEvent<E extends keyof ClientToServerEvents, S extends z.ZodType>(
+  socket: AppSocket,
+  context: { logger: Logger; inFlight: InFlight },
+  event: E,
+  schema: S,
+  run: (payload: z.infer<S>) => Promise<ResultOf<E>>,
+): void {
+  const { logger, inFlight } = context;
+  (socket as unknown as Socket).on(event as string, (...args: unknown[]) => inFlight.track(respond(args)));
+
+  async function respond(args: unknown[]): Promise<void> {
+    const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack<ResultOf<E>>) : undefined;
+    try {
+      const parsed = schema.safeParse(args[0]);
+      if (!parsed.success) throw AppError.validation(parsed.error);
+      const result = await run(parsed.data);
+      ack?.({ ok: true, ...result });
+    } catch (error) {
+      if (error instanceof AppError) {
+        if (!ack) logger.debug({ event, code: error.code, userId: socket.data.principal.userId }, 'event refused');
+      } else {
+        logger.error({ err: error, event, userId: socket.data.principal.userId }, 'event failed');
+      }
+      ack?.({ ok: false, error: toErrorBody(error) });
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/** Work started by clients that shutdown waits for, so no acknowledged write is cut off. */
+export class InFlight {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  track(work: Promise<unknown>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /** Resolves when everything tracked has settled, or after `timeoutMs`, whichever is first. */
+  async drain(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled([...this.pending]), timeout]);
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,101 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { z } from 'zod';
+import type { ClientToServerEvents } from '../protocol/events.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { AppError } from '../shared/app-error.js';
+import type { DomainEvents } from '../shared/domain-events.js';
+import type { Logger } from '../shared/logger.js';
+import { handleEvent, type ResultOf } from './handle-event.js';
+import { InFlight } from './in-flight.js';
+import { sessionRoom, userRoom, type AppServer, type AppSocket } from './socket-types.js';
+
+/** Big enough for the largest event the contract allows (an SDP of 64 KiB, JSON-escaped), no bigger. */
+export const MAX_SOCKET_MESSAGE_BYTES = 100 * 1024;
+
+export interface RealtimeOptions {
+  httpServer: HttpServer;
+  authenticator: Authenticator;
+  events: DomainEvents;
+  logger: Logger;
+  corsOrigins: (string | RegExp)[];
+  /** How long a dropped client may come back and receive what it missed (connection state recovery). */
+  recoveryWindowMs: number;
+}
+
+export type ConnectionHandler = (socket: AppSocket) => void;
+
+export interface RealtimeServer {
+  io: AppServer;
+  /** Features register their socket handlers here; each runs for every authenticated connection. */
+  onConnection(handler: ConnectionHandler): void;
+  /** Registers a client event on a socket: validated, acknowledged, and waited for at shutdown. */
+  handle<E extends keyof ClientToServerEvents, S extends z.ZodType>(
+    socket: AppSocket,
+    event: E,
+    schema: S,
+    run: (payload: z.infer<S>) => Promise<ResultOf<E>>,
+  ): void;
+  /** Disconnects every socket and waits (at most `timeoutMs`) for handlers still running. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+function handshakeToken(socket: AppSocket): string | undefined {
+  const token: unknown = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+  return typeof token === 'string' && token.length > 0 ? token : undefined;
+}
+
+/**
+ * Socket.io on the app's HTTP server. The handshake must carry a valid access token (refused with a
+ * `connect_error` whose message is the error code); every socket joins its user's and session's rooms.
+ */
+export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
+  const { logger } = options;
+  const io: AppServer = new Server(options.httpServer, {
+    cors: { origin: options.corsOrigins },
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    // A client that opened a transport but never completes the Socket.io handshake is cut quickly.
+    connectTimeout: 5_000,
+    connectionStateRecovery: { maxDisconnectionDuration: options.recoveryWindowMs, skipMiddlewares: false },
+  });
+  const handlers: ConnectionHandler[] = [];
+  const inFlight = new InFlight();
+
+  io.use(async (socket, next) => {
+    try {
+      const token = handshakeToken(socket);
+      if (!token) throw new AppError('UNAUTHORIZED', 'Connect with auth: { token: accessToken }');
+      socket.data.principal = await options.authenticator.authenticate(token);
+      next();
+    } catch (error) {
+      const appError = error instanceof AppError ? error : new AppError('UNAUTHORIZED', 'Authentication failed');
+      if (!(error instanceof AppError)) logger.error({ err: error }, 'socket authentication failed');
+      next(Object.assign(new Error(appError.code), { data: { message: appError.message } }));
+    }
+  });
+
+  io.on('connection', (socket) => {
+    const { userId, sessionId } = socket.data.principal;
+    void socket.join([userRoom(userId), sessionRoom(sessionId)]);
+    for (const handler of handlers) handler(socket);
+  });
+
+  options.events.on('accountChanged', ({ userId, status }) => {
+    if (status !== 'active') io.in(userRoom(userId)).disconnectSockets(true);
+  });
+  options.events.on('sessionsRevoked', ({ sessionIds }) => {
+    if (sessionIds.length > 0) io.in(sessionIds.map(sessionRoom)).disconnectSockets(true);
+  });
+
+  return {
+    io,
+    onConnection: (handler) => handlers.push(handler),
+    handle: (socket, event, schema, run) => handleEvent(socket, { logger, inFlight }, event, schema, run),
+    async close(timeoutMs) {
+      io.disconnectSockets(true);
+      await inFlight.drain(timeoutMs);
+      // io.close() also closes the HTTP server, which the app's stop() does itself with a deadline.
+      io.engine.close();
+    },
+  };
+}
