@@ -9,19 +9,22 @@ export interface ServerProcess {
   /** Milliseconds from spawn to the "listening" log line, as the server measured its own start. */
   startupMs: number;
   child: ChildProcess;
+  /** The server's event-loop delay since the last call (or since it started listening). */
+  eventLoopStats(): Promise<{ eventLoopDelayMs: { p50: number; p99: number; max: number } }>;
   stop(): Promise<number | null>;
 }
 
 export type BenchDatabase = 'pglite' | 'postgres';
 
 /**
- * Runs the real server (the production build in dist/) as its own process, so the load generator in
- * the benchmark process does not share its event loop. `pglite` uses a fresh DATA_DIR.
+ * Runs the real server (bench-server.ts: the production composition root plus an event-loop monitor)
+ * as its own process, so the load generator does not share its event loop. `pglite` uses a fresh DATA_DIR.
  */
 export async function startServerProcess(database: BenchDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'call-app-bench-'));
   if (database === 'postgres' && !process.env['DATABASE_URL']) throw new Error('set DATABASE_URL to benchmark PostgreSQL');
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const entry = new URL('./bench-server.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -34,10 +37,11 @@ export async function startServerProcess(database: BenchDatabase, env: Record<st
       LOG_PRETTY: 'false',
       RATE_LIMIT_AUTH_PER_IP: '1000000',
       RATE_LIMIT_LOGIN_FAILURES: '1000000',
+      // An empty variable counts as unset (see loadConfig): PGlite unless asked for PostgreSQL.
       ...(database === 'pglite' ? { DATABASE_URL: '' } : {}),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines = createInterface({ input: child.stdout! });
@@ -54,6 +58,11 @@ export async function startServerProcess(database: BenchDatabase, env: Record<st
     baseUrl: `http://127.0.0.1:${listening.port}`,
     startupMs: listening.startupMs,
     child,
+    eventLoopStats: () =>
+      new Promise((resolve) => {
+        child.once('message', (message) => resolve(message as Awaited<ReturnType<ServerProcess['eventLoopStats']>>));
+        child.send('stats');
+      }),
     async stop() {
       child.kill('SIGTERM');
       const code = await exited;

@@ -78,7 +78,9 @@ function parseTrustProxy(value: string): boolean | number | string {
  * names every bad variable.
  */
 export function loadConfig(source: NodeJS.ProcessEnv): Config {
-  const parsed = envSchema.safeParse(source);
+  // `NAME=` in a .env file or a shell means "not set", as for most tools.
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);

@@ -21,7 +21,15 @@ export async function request<T = any>(
   if (body !== undefined) headers['content-type'] ??= 'application/json';
   const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  return { status: response.status, headers: response.headers, body: text ? parseJson(text, response.status) : undefined };
+}
+
+function parseJson(text: string, status: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`expected a JSON body, got ${status}: ${text.slice(0, 500)}`);
+  }
 }
 
 export function uniqueEmail(prefix = 'user'): string {
@@ -36,4 +44,15 @@ export async function registerUser(baseUrl: string, name = 'Test User'): Promise
   const result = await request<AuthResponse>(baseUrl, 'POST', '/api/auth/register', { body: { email, password: PASSWORD, name } });
   if (result.status !== 201) throw new Error(`register failed: ${result.status} ${JSON.stringify(result.body)}`);
   return { ...result.body, email, password: PASSWORD };
+}
+
+/** Signs in and returns the login response; throws unless it is 200. */
+export async function login(
+  baseUrl: string,
+  credentials: { email: string; password: string; deviceName?: string },
+  headers: Record<string, string> = {},
+): Promise<AuthResponse> {
+  const result = await request<AuthResponse>(baseUrl, 'POST', '/api/auth/login', { body: credentials, headers });
+  if (result.status !== 200) throw new Error(`login failed: ${result.status} ${JSON.stringify(result.body)}`);
+  return result.body;
 }
