@@ -19,7 +19,7 @@ describe('webrtc through coturn with TURN REST API credentials', { skip }, () =>
 
   before(async () => {
     assert.ok(turnserver, 'turnserver is required when CI=true: apt-get install -y coturn');
-    coturn = await startCoturn({ secret: SECRET, binary: turnserver });
+    coturn = await startCoturn({ secret: SECRET });
   });
 
   after(async () => {
@@ -29,9 +29,9 @@ describe('webrtc through coturn with TURN REST API credentials', { skip }, () =>
 
   function relayPeers(secret: string) {
     assert.ok(coturn);
+    const turnUrls = coturn.urls;
     const iceServersFor = (userId: string) =>
-      buildIceServers({ stunUrls: [], turnUrls: coturn!.urls, turnSecret: secret, ttlSeconds: 600, userId, now: new Date() })
-        .iceServers;
+      buildIceServers({ stunUrls: [], turnUrls, turnSecret: secret, ttlSeconds: 600, userId, now: new Date() }).iceServers;
     const pair = pairPeers(
       { iceServers: iceServersFor('user-a'), iceTransportPolicy: 'relay' },
       { iceServers: iceServersFor('user-b'), iceTransportPolicy: 'relay' },

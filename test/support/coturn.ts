@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,11 +27,8 @@ export function findTurnserver(): string | undefined {
 }
 
 export interface Coturn {
-  port: number;
   /** TURN urls to hand to peers, UDP first (werift uses only the first TURN url it is given). */
   urls: string[];
-  /** What turnserver printed so far, for failure messages. */
-  log(): string;
   stop(): Promise<void>;
 }
 
@@ -90,8 +87,8 @@ function answersStunBinding(port: number, timeoutMs: number): Promise<boolean> {
  * database in a temporary directory, so nothing on the machine is touched. Resolves once it answers
  * STUN; `stop()` ends it and removes the directory.
  */
-export async function startCoturn(options: { secret: string; realm?: string; binary?: string }): Promise<Coturn> {
-  const binary = options.binary ?? findTurnserver();
+export async function startCoturn(options: { secret: string }): Promise<Coturn> {
+  const binary = findTurnserver();
   if (!binary) throw new Error('turnserver is not installed (Debian package: coturn)');
   const dir = await mkdtemp(join(tmpdir(), 'coturn-'));
   const port = await freePort();
@@ -106,7 +103,7 @@ export async function startCoturn(options: { secret: string; realm?: string; bin
       '--allow-loopback-peers',
       '--use-auth-secret',
       `--static-auth-secret=${options.secret}`,
-      `--realm=${options.realm ?? 'call-app.test'}`,
+      '--realm=call-app.test',
       '--no-cli',
       '--no-tls',
       '--no-dtls',
@@ -125,10 +122,23 @@ export async function startCoturn(options: { secret: string; realm?: string; bin
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A test process that dies without stop() (an uncaught error) must not leave turnserver running.
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (error) => {
+      collect(Buffer.from(String(error)));
+      resolve();
+    });
+  });
   let running = true;
   void exited.then(() => {
     running = false;
+    process.off('exit', killOnExit);
   });
 
   const stop = async (): Promise<void> => {
@@ -149,10 +159,5 @@ export async function startCoturn(options: { secret: string; realm?: string; bin
     }
   }
 
-  return {
-    port,
-    urls: [`turn:${HOST}:${port}?transport=udp`, `turn:${HOST}:${port}?transport=tcp`],
-    log: () => output,
-    stop,
-  };
+  return { urls: [`turn:${HOST}:${port}?transport=udp`, `turn:${HOST}:${port}?transport=tcp`], stop };
 }

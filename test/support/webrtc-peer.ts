@@ -1,3 +1,6 @@
+import { AsyncLocalStorage, createHook } from 'node:async_hooks';
+import type { Socket } from 'node:dgram';
+import { subscribe } from 'node:diagnostics_channel';
 import { RTCPeerConnection, type RTCDataChannel, type RTCIceCandidate } from 'werift';
 
 /** What travels over signaling, shaped as browsers send it (JSON of RTCSessionDescription / RTCIceCandidate). */
@@ -39,6 +42,78 @@ function candidateHost(candidate: string): string | undefined {
   return candidate.replace(/^candidate:/, '').split(' ')[4];
 }
 
+/** Everything werift created for one peer that must not outlive it. */
+interface PeerResources {
+  sockets: Set<Socket>;
+  timers: Set<NodeJS.Timeout>;
+}
+
+// werift 0.24 leaves two things behind after close(), and each keeps the test process alive:
+// - the UDP socket of a TURN allocation that failed (refused credentials): createTurnClient does not
+//   close its transport when Allocate fails;
+// - the TURN refresh loop's timer: TurnProtocol.close() flags the loop to stop but leaves it asleep in
+//   a timer of 5/6 of the allocation lifetime (500 s against coturn's default).
+// So every werift call runs with the peer's PeerResources in async context; the sockets and timers
+// created meanwhile are recorded ('udp.socket' diagnostics channel, an async hook for timers), and
+// close() releases what werift left. Callbacks into test code run outside that context, so the
+// test's own timers and sockets are never touched.
+const resourceOwner = new AsyncLocalStorage<PeerResources>();
+const ownedTimers = new Map<number, { timer: NodeJS.Timeout; owner: PeerResources }>();
+const timerHook = createHook({
+  init(asyncId, type, _triggerAsyncId, resource) {
+    const owner = type === 'Timeout' ? resourceOwner.getStore() : undefined;
+    if (!owner) return;
+    // For type 'Timeout' the resource is the timer object itself.
+    const timer = resource as NodeJS.Timeout;
+    owner.timers.add(timer);
+    ownedTimers.set(asyncId, { timer, owner });
+  },
+  destroy(asyncId) {
+    const entry = ownedTimers.get(asyncId);
+    if (!entry) return;
+    entry.owner.timers.delete(entry.timer);
+    ownedTimers.delete(asyncId);
+  },
+});
+let livePeers = 0;
+let subscribedToSockets = false;
+
+function openResources(): PeerResources {
+  if (!subscribedToSockets) {
+    subscribedToSockets = true;
+    subscribe('udp.socket', (message) => {
+      const owner = resourceOwner.getStore();
+      if (!owner) return;
+      const { socket } = message as { socket: Socket };
+      owner.sockets.add(socket);
+      socket.once('close', () => owner.sockets.delete(socket));
+    });
+  }
+  // The hook costs every async operation something, so it is on only while a peer exists.
+  if (livePeers === 0) timerHook.enable();
+  livePeers += 1;
+  return { sockets: new Set(), timers: new Set() };
+}
+
+function releaseResources(resources: PeerResources): void {
+  for (const socket of resources.sockets) {
+    try {
+      socket.close();
+    } catch {
+      // werift closed it already and its 'close' event has not been emitted yet
+    }
+  }
+  for (const timer of resources.timers) clearTimeout(timer);
+  for (const [asyncId, entry] of ownedTimers) if (entry.owner === resources) ownedTimers.delete(asyncId);
+  livePeers -= 1;
+  if (livePeers === 0) timerHook.disable();
+}
+
+/** Runs a callback into test code outside any peer's context. */
+function outsidePeer(callback: () => void): void {
+  resourceOwner.exit(callback);
+}
+
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -58,6 +133,8 @@ export class WebRtcPeer {
   private resolveChannel!: (channel: RTCDataChannel) => void;
   private readonly received: string[] = [];
   private readonly messageWaiters: ((message: string) => void)[] = [];
+  private readonly resources = openResources();
+  private closed = false;
 
   constructor(options: WebRtcPeerOptions) {
     this.pc = new RTCPeerConnection({
@@ -76,7 +153,7 @@ export class WebRtcPeer {
       if (host === undefined || !isLoopback(host)) return;
       const json = candidate.toJSON();
       this.localCandidates.push(json);
-      options.onIceCandidate(json);
+      outsidePeer(() => options.onIceCandidate(json));
     });
     this.pc.onDataChannel.subscribe((channel) => this.adoptChannel(channel));
   }
@@ -90,24 +167,24 @@ export class WebRtcPeer {
     this.adoptChannel(this.pc.createDataChannel(DATA_CHANNEL_LABEL));
     const offer = await this.pc.createOffer();
     // Send the description made before gathering: candidates go by trickle only, as over real signaling.
-    await this.pc.setLocalDescription(offer);
+    await this.owning(() => this.pc.setLocalDescription(offer));
     return { type: 'offer', sdp: offer.sdp };
   }
 
   async acceptOffer(offer: SessionDescription): Promise<SessionDescription> {
-    await this.pc.setRemoteDescription(offer);
+    await this.owning(() => this.pc.setRemoteDescription(offer));
     const answer = await this.pc.createAnswer();
-    await this.pc.setLocalDescription(answer);
+    await this.owning(() => this.pc.setLocalDescription(answer));
     return { type: 'answer', sdp: answer.sdp };
   }
 
   async applyAnswer(answer: SessionDescription): Promise<void> {
-    await this.pc.setRemoteDescription(answer);
+    await this.owning(() => this.pc.setRemoteDescription(answer));
   }
 
   /** Candidates that arrive before the remote description are buffered by werift and applied with it. */
   async addRemoteCandidate(candidate: IceCandidate): Promise<void> {
-    await this.pc.addIceCandidate(candidate);
+    await this.owning(() => this.pc.addIceCandidate(candidate));
   }
 
   /** Resolves once connected; rejects when the connection fails, closes, or `timeoutMs` passes first. */
@@ -138,7 +215,8 @@ export class WebRtcPeer {
   }
 
   async send(text: string, timeoutMs: number): Promise<void> {
-    (await this.openChannel(timeoutMs)).send(text);
+    const channel = await this.openChannel(timeoutMs);
+    await this.owning(async () => channel.send(text));
   }
 
   nextMessage(timeoutMs: number): Promise<string> {
@@ -147,8 +225,16 @@ export class WebRtcPeer {
     return withTimeout(new Promise<string>((resolve) => this.messageWaiters.push(resolve)), timeoutMs, 'a message');
   }
 
+  /** Closes the connection and releases whatever werift left behind; safe to call twice. */
   async close(): Promise<void> {
-    await this.pc.close();
+    if (this.closed) return;
+    this.closed = true;
+    await this.owning(() => this.pc.close());
+    releaseResources(this.resources);
+  }
+
+  private owning<T>(call: () => Promise<T>): Promise<T> {
+    return resourceOwner.run(this.resources, call);
   }
 
   private adoptChannel(channel: RTCDataChannel): void {
@@ -156,7 +242,7 @@ export class WebRtcPeer {
     channel.onMessage.subscribe((data) => {
       const text = typeof data === 'string' ? data : data.toString('utf8');
       const waiter = this.messageWaiters.shift();
-      if (waiter) waiter(text);
+      if (waiter) outsidePeer(() => waiter(text));
       else this.received.push(text);
     });
     this.resolveChannel(channel);
