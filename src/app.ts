@@ -4,19 +4,33 @@ import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuthRouter } from './auth/auth-routes.js';
 import { AuthService } from './auth/auth-service.js';
 import { Authenticator } from './auth/authenticator.js';
+import { createCallRouter } from './calls/call-routes.js';
+import { CallService } from './calls/call-service.js';
+import { registerCallEvents } from './calls/call-socket.js';
+import { InProcessCallTimers } from './calls/call-timers.js';
+import { InProcessLiveCalls } from './calls/live-calls.js';
+import { createChatRouter } from './chat/chat-routes.js';
+import { ChatService } from './chat/chat-service.js';
+import { registerChatEvents } from './chat/chat-socket.js';
 import type { Config } from './config/config.js';
 import { resolveJwtSecret } from './config/jwt-secret.js';
 import { createHealthRouter } from './health/health-routes.js';
 import { requireAuth } from './http/authenticate.js';
 import { createHttpApp } from './http/http-app.js';
 import { createRateLimits } from './http/rate-limits.js';
+import { createSocketDelivery } from './realtime/delivery.js';
 import { createRealtimeServer } from './realtime/realtime-server.js';
 import { createDomainEvents } from './shared/domain-events.js';
 import type { Logger } from './shared/logger.js';
+import { memoryRateLimit } from './shared/rate-limit.js';
 import type { Storage } from './storage/ports.js';
 import { openPostgresStorage } from './storage/postgres/postgres-storage.js';
 import { AccountAdminService } from './users/account-admin-service.js';
 import { createAdminRouter } from './users/admin-routes.js';
+import { PeopleService } from './users/people-service.js';
+import { createPeopleRouter } from './users/people-routes.js';
+import { LocalPresenceTracker } from './users/presence-tracker.js';
+import { registerPresenceEvents } from './users/presence-socket.js';
 
 export interface App {
   httpServer: Server;
@@ -53,17 +67,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const accounts = new AccountAdminService(storage, events);
   const authenticated = requireAuth(authenticator);
 
-  const http = createHttpApp({
-    logger,
-    corsOrigins: config.corsOrigins,
-    trustProxy: config.trustProxy,
-    routes: [
-      { path: '/', router: createHealthRouter(storage) },
-      { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits: createRateLimits(config.rateLimit) }) },
-      { path: '/api/admin', router: createAdminRouter({ accounts, requireAuth: authenticated }) },
-    ],
-  });
-  const httpServer = createServer(http);
+  // Socket.io needs the HTTP server and the services need Socket.io to deliver, so the server comes
+  // first and Express handles its requests once the routes exist.
+  const httpServer = createServer();
   const realtime = createRealtimeServer({
     httpServer,
     authenticator,
@@ -72,6 +78,45 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     corsOrigins: config.corsOrigins,
     recoveryWindowMs: config.realtime.recoveryWindowMs,
   });
+  const delivery = createSocketDelivery(realtime.io);
+  const people = new PeopleService({ users: storage.users, presence: new LocalPresenceTracker(), delivery });
+  const chatBudget = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: config.chat.rateWindowSeconds }, what);
+  const chat = new ChatService({
+    messages: storage.messages,
+    users: storage.users,
+    people,
+    delivery,
+    limits: { messages: chatBudget(config.chat.messagesPerWindow, 'messages'), typing: chatBudget(config.chat.typingPerWindow, 'typing events') },
+  });
+  registerPresenceEvents(realtime, people, logger);
+  registerChatEvents(realtime, chat);
+  const calls = new CallService({
+    calls: storage.calls,
+    users: storage.users,
+    live: new InProcessLiveCalls(),
+    timers: new InProcessCallTimers(),
+    delivery,
+    logger,
+    ringTimeoutMs: config.calls.ringTimeoutMs,
+    reconnectGraceMs: config.calls.reconnectGraceMs,
+  });
+  await calls.closeOrphans();
+  registerCallEvents(realtime, calls, logger);
+
+  const http = createHttpApp({
+    logger,
+    corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
+    routes: [
+      { path: '/', router: createHealthRouter(storage) },
+      { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits: createRateLimits(config.rateLimit) }) },
+      { path: '/api/admin', router: createAdminRouter({ accounts, requireAuth: authenticated }) },
+      { path: '/api/chat', router: createChatRouter({ chat, requireAuth: authenticated }) },
+      { path: '/api/users', router: createPeopleRouter({ people, requireAuth: authenticated }) },
+      { path: '/api/call', router: createCallRouter({ calls, iceServers: config.calls, requireAuth: authenticated }) },
+    ],
+  });
+  httpServer.on('request', http);
 
   return {
     httpServer,
@@ -84,9 +129,15 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     async stop() {
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
+      // A keep-alive connection that finishes its in-flight request would otherwise stay open until the
+      // client's or the keep-alive timeout (seconds), holding up the close: close each as it turns idle.
+      const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 50);
       const deadline = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+      // Calls end while their parties' sockets are still connected, so both hear it.
+      await calls.stop();
       await realtime.close(config.shutdownTimeoutMs);
       await closed;
+      clearInterval(idleSweep);
       clearTimeout(deadline);
       await storage.close();
     },

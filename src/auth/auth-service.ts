@@ -72,10 +72,11 @@ export class AuthService {
       await this.revokeSessions(session.userId, [session.id], 'refresh_token_reused', now);
       throw new AppError('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended');
     }
-    if (session.revokedAt || session.expiresAt <= now) throw invalidRefreshToken();
     const user = await this.deps.storage.users.findById(session.userId);
+    // A ban also revokes the sessions, so it is checked first: the client learns why, not just "sign in again".
+    if (user?.status === 'banned') throw new AppError('ACCOUNT_BANNED', 'This account is banned');
+    if (session.revokedAt || session.expiresAt <= now) throw invalidRefreshToken();
     if (!user || user.status === 'deleted') throw invalidRefreshToken();
-    if (user.status === 'banned') throw new AppError('ACCOUNT_BANNED', 'This account is banned');
     const next = newRefreshToken();
     await this.deps.storage.sessions.addToken(session.id, next.hash, now);
     return this.tokenPair(session, next.token);
@@ -84,7 +85,7 @@ export class AuthService {
   /** Ends the session the refresh token belongs to. Unknown tokens are accepted silently. */
   async logout(refreshToken: string): Promise<void> {
     const now = this.now();
-    const session = await this.sessionOf(refreshToken);
+    const session = await this.deps.storage.sessions.findByTokenHash(hashRefreshToken(refreshToken));
     if (session) await this.revokeSessions(session.userId, [session.id], 'logout', now);
   }
 
@@ -125,11 +126,6 @@ export class AuthService {
 
   async registerPushToken(principal: Principal, token: string, deviceId: string | undefined): Promise<void> {
     await this.deps.storage.pushTokens.upsert({ token, userId: principal.userId, deviceId: deviceId ?? null, updatedAt: this.now() });
-  }
-
-  private async sessionOf(refreshToken: string): Promise<SessionRecord | null> {
-    const result = await this.deps.storage.sessions.consumeToken(hashRefreshToken(refreshToken), this.now());
-    return result.outcome === 'unknown' ? null : result.session;
   }
 
   private async revokeSessions(userId: string, sessionIds: string[], reason: string, now: Date): Promise<void> {

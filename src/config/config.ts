@@ -7,6 +7,10 @@ const list = z
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
+/** A comma-separated list of ICE server URLs of one scheme (stun: or turn:, and their secure forms). */
+const iceUrls = (scheme: RegExp, example: string) =>
+  list.pipe(z.array(z.string().regex(scheme, `each URL must start with ${example} (or ${example.replace(':', 's:')})`)));
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -29,6 +33,15 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_FAILURES: int(10),
   SHUTDOWN_TIMEOUT_MS: int(10_000),
   SOCKET_RECOVERY_MS: int(120_000),
+  CHAT_RATE_WINDOW: durationSeconds.default(10),
+  CHAT_MESSAGES_PER_WINDOW: int(30),
+  CHAT_TYPING_PER_WINDOW: int(20),
+  CALL_RING_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  CALL_RECONNECT_GRACE_MS: int(10_000),
+  STUN_URLS: iceUrls(/^stuns?:/, 'stun:').default(['stun:stun.l.google.com:19302']),
+  TURN_URLS: iceUrls(/^turns?:/, 'turn:').default([]),
+  TURN_SECRET: z.string().optional(),
+  TURN_CREDENTIAL_TTL: durationSeconds.default(3600),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -64,6 +77,17 @@ export interface Config {
   rateLimit: { windowSeconds: number; authPerIp: number; loginFailuresPerAccount: number };
   shutdownTimeoutMs: number;
   realtime: { recoveryWindowMs: number };
+  /** Per-user budgets on the socket: messages, and typing events (start and stop together). */
+  chat: { rateWindowSeconds: number; messagesPerWindow: number; typingPerWindow: number };
+  calls: {
+    ringTimeoutMs: number;
+    reconnectGraceMs: number;
+    stunUrls: string[];
+    turnUrls: string[];
+    /** coturn's static-auth-secret; TURN is handed out only with it. */
+    turnSecret: string | undefined;
+    turnCredentialTtlSeconds: number;
+  };
 }
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -97,6 +121,9 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       throw new ConfigError('CORS_ORIGINS: required in production (a comma-separated list of allowed origins)');
     }
   }
+  if (env.TURN_URLS.length > 0 && !env.TURN_SECRET) {
+    throw new ConfigError("TURN_SECRET: required with TURN_URLS (the TURN server's static-auth-secret)");
+  }
   if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
     throw new ConfigError('JWT_SECRET: must be at least 32 bytes long');
   }
@@ -124,5 +151,18 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     realtime: { recoveryWindowMs: env.SOCKET_RECOVERY_MS },
+    chat: {
+      rateWindowSeconds: env.CHAT_RATE_WINDOW,
+      messagesPerWindow: env.CHAT_MESSAGES_PER_WINDOW,
+      typingPerWindow: env.CHAT_TYPING_PER_WINDOW,
+    },
+    calls: {
+      ringTimeoutMs: env.CALL_RING_TIMEOUT_MS,
+      reconnectGraceMs: env.CALL_RECONNECT_GRACE_MS,
+      stunUrls: env.STUN_URLS,
+      turnUrls: env.TURN_URLS,
+      turnSecret: env.TURN_SECRET,
+      turnCredentialTtlSeconds: env.TURN_CREDENTIAL_TTL,
+    },
   };
 }

@@ -2,8 +2,10 @@ import type { NextFunction, Request, Response } from 'express';
 import type { ErrorResponse } from '../protocol/errors.js';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 
-/** Errors raised by express.json() before any route runs. */
+/** Errors raised by express.json() or the router before any route runs. */
 function fromBodyParser(error: unknown): AppError | undefined {
+  // The router cannot percent-decode a path parameter (e.g. /sessions/%E0%A4%A): the client's mistake.
+  if (error instanceof URIError) return new AppError('VALIDATION_FAILED', 'The URL is not validly percent-encoded');
   const type = (error as { type?: unknown }).type;
   if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large');
   if (type === 'entity.parse.failed') return new AppError('VALIDATION_FAILED', 'The request body is not valid JSON');

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** Opaque, time-ordered ids (UUIDv7 on every backend). */
-export const idSchema = z.uuid({ version: 'v7', message: 'must be an id' });
+/**
+ * Opaque, time-ordered ids (UUIDv7 on every backend). Read in lower case, as the server writes them, so
+ * an id a client upper-cased still compares equal to the stored one.
+ */
+export const idSchema = z.uuid({ version: 'v7', message: 'must be an id' }).transform((id) => id.toLowerCase());
 
 export const PAGE_SIZE = { min: 1, max: 100, default: 50 } as const;
 
@@ -9,6 +12,19 @@ export const pageQuerySchema = z.object({
   before: idSchema.optional(),
   limit: z.coerce.number().int().min(PAGE_SIZE.min).max(PAGE_SIZE.max).default(PAGE_SIZE.default),
 });
+
+/** Marks a zod issue as a size limit: the request then answers PAYLOAD_TOO_LARGE, not VALIDATION_FAILED. */
+export const TOO_LARGE_ISSUE = { tooLarge: true } as const;
+
+const utf8 = new TextEncoder();
+
+/** A string of at most `maxBytes` bytes in UTF-8 (an SDP, an ICE candidate); a longer one is PAYLOAD_TOO_LARGE. */
+export function maxBytesString(maxBytes: number) {
+  return z.string().refine((text) => text.length <= maxBytes && utf8.encode(text).length <= maxBytes, {
+    message: `must be at most ${maxBytes} bytes`,
+    params: TOO_LARGE_ISSUE,
+  });
+}
 
 /** Every timestamp on the wire is an ISO-8601 UTC string. */
 export type Timestamp = string;

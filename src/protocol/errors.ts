@@ -31,6 +31,8 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: ErrorDetail[];
+  /** With RATE_LIMITED: seconds to wait before trying again (also the HTTP Retry-After header). */
+  retryAfterSeconds?: number;
 }
 
 /** The one error shape of every REST response: `{ error: { code, message, details? } }`. */

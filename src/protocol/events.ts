@@ -1,11 +1,12 @@
 import type { CallClientEvents, CallServerEvents } from './call-events.js';
 import type { ChatClientEvents, ChatServerEvents } from './chat-events.js';
+import type { PresenceClientEvents, PresenceServerEvents } from './presence-events.js';
 
 /** Every event a client may send. Socket.io's server and the clients are typed with these. */
-export interface ClientToServerEvents extends ChatClientEvents, CallClientEvents {}
+export interface ClientToServerEvents extends ChatClientEvents, PresenceClientEvents, CallClientEvents {}
 
 /** Every event the server sends. */
-export interface ServerToClientEvents extends ChatServerEvents, CallServerEvents {}
+export interface ServerToClientEvents extends ChatServerEvents, PresenceServerEvents, CallServerEvents {}
 
 /** `connect_error` messages: the handshake's refusal reasons. */
 export type ConnectErrorCode = 'UNAUTHORIZED' | 'TOKEN_EXPIRED' | 'ACCOUNT_BANNED';

@@ -4,7 +4,8 @@ export class InFlight {
 
   track(work: Promise<unknown>): void {
     this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
+    const settled = () => void this.pending.delete(work);
+    work.then(settled, settled);
   }
 
   /** Resolves when everything tracked has settled, or after `timeoutMs`, whichever is first. */

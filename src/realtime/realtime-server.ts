@@ -36,6 +36,8 @@ export interface RealtimeServer {
     schema: S,
     run: (payload: z.infer<S>) => Promise<ResultOf<E>>,
   ): void;
+  /** Work a connection started outside an event handler (on connect or disconnect) that shutdown waits for. */
+  track(work: Promise<unknown>): void;
   /** Disconnects every socket and waits (at most `timeoutMs`) for handlers still running. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -91,6 +93,7 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
     io,
     onConnection: (handler) => handlers.push(handler),
     handle: (socket, event, schema, run) => handleEvent(socket, { logger, inFlight }, event, schema, run),
+    track: (work) => inFlight.track(work),
     async close(timeoutMs) {
       io.disconnectSockets(true);
       await inFlight.drain(timeoutMs);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { TOO_LARGE_ISSUE } from '../protocol/common.js';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode, type ErrorDetail } from '../protocol/errors.js';
 
 /**
@@ -24,7 +25,12 @@ export class AppError extends Error {
   }
 
   toBody(): ErrorBody {
-    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+      ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}),
+    };
   }
 
   static validation(error: z.ZodError, where?: string): AppError {
@@ -32,6 +38,8 @@ export class AppError extends Error {
       path: [where, ...issue.path.map(String)].filter(Boolean).join('.'),
       message: issue.message,
     }));
+    const tooLarge = error.issues.some((issue) => issue.code === 'custom' && issue.params?.['tooLarge'] === TOO_LARGE_ISSUE.tooLarge);
+    if (tooLarge) return new AppError('PAYLOAD_TOO_LARGE', 'Part of the request is larger than allowed', { details });
     return new AppError('VALIDATION_FAILED', 'The request is not valid', { details });
   }
 }

@@ -2,6 +2,7 @@
  * The storage port: what the services need from a database, in domain terms. Adapters (PostgreSQL and
  * PGlite today, MongoDB later) implement it; nothing SQL-shaped crosses this line.
  */
+import type { CallRecord, CallStatus } from '../calls/call-state-machine.js';
 
 export type UserRole = 'user' | 'admin';
 export type UserStatus = 'active' | 'banned' | 'deleted';
@@ -33,7 +34,18 @@ export interface UsersRepository {
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   setRole(id: string, role: UserRole): Promise<UserRecord | null>;
   setStatus(id: string, status: UserStatus): Promise<UserRecord | null>;
+  setLastSeen(id: string, at: Date): Promise<void>;
+  /**
+   * Active users whose name or email starts with `prefix` (case-insensitive), by name then id, after
+   * the user `after`, leaving out `excludeId`.
+   */
+  search(prefix: string, page: { after?: string | undefined; limit: number; excludeId: string }): Promise<PersonRecord[]>;
+  /** The active users among `ids`. */
+  findPeople(ids: readonly string[]): Promise<PersonRecord[]>;
 }
+
+/** What other users may know of a user. */
+export type PersonRecord = Pick<UserRecord, 'id' | 'name' | 'lastSeenAt'>;
 
 /** A session is one refresh-token family: one signed-in device. */
 export interface SessionRecord {
@@ -67,6 +79,8 @@ export interface SessionsRepository {
    * same token gets `consumed`; the others get `reused`.
    */
   consumeToken(tokenHash: string, now: Date): Promise<ConsumeResult>;
+  /** The session a refresh token (used or not) belongs to. */
+  findByTokenHash(tokenHash: string): Promise<SessionRecord | null>;
   addToken(sessionId: string, tokenHash: string, now: Date): Promise<void>;
   /** Revokes one session; returns false when it was not the user's or already revoked. */
   revoke(sessionId: string, userId: string, reason: string, now: Date): Promise<boolean>;
@@ -88,10 +102,100 @@ export interface PushTokensRepository {
   remove(token: string): Promise<void>;
 }
 
+export interface MessageRecord {
+  id: string;
+  senderId: string;
+  recipientId: string;
+  text: string;
+  clientMessageId: string | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+  readAt: Date | null;
+}
+
+export type NewMessage = Omit<MessageRecord, 'deliveredAt' | 'readAt'>;
+
+/**
+ * Every user has a chat stream: each change to a message that user hears about (a new message, a
+ * receipt) gets the next position in it, in commit order, and the message row remembers its latest
+ * position. Sync is "the stream after position n". Positions grow but may skip (a retried send).
+ */
+export interface StreamedMessage {
+  message: MessageRecord;
+  seq: number;
+}
+
+export interface CreateMessageResult {
+  /** False when a message with the same (senderId, clientMessageId) was stored before: `message` is that one. */
+  created: boolean;
+  message: MessageRecord;
+  /** The message's position in each party's stream. */
+  senderSeq: number;
+  recipientSeq: number;
+}
+
+export interface ConversationRecord {
+  peer: PersonRecord;
+  lastMessage: MessageRecord;
+  unreadCount: number;
+}
+
+export interface MessagesRepository {
+  /** Stores a message at most once per (senderId, clientMessageId), also under concurrent retries. */
+  create(message: NewMessage): Promise<CreateMessageResult>;
+  findById(id: string): Promise<MessageRecord | null>;
+  /**
+   * Marks read (and delivered, if not yet) every unread message from `senderId` to `readerId` up to
+   * and including `upToId`. Null when there was none; otherwise both parties' new stream positions.
+   */
+  markRead(change: { readerId: string; senderId: string; upToId: string; at: Date }): Promise<{ readerSeq: number; senderSeq: number } | null>;
+  /** Sets deliveredAt once. Null when it was already set; otherwise the sender's new stream position. */
+  markDelivered(change: { messageId: string; senderId: string; at: Date }): Promise<{ senderSeq: number } | null>;
+  /** Messages between two users, newest first, older than the message `before`. */
+  history(userId: string, peerId: string, page: { before?: string | undefined; limit: number }): Promise<MessageRecord[]>;
+  /** The user's conversations, most recent first, whose last message is older than `before`. */
+  conversations(userId: string, page: { before?: string | undefined; limit: number }): Promise<ConversationRecord[]>;
+  /** The user's stream after position `after`, oldest first. */
+  streamAfter(userId: string, after: number, limit: number): Promise<StreamedMessage[]>;
+  /** The user's latest stream position: 0 before anything happened. */
+  streamHead(userId: string): Promise<number>;
+}
+
+export interface CallHistoryFilter {
+  /** Only calls older than this one. */
+  before?: string | undefined;
+  limit: number;
+  /** Only calls in one of these statuses. */
+  statuses?: readonly CallStatus[] | undefined;
+  /** Only calls the user received (incoming) or placed (outgoing). */
+  direction?: 'incoming' | 'outgoing' | undefined;
+}
+
+/**
+ * Calls, each written by the process that runs it (its ring timer, its parties' devices). The adapter
+ * remembers which process that is, so the calls of a process that died can be found and closed.
+ */
+export interface CallsRepository {
+  /** Stores a new call: ringing, or already final when it never rang (busy). */
+  create(call: CallRecord): Promise<void>;
+  /**
+   * Stores `next` only if the stored call is still in status `expected` (compare-and-set), so of two
+   * racing transitions exactly one wins. False when another change came first.
+   */
+  update(next: CallRecord, expected: CallStatus): Promise<boolean>;
+  findById(id: string): Promise<CallRecord | null>;
+  /** Calls where `userId` is either party, newest first. */
+  listForUser(userId: string, filter: CallHistoryFilter): Promise<CallRecord[]>;
+  /** Calls still ringing or accepted whose process is no longer running (it crashed or was killed). */
+  listOrphaned(): Promise<CallRecord[]>;
+}
+
 export interface Storage {
   users: UsersRepository;
   sessions: SessionsRepository;
   pushTokens: PushTokensRepository;
+  messages: MessagesRepository;
+  calls: CallsRepository;
   /** Resolves when the database answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

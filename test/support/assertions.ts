@@ -15,7 +15,8 @@ export function assertError(result: HttpResult, status: number, code: ErrorCode)
   assert.equal(error.code, code, `expected ${code}, got ${seen}`);
   assert.equal(typeof error.message, 'string');
   assert.ok(error.message.length > 0);
-  for (const key of Object.keys(error)) assert.ok(['code', 'message', 'details'].includes(key), `unexpected error field ${key}`);
+  const fields = code === 'RATE_LIMITED' ? ['code', 'message', 'details', 'retryAfterSeconds'] : ['code', 'message', 'details'];
+  for (const key of Object.keys(error)) assert.ok(fields.includes(key), `unexpected error field ${key}`);
   return error;
 }
 
@@ -33,5 +34,6 @@ export function assertRetryAfter(result: HttpResult): number {
   assert.match(value ?? '', /^\d+$/, `Retry-After should be whole seconds, got ${value}`);
   const seconds = Number(value);
   assert.ok(seconds > 0, `Retry-After should be > 0, got ${seconds}`);
+  assert.equal(result.body?.error?.retryAfterSeconds, seconds, 'the body repeats Retry-After');
   return seconds;
 }

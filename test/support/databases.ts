@@ -50,3 +50,11 @@ export async function freshPgliteDataDir(): Promise<string> {
   await cp(path.join(template, 'pglite'), path.join(dataDir, 'pglite'), { recursive: true });
   return dataDir;
 }
+
+/**
+ * A fresh DATA_DIR for an app on `kind`: with PGlite it holds the database; with PostgreSQL it is an
+ * empty directory (no database copy to make).
+ */
+export function freshDataDir(kind: DatabaseKind): Promise<string> {
+  return kind === 'pglite' ? freshPgliteDataDir() : mkdtemp(path.join(tmpdir(), 'call-app-test-data-'));
+}

@@ -21,7 +21,7 @@ export async function request<T = any>(
   if (body !== undefined) headers['content-type'] ??= 'application/json';
   const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? parseJson(text, response.status) : undefined };
+  return { status: response.status, headers: response.headers, body: (text ? parseJson(text, response.status) : undefined) as T };
 }
 
 function parseJson(text: string, status: number): unknown {

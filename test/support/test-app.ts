@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { freshPgliteDataDir, type DatabaseKind } from './databases.js';
+import { freshDataDir, type DatabaseKind } from './databases.js';
 
 export interface TestApp {
   app: App;
@@ -30,7 +30,7 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
  */
 export async function startTestApp(kind: DatabaseKind, env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const ownsDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await freshPgliteDataDir());
+  const dataDir = options.dataDir ?? (await freshDataDir(kind));
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',

@@ -2,8 +2,11 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../../shared/logger.js';
 import type { Storage } from '../ports.js';
+import { createCallsRepository } from './calls-repository.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { createMessagesRepository } from './messages-repository.js';
 import { migrateToLatest } from './migrate.js';
+import { holdProcessLock, singleProcessLiveness, type ProcessLiveness } from './process-liveness.js';
 import { createPushTokensRepository } from './push-tokens-repository.js';
 import type { Database } from './schema.js';
 import { createSessionsRepository } from './sessions-repository.js';
@@ -26,8 +29,10 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     : new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
   pool.on('error', (error) => options.logger.error({ err: error }, 'idle database connection failed'));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let liveness: ProcessLiveness;
   try {
     await migrateToLatest(db, options.logger);
+    liveness = options.databaseUrl ? await holdProcessLock(options.databaseUrl, options.logger) : singleProcessLiveness();
   } catch (error) {
     await db.destroy();
     await embedded?.stop();
@@ -37,10 +42,13 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     users: createUsersRepository(db),
     sessions: createSessionsRepository(db),
     pushTokens: createPushTokensRepository(db),
+    messages: createMessagesRepository(db),
+    calls: createCallsRepository(db, liveness),
     async ping() {
       await sql`select 1`.execute(db);
     },
     async close() {
+      await liveness.close();
       await db.destroy();
       await embedded?.stop();
     },

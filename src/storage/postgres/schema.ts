@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { CallEndReason, CallStatus, CallType } from '../../calls/call-state-machine.js';
 import type { UserRole, UserStatus } from '../ports.js';
 
 /** Table shapes as Kysely sees them; kept in step with ./migrations. */
@@ -40,11 +41,59 @@ export interface PushTokensTable {
   updated_at: Date;
 }
 
+/** PostgreSQL bigint: node-postgres reads it as a string. */
+type Int8 = ColumnType<string, number, number>;
+
+export interface MessagesTable {
+  id: string;
+  sender_id: string;
+  recipient_id: string;
+  low_user_id: string;
+  high_user_id: string;
+  text: string;
+  client_message_id: string | null;
+  created_at: Date;
+  delivered_at: Date | null;
+  read_at: Date | null;
+  sender_seq: Int8;
+  recipient_seq: Int8;
+}
+
+export interface ConversationsTable {
+  owner_id: string;
+  peer_id: string;
+  last_message_id: string;
+}
+
+export interface ChatStreamsTable {
+  user_id: string;
+  seq: Int8;
+}
+
+export interface CallsTable {
+  id: string;
+  caller_id: string;
+  callee_id: string;
+  type: CallType;
+  status: CallStatus;
+  created_at: Date;
+  answered_at: Date | null;
+  ended_at: Date | null;
+  duration_seconds: number | null;
+  end_reason: CallEndReason | null;
+  /** The process that runs the call (see ProcessLiveness). */
+  owner_id: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   push_tokens: PushTokensTable;
+  messages: MessagesTable;
+  conversations: ConversationsTable;
+  chat_streams: ChatStreamsTable;
+  calls: CallsTable;
 }
 
 export type { Generated };

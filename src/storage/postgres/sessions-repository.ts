@@ -22,6 +22,15 @@ export function createSessionsRepository(db: Kysely<Database>): SessionsReposito
     const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toSession(row) : null;
   };
+  const findByTokenHash = async (tokenHash: string) => {
+    const row = await db
+      .selectFrom('refresh_tokens')
+      .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+      .selectAll('sessions')
+      .where('refresh_tokens.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return row ? toSession(row) : null;
+  };
   return {
     findById,
     async create(session, firstTokenHash) {
@@ -76,10 +85,10 @@ export function createSessionsRepository(db: Kysely<Database>): SessionsReposito
           .executeTakeFirstOrThrow();
         return { outcome: 'consumed', session: toSession(session) };
       }
-      const known = await db.selectFrom('refresh_tokens').select('session_id').where('token_hash', '=', tokenHash).executeTakeFirst();
-      const session = known ? await findById(known.session_id) : null;
+      const session = await findByTokenHash(tokenHash);
       return session ? { outcome: 'reused', session } : { outcome: 'unknown' };
     },
+    findByTokenHash,
     async addToken(sessionId, tokenHash, now) {
       await db.insertInto('refresh_tokens').values({ token_hash: tokenHash, session_id: sessionId, created_at: now }).execute();
     },

@@ -1,5 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { UserRecord, UsersRepository } from '../ports.js';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { PersonRecord, UserRecord, UsersRepository } from '../ports.js';
 import type { Database, UsersTable } from './schema.js';
 
 export function toUser(row: Selectable<UsersTable>): UserRecord {
@@ -14,6 +14,19 @@ export function toUser(row: Selectable<UsersTable>): UserRecord {
     lastSeenAt: row.last_seen_at,
   };
 }
+
+const toPerson = (row: Pick<Selectable<UsersTable>, 'id' | 'name' | 'last_seen_at'>): PersonRecord => ({
+  id: row.id,
+  name: row.name,
+  lastSeenAt: row.last_seen_at,
+});
+
+/** LIKE treats % and _ as wildcards and \ as the escape: a search for them means the characters. */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+// Search matches and orders on these expressions, exactly as indexed in migration 0002-chat.
+const searchName = sql<string>`lower(name) collate "C"`;
+const searchEmail = sql<string>`email collate "C"`;
 
 export function createUsersRepository(db: Kysely<Database>): UsersRepository {
   const byId = (id: string) => db.selectFrom('users').selectAll().where('id', '=', id);
@@ -45,6 +58,34 @@ export function createUsersRepository(db: Kysely<Database>): UsersRepository {
     async setStatus(id, status) {
       const row = await db.updateTable('users').set({ status }).where('id', '=', id).returningAll().executeTakeFirst();
       return row ? toUser(row) : null;
+    },
+    async setLastSeen(id, at) {
+      await db.updateTable('users').set({ last_seen_at: at }).where('id', '=', id).execute();
+    },
+    async search(prefix, page) {
+      const pattern = `${escapeLike(prefix.toLowerCase())}%`;
+      let query = db
+        .selectFrom('users')
+        .select(['id', 'name', 'last_seen_at'])
+        .where('status', '=', 'active')
+        .where('id', '!=', page.excludeId)
+        .where((eb) => eb.or([eb(searchName, 'like', pattern), eb(searchEmail, 'like', pattern)]));
+      if (page.after) {
+        const cursor = db.selectFrom('users').select([searchName.as('name'), 'id']).where('id', '=', page.after);
+        query = query.where(sql`(${searchName}, id)`, '>', cursor);
+      }
+      const rows = await query.orderBy(searchName).orderBy('id').limit(page.limit).execute();
+      return rows.map(toPerson);
+    },
+    async findPeople(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .selectFrom('users')
+        .select(['id', 'name', 'last_seen_at'])
+        .where('id', 'in', ids)
+        .where('status', '=', 'active')
+        .execute();
+      return rows.map(toPerson);
     },
   };
 }

@@ -1,9 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as accounts from './0001-accounts.js';
+import * as chat from './0002-chat.js';
+import * as calls from './0003-calls.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
   '0001-accounts': accounts,
+  '0002-chat': chat,
+  '0003-calls': calls,
 };
 
 export const migrationProvider: MigrationProvider = {

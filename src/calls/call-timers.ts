@@ -1,0 +1,56 @@
+import type { CallParty } from './call-state-machine.js';
+
+/** A call's ring timeout, and each party's reconnect grace. */
+export type CallTimer = 'ring' | `${CallParty}-grace`;
+
+export type CallTimerHandler = (callId: string, timer: CallTimer) => void;
+
+/**
+ * Timers of live calls. In one process these are setTimeout; with several processes they move to a
+ * shared store (Redis: a sorted set of deadlines that any process polls, the one whose ZREM succeeds
+ * runs the expiry), so each timer fires exactly once cluster-wide. Either way the expiry's transition is
+ * stored as a compare-and-set, so a timer racing an accept resolves to one winner in the database too.
+ */
+export interface CallTimers {
+  /** `handler` runs once for each timer that was started and runs out before it is cancelled. */
+  onExpiry(handler: CallTimerHandler): void;
+  /** Starts the timer, or starts it again if it is running. */
+  start(callId: string, timer: CallTimer, delayMs: number): Promise<void>;
+  cancel(callId: string, timer: CallTimer): Promise<void>;
+  cancelAll(callId: string): Promise<void>;
+}
+
+export class InProcessCallTimers implements CallTimers {
+  private readonly running = new Map<string, Map<CallTimer, NodeJS.Timeout>>();
+  private handler: CallTimerHandler = () => undefined;
+
+  onExpiry(handler: CallTimerHandler): void {
+    this.handler = handler;
+  }
+
+  async start(callId: string, timer: CallTimer, delayMs: number): Promise<void> {
+    await this.cancel(callId, timer);
+    const timers = this.running.get(callId) ?? new Map<CallTimer, NodeJS.Timeout>();
+    this.running.set(callId, timers);
+    const timeout = setTimeout(() => {
+      timers.delete(timer);
+      if (timers.size === 0) this.running.delete(callId);
+      this.handler(callId, timer);
+    }, delayMs);
+    // A pending ring must not keep a stopping process alive.
+    timeout.unref();
+    timers.set(timer, timeout);
+  }
+
+  async cancel(callId: string, timer: CallTimer): Promise<void> {
+    const timers = this.running.get(callId);
+    clearTimeout(timers?.get(timer));
+    timers?.delete(timer);
+    if (timers?.size === 0) this.running.delete(callId);
+  }
+
+  async cancelAll(callId: string): Promise<void> {
+    for (const timeout of this.running.get(callId)?.values() ?? []) clearTimeout(timeout);
+    this.running.delete(callId);
+  }
+}

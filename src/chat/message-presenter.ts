@@ -1,0 +1,15 @@
+import type { MessageDto } from '../protocol/chat.js';
+import type { MessageRecord } from '../storage/ports.js';
+
+export function presentMessage(message: MessageRecord): MessageDto {
+  return {
+    id: message.id,
+    from: message.senderId,
+    to: message.recipientId,
+    text: message.text,
+    clientMessageId: message.clientMessageId,
+    createdAt: message.createdAt.toISOString(),
+    deliveredAt: message.deliveredAt?.toISOString() ?? null,
+    readAt: message.readAt?.toISOString() ?? null,
+  };
+}

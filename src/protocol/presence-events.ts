@@ -1,0 +1,12 @@
+import type { ClientEvent } from './ack.js';
+import type { PresenceEvent, PresenceSubscribePayload } from './people.js';
+
+/** Presence of the users a client shows; documented in docs/api/chat.md. */
+export interface PresenceClientEvents {
+  /** Replaces this socket's presence subscriptions; the ack carries their current state. */
+  PRESENCE_SUBSCRIBE: ClientEvent<PresenceSubscribePayload, { presence: PresenceEvent[] }>;
+}
+
+export interface PresenceServerEvents {
+  PRESENCE: (payload: PresenceEvent) => void;
+}

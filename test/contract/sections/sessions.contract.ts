@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { newId } from '../../../src/shared/ids.js';
+import type { ContractContext } from '../storage-contract.js';
+
+const sortedIds = (sessions: { id: string }[]) => sessions.map((session) => session.id).sort();
+
+export function sessionsContract(ctx: ContractContext): void {
+  test('create returns the session, not revoked; findById finds it; unknown ids give null', async () => {
+    const user = await ctx.createUser();
+    const input = ctx.newSession(user.id);
+    const session = await ctx.storage.sessions.create(input, ctx.tokenHash());
+    assert.deepEqual(session, { ...input, revokedAt: null, revokedReason: null });
+    assert.deepEqual(await ctx.storage.sessions.findById(session.id), session);
+    assert.equal(await ctx.storage.sessions.findById(newId()), null);
+  });
+
+  test('listActiveByUser lists live sessions of that user only, not revoked or expired ones', async () => {
+    const user = await ctx.createUser();
+    const other = await ctx.createUser();
+    const now = new Date();
+    const create = (userId: string, overrides = {}) => ctx.storage.sessions.create(ctx.newSession(userId, overrides), ctx.tokenHash());
+    const live = [await create(user.id), await create(user.id, { deviceName: null, userAgent: null, ip: null })];
+    const revoked = await create(user.id);
+    await ctx.storage.sessions.revoke(revoked.id, user.id, 'logout', now);
+    await create(user.id, { expiresAt: new Date(now.getTime() - 1000) });
+    await create(other.id);
+
+    assert.deepEqual(sortedIds(await ctx.storage.sessions.listActiveByUser(user.id, now)), sortedIds(live));
+    // "Expired" is judged against the given time.
+    const later = new Date(now.getTime() + 2 * 86_400_000);
+    assert.deepEqual(await ctx.storage.sessions.listActiveByUser(user.id, later), []);
+    assert.deepEqual(await ctx.storage.sessions.listActiveByUser(newId(), now), []);
+  });
+
+  test('consumeToken: consumed once, reused afterwards, unknown for a hash never issued', async () => {
+    const user = await ctx.createUser();
+    const hash = ctx.tokenHash();
+    const session = await ctx.storage.sessions.create(ctx.newSession(user.id), hash);
+    const usedAt = new Date(Date.now() + 5000);
+
+    const first = await ctx.storage.sessions.consumeToken(hash, usedAt);
+    assert.equal(first.outcome, 'consumed');
+    assert.equal(first.outcome === 'consumed' && first.session.id, session.id);
+    assert.equal(first.outcome === 'consumed' && first.session.lastUsedAt.getTime(), usedAt.getTime(), 'consuming marks the session used');
+
+    const again = await ctx.storage.sessions.consumeToken(hash, new Date());
+    assert.equal(again.outcome, 'reused');
+    assert.equal(again.outcome === 'reused' && again.session.id, session.id);
+
+    assert.deepEqual(await ctx.storage.sessions.consumeToken(ctx.tokenHash(), new Date()), { outcome: 'unknown' });
+  });
+
+  test('findByTokenHash finds the session of a used or unused token without consuming it', async () => {
+    const user = await ctx.createUser();
+    const hash = ctx.tokenHash();
+    const session = await ctx.storage.sessions.create(ctx.newSession(user.id), hash);
+    assert.equal((await ctx.storage.sessions.findByTokenHash(hash))?.id, session.id);
+    assert.equal((await ctx.storage.sessions.consumeToken(hash, new Date())).outcome, 'consumed', 'finding did not consume it');
+    assert.equal((await ctx.storage.sessions.findByTokenHash(hash))?.id, session.id);
+    assert.equal(await ctx.storage.sessions.findByTokenHash(ctx.tokenHash()), null);
+  });
+
+  test('addToken adds the next token of the family; the older one stays reused', async () => {
+    const user = await ctx.createUser();
+    const first = ctx.tokenHash();
+    const session = await ctx.storage.sessions.create(ctx.newSession(user.id), first);
+    assert.equal((await ctx.storage.sessions.consumeToken(first, new Date())).outcome, 'consumed');
+    const second = ctx.tokenHash();
+    await ctx.storage.sessions.addToken(session.id, second, new Date());
+    const next = await ctx.storage.sessions.consumeToken(second, new Date());
+    assert.equal(next.outcome, 'consumed');
+    assert.equal(next.outcome === 'consumed' && next.session.id, session.id);
+    assert.equal((await ctx.storage.sessions.consumeToken(first, new Date())).outcome, 'reused');
+  });
+
+  test('concurrent consumeToken calls with one hash: exactly one is consumed, the rest reused', async () => {
+    const user = await ctx.createUser();
+    const hash = ctx.tokenHash();
+    await ctx.storage.sessions.create(ctx.newSession(user.id), hash);
+    const results = await Promise.all(Array.from({ length: 8 }, () => ctx.storage.sessions.consumeToken(hash, new Date())));
+    const outcomes = results.map((result) => result.outcome).sort();
+    assert.deepEqual(outcomes, ['consumed', ...Array<string>(7).fill('reused')]);
+  });
+
+  test('revoke ends one session of its user once; another user cannot revoke it', async () => {
+    const user = await ctx.createUser();
+    const stranger = await ctx.createUser();
+    const session = await ctx.storage.sessions.create(ctx.newSession(user.id), ctx.tokenHash());
+    const now = new Date();
+
+    assert.equal(await ctx.storage.sessions.revoke(session.id, stranger.id, 'revoked_by_user', now), false);
+    assert.equal((await ctx.storage.sessions.findById(session.id))?.revokedAt, null);
+
+    assert.equal(await ctx.storage.sessions.revoke(session.id, user.id, 'logout', now), true);
+    const revoked = await ctx.storage.sessions.findById(session.id);
+    assert.equal(revoked?.revokedAt?.getTime(), now.getTime());
+    assert.equal(revoked?.revokedReason, 'logout');
+    assert.equal(await ctx.storage.sessions.revoke(session.id, user.id, 'logout', new Date()), false, 'already revoked');
+    assert.equal((await ctx.storage.sessions.findById(session.id))?.revokedReason, 'logout', 'the first reason stays');
+    assert.equal(await ctx.storage.sessions.revoke(newId(), user.id, 'logout', now), false);
+  });
+
+  test('revokeAllForUser ends every live session but the kept one and returns their ids', async () => {
+    const user = await ctx.createUser();
+    const other = await ctx.createUser();
+    const create = (userId: string) => ctx.storage.sessions.create(ctx.newSession(userId), ctx.tokenHash());
+    const [kept, a, b, earlier] = [await create(user.id), await create(user.id), await create(user.id), await create(user.id)];
+    const untouched = await create(other.id);
+    const now = new Date();
+    await ctx.storage.sessions.revoke(earlier!.id, user.id, 'logout', now);
+
+    const revokedIds = await ctx.storage.sessions.revokeAllForUser(user.id, 'logout_all', now, kept!.id);
+    assert.deepEqual(revokedIds.sort(), sortedIds([a!, b!]));
+    assert.deepEqual(sortedIds(await ctx.storage.sessions.listActiveByUser(user.id, now)), [kept!.id]);
+    assert.equal((await ctx.storage.sessions.findById(a!.id))?.revokedReason, 'logout_all');
+    assert.equal((await ctx.storage.sessions.findById(earlier!.id))?.revokedReason, 'logout', 'an ended session is not ended again');
+    assert.equal((await ctx.storage.sessions.findById(untouched.id))?.revokedAt, null);
+
+    // Without a session to keep, every one ends.
+    assert.deepEqual(await ctx.storage.sessions.revokeAllForUser(user.id, 'banned', now), [kept!.id]);
+    assert.deepEqual(await ctx.storage.sessions.listActiveByUser(user.id, now), []);
+    assert.deepEqual(await ctx.storage.sessions.revokeAllForUser(user.id, 'banned', now), []);
+  });
+}

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { io } from 'socket.io-client';
+import type { ChatMessageEvent, ConversationsResponse, MessageDto, SyncResponse } from '../../src/protocol/chat.js';
+import { newId } from '../../src/shared/ids.js';
+import { chatUser, device, history, sendOk, texts, type ChatUser } from '../support/chat.js';
+import { databaseTargets } from '../support/databases.js';
+import { request } from '../support/http.js';
+import { closeAllSockets, connectSocket, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+for (const target of databaseTargets()) {
+  describe(`chat history and sync (${target.kind})`, { skip: target.skip }, () => {
+    let server: TestApp;
+    before(async () => {
+      server = await startTestApp(target.kind);
+    });
+    after(async () => {
+      closeAllSockets();
+      await server.stop();
+    });
+
+    async function sync(user: ChatUser, after?: number, limit?: number): Promise<SyncResponse> {
+      const query = new URLSearchParams();
+      if (after !== undefined) query.set('after', String(after));
+      if (limit !== undefined) query.set('limit', String(limit));
+      const result = await request<SyncResponse>(server.baseUrl, 'GET', `/api/chat/sync?${query}`, { token: user.token });
+      assert.equal(result.status, 200, JSON.stringify(result.body));
+      return result.body;
+    }
+
+    /** Every page of the stream after `after`, as the client algorithm in docs/api/chat.md does it. */
+    async function syncAll(user: ChatUser, after: number, limit: number): Promise<{ messages: MessageDto[]; seq: number }> {
+      const messages: MessageDto[] = [];
+      let position = after;
+      for (;;) {
+        const page = await sync(user, position, limit);
+        messages.push(...page.messages);
+        position = page.seq;
+        if (!page.hasMore) return { messages, seq: position };
+      }
+    }
+
+    async function conversations(user: ChatUser, query = ''): Promise<ConversationsResponse> {
+      const result = await request<ConversationsResponse>(server.baseUrl, 'GET', `/api/chat/conversations${query}`, { token: user.token });
+      assert.equal(result.status, 200, JSON.stringify(result.body));
+      return result.body;
+    }
+
+    test('a device that was offline gets what it missed exactly once, in order, with the receipts it missed', async () => {
+      const alice = await chatUser(server.baseUrl, 'Alice');
+      const bob = await chatUser(server.baseUrl, 'Bob');
+      const carol = await chatUser(server.baseUrl, 'Carol');
+      const seen = nextEvent<ChatMessageEvent>(device(bob), 'CHAT_MESSAGE');
+      const before = await sendOk(device(alice), { to: bob.id, text: 'while online' });
+      const position = (await seen).seq;
+      assert.equal((await sync(bob, position)).messages.length, 0);
+
+      device(bob).disconnect();
+      const missed: MessageDto[] = [];
+      for (let i = 0; i < 7; i += 1) {
+        const from = i % 2 ? carol : alice;
+        missed.push((await sendOk(device(from), { to: bob.id, text: `missed ${i}` })).message);
+      }
+      // Alice, offline too, misses the read receipt Bob sends from another device.
+      device(alice).disconnect();
+      const aliceBefore = (await sync(alice)).seq;
+      const bobPhone = await connectSocket(server.baseUrl, bob.token);
+      const read = await emitAck(bobPhone, 'MESSAGE_READ', { messageId: before.message.id });
+      assert.equal(read.ok, true);
+
+      const caughtUp = await syncAll(bob, position, 3);
+      assert.deepEqual(texts(caughtUp.messages), [...texts(missed), 'while online']);
+      // The last entry is the read message again, now in its read state: a change, not a duplicate message.
+      assert.equal(caughtUp.messages.at(-1)!.readAt, read.readAt);
+      assert.equal((await sync(bob, caughtUp.seq)).messages.length, 0);
+
+      const aliceChanges = await syncAll(alice, aliceBefore, 50);
+      assert.deepEqual(aliceChanges.messages.map((message) => [message.id, message.readAt]), [[before.message.id, read.readAt]]);
+    });
+
+    test('without `after`, sync answers the current position only: where a new device starts', async () => {
+      const alice = await chatUser(server.baseUrl, 'Alice');
+      const bob = await chatUser(server.baseUrl, 'Bob');
+      assert.deepEqual(await sync(bob), { messages: [], seq: 0, hasMore: false });
+      const { message } = await sendOk(device(alice), { to: bob.id, text: 'hello' });
+      const head = await sync(bob);
+      assert.deepEqual(head.messages, []);
+      assert.deepEqual((await sync(bob, 0)).messages, [message]);
+      assert.deepEqual((await sync(bob, head.seq)).messages, []);
+      const bad = await request(server.baseUrl, 'GET', '/api/chat/sync?after=-1', { token: bob.token });
+      assert.equal(bad.status, 400);
+    });
+
+    test('a short drop is recovered by Socket.io: what was sent meanwhile arrives on the same session', async () => {
+      const alice = await chatUser(server.baseUrl, 'Alice');
+      const bob = await chatUser(server.baseUrl, 'Bob');
+      const phone: ClientSocket = io(server.baseUrl, { auth: { token: bob.token }, transports: ['websocket'], reconnectionDelay: 50, forceNew: true });
+      await nextEvent(phone, 'connect');
+      try {
+        // Let the server write the session's first recovery offset before the drop.
+        await sendOk(device(alice), { to: bob.id, text: 'before the drop' });
+        const reconnected = nextEvent(phone, 'connect', 5000);
+        phone.io.engine.close();
+        const { message } = await sendOk(device(alice), { to: bob.id, text: 'during the drop' });
+        const replayed = nextEvent<ChatMessageEvent>(phone, 'CHAT_MESSAGE', 5000);
+        await reconnected;
+        assert.equal(phone.recovered, true);
+        assert.equal((await replayed).message.id, message.id);
+      } finally {
+        phone.disconnect();
+      }
+    });
+
+    test('history pages newest first without gaps or overlaps, however the pages are cut', async () => {
+      const alice = await chatUser(server.baseUrl, 'Alice');
+      const bob = await chatUser(server.baseUrl, 'Bob');
+      const carol = await chatUser(server.baseUrl, 'Carol');
+      const ids: string[] = [];
+      for (let i = 0; i < 230; i += 1) {
+        const [from, to] = i % 3 ? [alice, bob] : [bob, alice];
+        const id = newId();
+        ids.push(id);
+        await server.app.storage.messages.create({ id, senderId: from.id, recipientId: to.id, text: `m${i}`, clientMessageId: null, createdAt: new Date() });
+        // Another conversation interleaved: it must never show up.
+        if (i % 50 === 0) await sendOk(device(carol), { to: alice.id, text: 'elsewhere' });
+      }
+      for (const limit of [1, 7, 50, 100]) {
+        const pages: string[][] = [];
+        let query = `?limit=${limit}`;
+        for (;;) {
+          const page = await history(server.baseUrl, alice.token, bob.id, query);
+          assert.ok(page.messages.length <= limit);
+          pages.push(page.messages.map((message) => message.id));
+          if (!page.nextCursor) break;
+          query = `?limit=${limit}&before=${page.nextCursor}`;
+          if (limit === 1 && pages.length > 5) break; // a few one-message pages are enough
+        }
+        const seen = pages.flat();
+        const expected = [...ids].reverse().slice(0, seen.length);
+        assert.deepEqual(seen, expected, `pages of ${limit}`);
+        if (limit !== 1) assert.equal(seen.length, ids.length);
+      }
+      const first = await history(server.baseUrl, bob.token, alice.id);
+      assert.equal(first.messages.length, 50);
+      assert.equal(first.messages[0]!.text, 'm229');
+    });
+
+    test('history is private to the two people in it', async () => {
+      const alice = await chatUser(server.baseUrl, 'Alice');
+      const bob = await chatUser(server.baseUrl, 'Bob');
+      const eve = await chatUser(server.baseUrl, 'Eve');
+      await sendOk(device(alice), { to: bob.id, text: 'just between us' });
+      assert.deepEqual((await history(server.baseUrl, eve.token, alice.id)).messages, []);
+      assert.deepEqual((await history(server.baseUrl, eve.token, bob.id)).messages, []);
+      assert.equal((await sync(eve, 0)).messages.length, 0);
+      assert.equal((await conversations(eve)).conversations.length, 0);
+      const unknown = await request(server.baseUrl, 'GET', `/api/chat/history/${newId()}`, { token: eve.token });
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.error.code, 'NOT_FOUND');
+      const malformed = await request(server.baseUrl, 'GET', `/api/chat/history/${alice.id}?before=%7B%22%24ne%22%3Anull%7D`, { token: eve.token });
+      assert.equal(malformed.status, 400);
+      const anonymous = await request(server.baseUrl, 'GET', `/api/chat/history/${alice.id}`);
+      assert.equal(anonymous.status, 401);
+    });
+
+    test('conversations list peers by latest message, with unread counts going up and down', async () => {
+      const alice = await chatUser(server.baseUrl, 'Alice');
+      const bob = await chatUser(server.baseUrl, 'Bob');
+      const carol = await chatUser(server.baseUrl, 'Carol');
+      const dave = await chatUser(server.baseUrl, 'Dave');
+      assert.deepEqual(await conversations(alice), { conversations: [], nextCursor: null });
+
+      const fromBob = [];
+      for (const text of ['b1', 'b2', 'b3']) fromBob.push((await sendOk(device(bob), { to: alice.id, text })).message);
+      await sendOk(device(carol), { to: alice.id, text: 'c1' });
+      const mine = (await sendOk(device(alice), { to: dave.id, text: 'a1' })).message;
+
+      const list = await conversations(alice);
+      assert.deepEqual(
+        list.conversations.map((c) => [c.peer.name, c.lastMessage.text, c.unreadCount]),
+        [
+          ['Dave', 'a1', 0],
+          ['Carol', 'c1', 1],
+          ['Bob', 'b3', 3],
+        ],
+      );
+      assert.deepEqual(list.conversations[0]!.peer, { id: dave.id, name: 'Dave', online: true, lastSeenAt: null });
+      assert.deepEqual(list.conversations[0]!.lastMessage, mine);
+      // The other side's view of the same conversation.
+      const bobs = await conversations(bob);
+      assert.deepEqual(bobs.conversations.map((c) => [c.peer.id, c.lastMessage.text, c.unreadCount]), [[alice.id, 'b3', 0]]);
+
+      await emitAck(device(alice), 'MESSAGE_READ', { messageId: fromBob[1]!.id });
+      await sendOk(device(bob), { to: alice.id, text: 'b4' });
+      const after = await conversations(alice);
+      assert.deepEqual(
+        after.conversations.map((c) => [c.peer.name, c.lastMessage.text, c.unreadCount]),
+        [
+          ['Bob', 'b4', 2],
+          ['Dave', 'a1', 0],
+          ['Carol', 'c1', 1],
+        ],
+      );
+
+      const firstPage = await conversations(alice, '?limit=2');
+      assert.equal(firstPage.conversations.length, 2);
+      assert.ok(firstPage.nextCursor);
+      const secondPage = await conversations(alice, `?limit=2&before=${firstPage.nextCursor}`);
+      assert.deepEqual(secondPage.conversations.map((c) => c.peer.name), ['Carol']);
+      assert.equal(secondPage.nextCursor, null);
+    });
+  });
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('call configuration', () => {
+  test('defaults: 30 s ring, 10 s reconnect grace, a public STUN server, no TURN, 1 h credentials', () => {
+    assert.deepEqual(loadConfig({}).calls, {
+      ringTimeoutMs: 30_000,
+      reconnectGraceMs: 10_000,
+      stunUrls: ['stun:stun.l.google.com:19302'],
+      turnUrls: [],
+      turnSecret: undefined,
+      turnCredentialTtlSeconds: 3600,
+    });
+  });
+
+  test('reads timers, STUN and TURN lists and the credential lifetime', () => {
+    const { calls } = loadConfig({
+      CALL_RING_TIMEOUT_MS: '45000',
+      CALL_RECONNECT_GRACE_MS: '0',
+      STUN_URLS: 'stun:stun.example.com:3478, stuns:stun.example.com:5349',
+      TURN_URLS: 'turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349?transport=tcp',
+      TURN_SECRET: 'shared-with-coturn',
+      TURN_CREDENTIAL_TTL: '2h',
+    });
+    assert.deepEqual(calls, {
+      ringTimeoutMs: 45_000,
+      reconnectGraceMs: 0,
+      stunUrls: ['stun:stun.example.com:3478', 'stuns:stun.example.com:5349'],
+      turnUrls: ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349?transport=tcp'],
+      turnSecret: 'shared-with-coturn',
+      turnCredentialTtlSeconds: 7200,
+    });
+  });
+
+  test('refuses a URL of the wrong scheme, TURN without its secret, and a ring timeout of zero', () => {
+    for (const [env, pattern] of [
+      [{ STUN_URLS: 'turn:turn.example.com' }, /STUN_URLS/],
+      [{ TURN_URLS: 'stun:stun.example.com', TURN_SECRET: 'x' }, /TURN_URLS/],
+      [{ TURN_URLS: 'turn:turn.example.com' }, /TURN_SECRET/],
+      [{ CALL_RING_TIMEOUT_MS: '0' }, /CALL_RING_TIMEOUT_MS/],
+      [{ TURN_CREDENTIAL_TTL: 'soon' }, /TURN_CREDENTIAL_TTL/],
+    ] as const) {
+      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && pattern.test(error.message), JSON.stringify(env));
+    }
+  });
+});

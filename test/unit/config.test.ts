@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+const SECRET = 'a-production-secret-of-at-least-32-bytes';
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET, CORS_ORIGINS: 'https://app.example' };
+
+/** Asserts loadConfig refuses `env` with a ConfigError whose message matches every pattern. */
+function assertRefused(env: NodeJS.ProcessEnv, ...patterns: RegExp[]): void {
+  assert.throws(
+    () => loadConfig(env),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+      for (const pattern of patterns) assert.match(error.message, pattern);
+      return true;
+    },
+  );
+}
+
+describe('loadConfig', () => {
+  test('an empty environment gives the documented development defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.env, 'development');
+    assert.equal(config.port, 3000);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.dataDir, './data');
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.jwt.secret, undefined);
+    assert.equal(config.jwt.accessTtlSeconds, 15 * 60);
+    assert.equal(config.jwt.refreshTtlSeconds, 30 * 86_400);
+    assert.equal(config.trustProxy, false);
+    assert.equal(config.log.level, 'info');
+    assert.deepEqual(config.rateLimit, { windowSeconds: 15 * 60, authPerIp: 300, loginFailuresPerAccount: 10 });
+    assert.equal(config.shutdownTimeoutMs, 10_000);
+  });
+
+  test('development CORS allows local origins only', () => {
+    const { corsOrigins } = loadConfig({});
+    const allowed = (origin: string) => corsOrigins.some((rule) => (typeof rule === 'string' ? rule === origin : rule.test(origin)));
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:8081', 'https://localhost', 'http://[::1]:3000']) assert.ok(allowed(origin), origin);
+    for (const origin of ['https://evil.example', 'http://localhost.evil.example', 'http://evil.example/?localhost:1']) assert.ok(!allowed(origin), origin);
+  });
+
+  test('an empty variable counts as unset', () => {
+    assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 3000);
+    assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).databaseUrl, undefined);
+  });
+
+  test('a bad PORT is refused, naming PORT', () => {
+    for (const port of ['abc', '70000', '-1', '80.5']) assertRefused({ PORT: port }, /PORT/);
+  });
+
+  test('every bad variable is named at once', () => {
+    assertRefused({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://db/app' }, /PORT/, /LOG_LEVEL/, /DATABASE_URL/);
+  });
+
+  test('MONGO_URI is refused as not supported yet', () => {
+    assertRefused({ MONGO_URI: 'mongodb://127.0.0.1:27017/app' }, /MONGO_URI/, /not supported yet/);
+  });
+
+  test('production requires a JWT_SECRET of at least 32 bytes', () => {
+    assertRefused({ ...PRODUCTION, JWT_SECRET: undefined }, /JWT_SECRET/);
+    assertRefused({ ...PRODUCTION, JWT_SECRET: 'x'.repeat(31) }, /JWT_SECRET/);
+    assert.equal(loadConfig({ ...PRODUCTION, JWT_SECRET: 'x'.repeat(32) }).jwt.secret, 'x'.repeat(32));
+  });
+
+  test('a short JWT_SECRET is refused outside production too', () => {
+    assertRefused({ JWT_SECRET: 'short' }, /JWT_SECRET/);
+  });
+
+  test('production requires CORS_ORIGINS, and uses exactly the listed origins', () => {
+    assertRefused({ ...PRODUCTION, CORS_ORIGINS: undefined }, /CORS_ORIGINS/);
+    const config = loadConfig({ ...PRODUCTION, CORS_ORIGINS: ' https://app.example , https://admin.example,' });
+    assert.equal(config.env, 'production');
+    assert.deepEqual(config.corsOrigins, ['https://app.example', 'https://admin.example']);
+  });
+
+  test('durations parse to seconds', () => {
+    const cases: [string, number][] = [['45s', 45], ['15m', 900], ['12h', 43_200], ['30d', 2_592_000], ['900', 900], [' 15m ', 900]];
+    for (const [text, seconds] of cases) {
+      assert.equal(loadConfig({ JWT_ACCESS_TTL: text }).jwt.accessTtlSeconds, seconds, text);
+      assert.equal(loadConfig({ JWT_REFRESH_TTL: text }).jwt.refreshTtlSeconds, seconds, text);
+      assert.equal(loadConfig({ RATE_LIMIT_WINDOW: text }).rateLimit.windowSeconds, seconds, text);
+    }
+  });
+
+  test('bad durations are refused, naming the variable', () => {
+    for (const text of ['15 minutes', '0', '0s', '-5m', '1.5h', '10w', 'm']) assertRefused({ JWT_ACCESS_TTL: text }, /JWT_ACCESS_TTL/);
+  });
+
+  test('TRUST_PROXY takes a boolean, a hop count or an address list', () => {
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.equal(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy, 'loopback, 10.0.0.0/8');
+  });
+});
