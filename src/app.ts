@@ -96,6 +96,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     live: new InProcessLiveCalls(),
     timers: new InProcessCallTimers(),
     delivery,
+    requestLimit: memoryRateLimit({ points: config.calls.requestsPerMinute, windowSeconds: 60 }, 'call requests'),
     logger,
     ringTimeoutMs: config.calls.ringTimeoutMs,
     reconnectGraceMs: config.calls.reconnectGraceMs,

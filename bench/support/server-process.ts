@@ -37,6 +37,7 @@ export async function startServerProcess(database: BenchDatabase, env: Record<st
       LOG_PRETTY: 'false',
       RATE_LIMIT_AUTH_PER_IP: '1000000',
       RATE_LIMIT_LOGIN_FAILURES: '1000000',
+      CALL_REQUESTS_PER_MINUTE: '1000000',
       // An empty variable counts as unset (see loadConfig): PGlite unless asked for PostgreSQL.
       ...(database === 'pglite' ? { DATABASE_URL: '' } : {}),
       ...env,

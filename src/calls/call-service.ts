@@ -6,6 +6,7 @@ import { newId } from '../shared/ids.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
 import { paginate } from '../shared/pagination.js';
+import type { RateLimit } from '../shared/rate-limit.js';
 import type { CallsRepository, UsersRepository } from '../storage/ports.js';
 import { deliverNotices } from './call-notices.js';
 import { presentCall } from './call-presenter.js';
@@ -30,6 +31,8 @@ export interface CallServiceDeps {
   live: LiveCalls;
   timers: CallTimers;
   delivery: Delivery;
+  /** Call requests per caller: ringing someone's phones is not free. */
+  requestLimit: RateLimit;
   logger: Logger;
   ringTimeoutMs: number;
   reconnectGraceMs: number;
@@ -59,6 +62,7 @@ export class CallService {
     if (input.to === device.userId) {
       throw new AppError('VALIDATION_FAILED', 'You cannot call yourself', { details: [{ path: 'to', message: 'must be another user' }] });
     }
+    await this.deps.requestLimit.consume(device.userId);
     // Both parties in one query: only active users are found.
     const people = await this.deps.users.findPeople([device.userId, input.to]);
     const caller = people.find((person) => person.id === device.userId);

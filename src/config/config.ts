@@ -38,6 +38,7 @@ const envSchema = z.object({
   CHAT_TYPING_PER_WINDOW: int(20),
   CALL_RING_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   CALL_RECONNECT_GRACE_MS: int(10_000),
+  CALL_REQUESTS_PER_MINUTE: int(20),
   STUN_URLS: iceUrls(/^stuns?:/, 'stun:').default(['stun:stun.l.google.com:19302']),
   TURN_URLS: iceUrls(/^turns?:/, 'turn:').default([]),
   TURN_SECRET: z.string().optional(),
@@ -82,6 +83,8 @@ export interface Config {
   calls: {
     ringTimeoutMs: number;
     reconnectGraceMs: number;
+    /** CALL_REQUESTs one user may place per minute, all devices together. */
+    requestsPerMinute: number;
     stunUrls: string[];
     turnUrls: string[];
     /** coturn's static-auth-secret; TURN is handed out only with it. */
@@ -159,6 +162,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     calls: {
       ringTimeoutMs: env.CALL_RING_TIMEOUT_MS,
       reconnectGraceMs: env.CALL_RECONNECT_GRACE_MS,
+      requestsPerMinute: env.CALL_REQUESTS_PER_MINUTE,
       stunUrls: env.STUN_URLS,
       turnUrls: env.TURN_URLS,
       turnSecret: env.TURN_SECRET,

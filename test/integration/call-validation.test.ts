@@ -6,6 +6,7 @@ import { newId } from '../../src/shared/ids.js';
 import { ANSWER, callEventOk, callUser, device, OFFER, refusal, ringingCall } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
 import { closeAllSockets, emitAck, type ClientSocket } from '../support/sockets.js';
+import { request } from '../support/http.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const sdpOf = (bytes: number, filler = 'a') => `v=0\r\n${filler.repeat(bytes - 5)}`;
@@ -148,6 +149,38 @@ for (const target of databaseTargets()) {
       }
       assert.equal(await refusal(device(alice), 'ICE_CANDIDATE', { callId: id, candidate: candidateOf(80) }), 'PAYLOAD_TOO_LARGE');
       await callEventOk(device(alice), 'CALL_ENDED', { callId: id });
+    });
+  });
+}
+
+for (const target of databaseTargets()) {
+  describe(`call request rate limit (${target.kind})`, { skip: target.skip }, () => {
+    let server: TestApp;
+    before(async () => {
+      server = await startTestApp(target.kind, { CALL_REQUESTS_PER_MINUTE: '2' });
+    });
+    after(async () => {
+      closeAllSockets();
+      await server.stop();
+    });
+
+    test('beyond the per-user budget CALL_REQUEST answers RATE_LIMITED, stores nothing, and the socket stays usable', async () => {
+      const alice = await callUser(server.baseUrl, 'Alice');
+      const bob = await callUser(server.baseUrl, 'Bob');
+      for (let n = 0; n < 2; n += 1) {
+        const call = await callEventOk(device(alice), 'CALL_REQUEST', { to: bob.id, type: 'audio' });
+        await callEventOk(device(alice), 'CALL_ENDED', { callId: call.id });
+      }
+      const limited = await emitAck(device(alice), 'CALL_REQUEST', { to: bob.id, type: 'audio' });
+      assert.equal(limited.ok, false);
+      assert.equal(limited.error.code, 'RATE_LIMITED');
+      assert.ok(limited.error.retryAfterSeconds >= 1);
+      assert.equal(device(alice).connected, true);
+      const history = await request(server.baseUrl, 'GET', '/api/call/history', { token: alice.tokens[0]! });
+      assert.equal(history.body.calls.length, 2, 'the refused request left no call behind');
+      // Bob has a budget of his own.
+      const call = await callEventOk(device(bob), 'CALL_REQUEST', { to: alice.id, type: 'video' });
+      await callEventOk(device(bob), 'CALL_ENDED', { callId: call.id });
     });
   });
 }
