@@ -3,10 +3,11 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
 describe('call configuration', () => {
-  test('defaults: 30 s ring, 10 s reconnect grace, a public STUN server, no TURN, 1 h credentials', () => {
+  test('defaults: 30 s ring, 10 s reconnect grace, 20 requests a minute, a public STUN server, no TURN, 1 h credentials', () => {
     assert.deepEqual(loadConfig({}).calls, {
       ringTimeoutMs: 30_000,
       reconnectGraceMs: 10_000,
+      requestsPerMinute: 20,
       stunUrls: ['stun:stun.l.google.com:19302'],
       turnUrls: [],
       turnSecret: undefined,
@@ -14,10 +15,11 @@ describe('call configuration', () => {
     });
   });
 
-  test('reads timers, STUN and TURN lists and the credential lifetime', () => {
+  test('reads timers, the request budget, STUN and TURN lists and the credential lifetime', () => {
     const { calls } = loadConfig({
       CALL_RING_TIMEOUT_MS: '45000',
       CALL_RECONNECT_GRACE_MS: '0',
+      CALL_REQUESTS_PER_MINUTE: '5',
       STUN_URLS: 'stun:stun.example.com:3478, stuns:stun.example.com:5349',
       TURN_URLS: 'turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349?transport=tcp',
       TURN_SECRET: 'shared-with-coturn',
@@ -26,6 +28,7 @@ describe('call configuration', () => {
     assert.deepEqual(calls, {
       ringTimeoutMs: 45_000,
       reconnectGraceMs: 0,
+      requestsPerMinute: 5,
       stunUrls: ['stun:stun.example.com:3478', 'stuns:stun.example.com:5349'],
       turnUrls: ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349?transport=tcp'],
       turnSecret: 'shared-with-coturn',
