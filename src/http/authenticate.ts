@@ -22,7 +22,7 @@ export function requireAuth(authenticator: Authenticator) {
   };
 }
 
-export function requireAdmin(req: Request, res: Response, next: NextFunction): void {
+export function requireAdmin(_req: Request, res: Response, next: NextFunction): void {
   if (principalOf(res).role !== 'admin') throw new AppError('FORBIDDEN', 'This needs an admin account');
   next();
 }

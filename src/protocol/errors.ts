@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /** Stable error codes of the wire contract, with the HTTP status each one answers with. */
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
@@ -19,8 +17,6 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
-
-export const errorCodeSchema = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
 
 export interface ErrorDetail {
   path: string;

@@ -44,7 +44,7 @@ export class AppError extends Error {
   }
 }
 
-export const internalErrorBody: ErrorBody = { code: 'INTERNAL', message: 'Something went wrong on our side' };
+const internalErrorBody: ErrorBody = { code: 'INTERNAL', message: 'Something went wrong on our side' };
 
 /** Maps anything thrown to the wire shape, hiding internals of unexpected errors. */
 export function toErrorBody(error: unknown): ErrorBody {

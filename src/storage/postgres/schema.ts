@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType } from 'kysely';
 import type { CallEndReason, CallStatus, CallType } from '../../calls/call-state-machine.js';
 import type { UserRole, UserStatus } from '../ports.js';
 
@@ -96,4 +96,3 @@ export interface Database {
   calls: CallsTable;
 }
 
-export type { Generated };

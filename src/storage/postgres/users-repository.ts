@@ -2,7 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { PersonRecord, UserRecord, UsersRepository } from '../ports.js';
 import type { Database, UsersTable } from './schema.js';
 
-export function toUser(row: Selectable<UsersTable>): UserRecord {
+function toUser(row: Selectable<UsersTable>): UserRecord {
   return {
     id: row.id,
     email: row.email,
