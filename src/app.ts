@@ -88,7 +88,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     delivery,
     limits: { messages: chatBudget(config.chat.messagesPerWindow, 'messages'), typing: chatBudget(config.chat.typingPerWindow, 'typing events') },
   });
-  registerPresenceEvents(realtime, people, logger);
+  registerPresenceEvents(realtime, people);
   registerChatEvents(realtime, chat);
   const calls = new CallService({
     calls: storage.calls,
@@ -102,7 +102,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     reconnectGraceMs: config.calls.reconnectGraceMs,
   });
   await calls.closeOrphans();
-  registerCallEvents(realtime, calls, logger);
+  registerCallEvents(realtime, calls);
 
   const http = createHttpApp({
     logger,

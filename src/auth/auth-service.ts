@@ -69,7 +69,7 @@ export class AuthService {
     if (result.outcome === 'unknown') throw invalidRefreshToken();
     const { session } = result;
     if (result.outcome === 'reused') {
-      await this.revokeSessions(session.userId, [session.id], 'refresh_token_reused', now);
+      await this.endSession(session, 'refresh_token_reused', now);
       throw new AppError('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended');
     }
     const user = await this.deps.storage.users.findById(session.userId);
@@ -86,7 +86,7 @@ export class AuthService {
   async logout(refreshToken: string): Promise<void> {
     const now = this.now();
     const session = await this.deps.storage.sessions.findByTokenHash(hashRefreshToken(refreshToken));
-    if (session) await this.revokeSessions(session.userId, [session.id], 'logout', now);
+    if (session) await this.endSession(session, 'logout', now);
   }
 
   async me(principal: Principal) {
@@ -128,9 +128,9 @@ export class AuthService {
     await this.deps.storage.pushTokens.upsert({ token, userId: principal.userId, deviceId: deviceId ?? null, updatedAt: this.now() });
   }
 
-  private async revokeSessions(userId: string, sessionIds: string[], reason: string, now: Date): Promise<void> {
-    for (const id of sessionIds) await this.deps.storage.sessions.revoke(id, userId, reason, now);
-    this.deps.events.emit('sessionsRevoked', { userId, sessionIds });
+  private async endSession(session: SessionRecord, reason: string, now: Date): Promise<void> {
+    await this.deps.storage.sessions.revoke(session.id, session.userId, reason, now);
+    this.deps.events.emit('sessionsRevoked', { userId: session.userId, sessionIds: [session.id] });
   }
 
   private async startSession(user: UserRecord, deviceName: string | null, client: ClientContext): Promise<AuthResponse> {

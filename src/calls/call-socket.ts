@@ -1,16 +1,13 @@
 import { callAcceptPayload, callIdPayload, callRequestPayload, callSignalPayload, iceCandidatePayload } from '../protocol/call-events.js';
 import type { RealtimeServer } from '../realtime/realtime-server.js';
-import type { Logger } from '../shared/logger.js';
 import type { CallService } from './call-service.js';
 import type { Device } from './live-calls.js';
 
 /** The call events of every connection, each parsed and acknowledged by realtime.handle and decided by CallService. */
-export function registerCallEvents(realtime: RealtimeServer, calls: CallService, logger: Logger): void {
+export function registerCallEvents(realtime: RealtimeServer, calls: CallService): void {
   realtime.onConnection((socket) => {
     const { userId, sessionId } = socket.data.principal;
     const device: Device = { userId, sessionId, socketId: socket.id };
-    const track = (work: Promise<void>) =>
-      realtime.track(work.catch((error: unknown) => logger.error({ err: error, userId }, 'call device update failed')));
 
     realtime.handle(socket, 'CALL_REQUEST', callRequestPayload, async (input) => ({ call: await calls.request(device, input) }));
     realtime.handle(socket, 'CALL_ACCEPT', callAcceptPayload, async (input) => ({ call: await calls.accept(device, input) }));
@@ -26,7 +23,7 @@ export function registerCallEvents(realtime: RealtimeServer, calls: CallService,
       return {};
     });
 
-    track(calls.deviceConnected(device, { recovered: socket.recovered }));
-    socket.on('disconnect', () => track(calls.deviceDisconnected(device)));
+    realtime.track(socket, 'call device update', calls.deviceConnected(device, { recovered: socket.recovered }));
+    socket.on('disconnect', () => realtime.track(socket, 'call device update', calls.deviceDisconnected(device)));
   });
 }

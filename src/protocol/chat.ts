@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, PAGE_SIZE, pageQuerySchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
+import { idSchema, pageLimitSchema, pageQuerySchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
 import type { PersonDto } from './people.js';
 
 /** The contract's chat text limits, in characters (Unicode code points: an emoji is one). */
@@ -47,7 +47,7 @@ const streamPosition = z
 
 export const syncQuery = z.object({
   after: streamPosition.optional(),
-  limit: z.coerce.number().int().min(PAGE_SIZE.min).max(PAGE_SIZE.max).default(PAGE_SIZE.default),
+  limit: pageLimitSchema,
 });
 
 export type SendMessagePayload = z.input<typeof sendMessagePayload>;

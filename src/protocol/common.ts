@@ -8,9 +8,12 @@ export const idSchema = z.uuid({ version: 'v7', message: 'must be an id' }).tran
 
 export const PAGE_SIZE = { min: 1, max: 100, default: 50 } as const;
 
+/** `limit` of every paged list: 1..100, default 50. */
+export const pageLimitSchema = z.coerce.number().int().min(PAGE_SIZE.min).max(PAGE_SIZE.max).default(PAGE_SIZE.default);
+
 export const pageQuerySchema = z.object({
   before: idSchema.optional(),
-  limit: z.coerce.number().int().min(PAGE_SIZE.min).max(PAGE_SIZE.max).default(PAGE_SIZE.default),
+  limit: pageLimitSchema,
 });
 
 /** Marks a zod issue as a size limit: the request then answers PAYLOAD_TOO_LARGE, not VALIDATION_FAILED. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, PAGE_SIZE, type Timestamp } from './common.js';
+import { idSchema, pageLimitSchema, type Timestamp } from './common.js';
 
 /** How many users one socket may watch the presence of. */
 export const MAX_PRESENCE_SUBSCRIPTIONS = 100;
@@ -7,7 +7,7 @@ export const MAX_PRESENCE_SUBSCRIPTIONS = 100;
 export const peopleSearchQuery = z.object({
   query: z.string().trim().min(1, 'must not be empty').max(100),
   after: idSchema.optional(),
-  limit: z.coerce.number().int().min(PAGE_SIZE.min).max(PAGE_SIZE.max).default(PAGE_SIZE.default),
+  limit: pageLimitSchema,
 });
 
 export const personParams = z.object({ id: idSchema });

@@ -36,8 +36,11 @@ export interface RealtimeServer {
     schema: S,
     run: (payload: z.infer<S>) => Promise<ResultOf<E>>,
   ): void;
-  /** Work a connection started outside an event handler (on connect or disconnect) that shutdown waits for. */
-  track(work: Promise<unknown>): void;
+  /**
+   * Work a connection started outside an event handler (on connect or disconnect): shutdown waits for
+   * it, and a failure is logged as `what` for `socket`'s user.
+   */
+  track(socket: AppSocket, what: string, work: Promise<unknown>): void;
   /** Disconnects every socket and waits (at most `timeoutMs`) for handlers still running. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -93,7 +96,8 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
     io,
     onConnection: (handler) => handlers.push(handler),
     handle: (socket, event, schema, run) => handleEvent(socket, { logger, inFlight }, event, schema, run),
-    track: (work) => inFlight.track(work),
+    track: (socket, what, work) =>
+      inFlight.track(work.catch((error: unknown) => logger.error({ err: error, userId: socket.data.principal.userId }, `${what} failed`))),
     async close(timeoutMs) {
       io.disconnectSockets(true);
       await inFlight.drain(timeoutMs);
