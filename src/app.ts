@@ -19,10 +19,10 @@ import { requireAuth } from './http/authenticate.js';
 import { createHttpApp } from './http/http-app.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { createSocketDelivery } from './realtime/delivery.js';
+import { createEventBudgets } from './realtime/event-budgets.js';
 import { createRealtimeServer } from './realtime/realtime-server.js';
 import { createDomainEvents } from './shared/domain-events.js';
 import type { Logger } from './shared/logger.js';
-import { memoryRateLimit } from './shared/rate-limit.js';
 import type { Storage } from './storage/ports.js';
 import { openPostgresStorage } from './storage/postgres/postgres-storage.js';
 import { AccountAdminService } from './users/account-admin-service.js';
@@ -67,26 +67,22 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const accounts = new AccountAdminService(storage, events);
   const authenticated = requireAuth(authenticator);
 
-  // Socket.io needs the HTTP server and the services need Socket.io to deliver, so the server comes
-  // first and Express handles its requests once the routes exist.
-  const httpServer = createServer();
+  // The services need Socket.io to deliver, so it is built first and attached to the HTTP server last:
+  // attaching wraps the server's request handler (Express), so Socket.io's own paths never reach Express.
   const realtime = createRealtimeServer({
-    httpServer,
     authenticator,
     events,
     logger,
     corsOrigins: config.corsOrigins,
-    recoveryWindowMs: config.realtime.recoveryWindowMs,
+    budgets: createEventBudgets(config),
   });
   const delivery = createSocketDelivery(realtime.io);
   const people = new PeopleService({ users: storage.users, presence: new LocalPresenceTracker(), delivery });
-  const chatBudget = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: config.chat.rateWindowSeconds }, what);
   const chat = new ChatService({
     messages: storage.messages,
     users: storage.users,
     people,
     delivery,
-    limits: { messages: chatBudget(config.chat.messagesPerWindow, 'messages'), typing: chatBudget(config.chat.typingPerWindow, 'typing events') },
   });
   registerPresenceEvents(realtime, people);
   registerChatEvents(realtime, chat);
@@ -96,7 +92,6 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     live: new InProcessLiveCalls(),
     timers: new InProcessCallTimers(),
     delivery,
-    requestLimit: memoryRateLimit({ points: config.calls.requestsPerMinute, windowSeconds: 60 }, 'call requests'),
     logger,
     ringTimeoutMs: config.calls.ringTimeoutMs,
     reconnectGraceMs: config.calls.reconnectGraceMs,
@@ -117,7 +112,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       { path: '/api/call', router: createCallRouter({ calls, iceServers: config.calls, requireAuth: authenticated }) },
     ],
   });
-  httpServer.on('request', http);
+  const httpServer = createServer(http);
+  realtime.io.attach(httpServer);
 
   return {
     httpServer,

@@ -6,7 +6,6 @@ import { newId } from '../shared/ids.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
 import { paginate } from '../shared/pagination.js';
-import type { RateLimit } from '../shared/rate-limit.js';
 import type { CallsRepository, UsersRepository } from '../storage/ports.js';
 import { deliverNotices } from './call-notices.js';
 import { presentCall } from './call-presenter.js';
@@ -31,8 +30,6 @@ export interface CallServiceDeps {
   live: LiveCalls;
   timers: CallTimers;
   delivery: Delivery;
-  /** Call requests per caller: ringing someone's phones is not free. */
-  requestLimit: RateLimit;
   logger: Logger;
   ringTimeoutMs: number;
   reconnectGraceMs: number;
@@ -62,7 +59,6 @@ export class CallService {
     if (input.to === device.userId) {
       throw new AppError('VALIDATION_FAILED', 'You cannot call yourself', { details: [{ path: 'to', message: 'must be another user' }] });
     }
-    await this.deps.requestLimit.consume(device.userId);
     // Both parties in one query: only active users are found.
     const people = await this.deps.users.findPeople([device.userId, input.to]);
     const caller = people.find((person) => person.id === device.userId);
@@ -146,12 +142,12 @@ export class CallService {
    * recovered and missed nothing). When it is the device the user is in a call with, coming back, it
    * takes the call over with its new connection, the reconnect grace stops, and it gets CALL_STATE.
    */
-  async deviceConnected(device: Device, options: { recovered: boolean }): Promise<void> {
+  async deviceConnected(device: Device): Promise<void> {
     await this.onLiveCallOf(device.userId, async (live, party) => {
       const slot = live[party];
       if (slot === null) {
         await this.deps.timers.cancel(live.call.id, 'callee-grace');
-        if (!options.recovered) await this.ringAgain(live, device.socketId);
+        await this.ringAgain(live, device.socketId);
         return;
       }
       if (slot.sessionId !== device.sessionId) return;

@@ -23,7 +23,7 @@ export function registerCallEvents(realtime: RealtimeServer, calls: CallService)
       return {};
     });
 
-    realtime.track(socket, 'call device update', calls.deviceConnected(device, { recovered: socket.recovered }));
+    realtime.track(socket, 'call device update', calls.deviceConnected(device));
     socket.on('disconnect', () => realtime.track(socket, 'call device update', calls.deviceDisconnected(device)));
   });
 }

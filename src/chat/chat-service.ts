@@ -10,7 +10,6 @@ import type { Delivery } from '../realtime/delivery.js';
 import { AppError } from '../shared/app-error.js';
 import { newId } from '../shared/ids.js';
 import { paginate } from '../shared/pagination.js';
-import type { RateLimit } from '../shared/rate-limit.js';
 import type { MessageRecord, MessagesRepository, UsersRepository } from '../storage/ports.js';
 import type { PeopleService } from '../users/people-service.js';
 import { presentMessage } from './message-presenter.js';
@@ -26,7 +25,6 @@ export interface ChatServiceDeps {
   users: UsersRepository;
   people: PeopleService;
   delivery: Delivery;
-  limits: { messages: RateLimit; typing: RateLimit };
   now?: () => Date;
 }
 
@@ -44,7 +42,7 @@ export class ChatService {
   }
 
   async send(actor: Actor, input: SendMessageInput): Promise<ChatMessageEvent> {
-    await this.checkRecipient(actor, input.to, this.deps.limits.messages);
+    await this.checkRecipient(actor, input.to);
     const stored = await this.deps.messages.create({
       id: newId(),
       senderId: actor.userId,
@@ -64,7 +62,7 @@ export class ChatService {
 
   /** Relays CHAT_TYPING or CHAT_STOP_TYPING to the recipient's devices; nothing is stored. */
   async typing(actor: Actor, to: string, event: 'CHAT_TYPING' | 'CHAT_STOP_TYPING'): Promise<void> {
-    await this.checkRecipient(actor, to, this.deps.limits.typing);
+    await this.checkRecipient(actor, to);
     this.deps.delivery.toUsers([to], event, { from: actor.userId });
   }
 
@@ -137,10 +135,9 @@ export class ChatService {
     };
   }
 
-  /** The recipient must be someone else with an active account; checked after the caller's budget. */
-  private async checkRecipient(actor: Actor, to: string, budget: RateLimit): Promise<void> {
+  /** The recipient must be someone else with an active account. */
+  private async checkRecipient(actor: Actor, to: string): Promise<void> {
     if (to === actor.userId) throw new AppError('VALIDATION_FAILED', 'You cannot message yourself');
-    await budget.consume(actor.userId);
     const recipient = await this.deps.users.findById(to);
     if (recipient?.status !== 'active') throw new AppError('NOT_FOUND', 'No such user');
   }

@@ -31,14 +31,27 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW: durationSeconds.default(15 * 60),
   RATE_LIMIT_AUTH_PER_IP: int(300),
   RATE_LIMIT_LOGIN_FAILURES: int(10),
+  RATE_LIMIT_LOGIN_FAILURES_ACCOUNT: int(100),
+  PEOPLE_SEARCHES_PER_MINUTE: int(30),
+  SESSION_CLEANUP_INTERVAL: durationSeconds.default(3600),
+  SESSION_RETENTION: durationSeconds.default(7 * 86400),
+  ACCOUNT_EVENTS_POLL_MS: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_TIMEOUT_MS: int(10_000),
-  SOCKET_RECOVERY_MS: int(120_000),
+  SOCKET_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(10),
+  SOCKET_RATE_WINDOW: durationSeconds.default(10),
+  SOCKET_EVENTS_PER_WINDOW: int(300),
+  SOCKET_BYTES_PER_WINDOW: int(4 * 1024 * 1024),
+  SOCKET_MAX_PENDING_EVENTS: z.coerce.number().int().positive().default(32),
+  SOCKET_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
   CHAT_RATE_WINDOW: durationSeconds.default(10),
   CHAT_MESSAGES_PER_WINDOW: int(30),
   CHAT_TYPING_PER_WINDOW: int(20),
+  CHAT_RECEIPTS_PER_WINDOW: int(200),
+  PRESENCE_SUBSCRIBES_PER_MINUTE: int(30),
   CALL_RING_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   CALL_RECONNECT_GRACE_MS: int(10_000),
   CALL_REQUESTS_PER_MINUTE: int(20),
+  CALL_SIGNALING_PER_MINUTE: int(1200),
   STUN_URLS: iceUrls(/^stuns?:/, 'stun:').default(['stun:stun.l.google.com:19302']),
   TURN_URLS: iceUrls(/^turns?:/, 'turn:').default([]),
   TURN_SECRET: z.string().optional(),
@@ -75,16 +88,44 @@ export interface Config {
   corsOrigins: (string | RegExp)[];
   trustProxy: boolean | number | string;
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
-  rateLimit: { windowSeconds: number; authPerIp: number; loginFailuresPerAccount: number };
+  rateLimit: {
+    windowSeconds: number;
+    authPerIp: number;
+    /** Failed logins per account and IP. */
+    loginFailuresPerAccount: number;
+    /** Failed logins per account from all IPs together: the ceiling a distributed guesser meets. */
+    loginFailuresPerAccountTotal: number;
+    peopleSearchesPerMinute: number;
+  };
+  sessions: {
+    /** How often expired and revoked sessions (and their refresh tokens) are deleted. */
+    cleanupIntervalSeconds: number;
+    /** How long an expired or revoked session is kept (listed nowhere, kept for investigations). */
+    retentionSeconds: number;
+    /** How often each process reads the account-events feed (bans and revocations from anywhere). */
+    accountEventsPollMs: number;
+  };
   shutdownTimeoutMs: number;
-  realtime: { recoveryWindowMs: number };
-  /** Per-user budgets on the socket: messages, and typing events (start and stop together). */
-  chat: { rateWindowSeconds: number; messagesPerWindow: number; typingPerWindow: number };
+  realtime: {
+    maxConnectionsPerUser: number;
+    /** Per-socket budgets over `rateWindowSeconds`: events of any kind, and bytes received. */
+    rateWindowSeconds: number;
+    eventsPerWindow: number;
+    bytesPerWindow: number;
+    /** Events of one socket being handled at once; beyond it an event is refused at once. */
+    maxPendingEvents: number;
+    /** Bytes waiting to be sent to one socket before the server gives up on it (a client that stopped reading). */
+    maxBufferedBytes: number;
+  };
+  /** Per-user budgets on the socket: messages, typing events (start and stop together), receipts, presence. */
+  chat: { rateWindowSeconds: number; messagesPerWindow: number; typingPerWindow: number; receiptsPerWindow: number; presenceSubscribesPerMinute: number };
   calls: {
     ringTimeoutMs: number;
     reconnectGraceMs: number;
     /** CALL_REQUESTs one user may place per minute, all devices together. */
     requestsPerMinute: number;
+    /** Every other call event (answers, hang-ups, ICE candidates, renegotiation) per user per minute. */
+    signalingPerMinute: number;
     stunUrls: string[];
     turnUrls: string[];
     /** coturn's static-auth-secret; TURN is handed out only with it. */
@@ -151,18 +192,35 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       windowSeconds: env.RATE_LIMIT_WINDOW,
       authPerIp: env.RATE_LIMIT_AUTH_PER_IP,
       loginFailuresPerAccount: env.RATE_LIMIT_LOGIN_FAILURES,
+      loginFailuresPerAccountTotal: env.RATE_LIMIT_LOGIN_FAILURES_ACCOUNT,
+      peopleSearchesPerMinute: env.PEOPLE_SEARCHES_PER_MINUTE,
+    },
+    sessions: {
+      cleanupIntervalSeconds: env.SESSION_CLEANUP_INTERVAL,
+      retentionSeconds: env.SESSION_RETENTION,
+      accountEventsPollMs: env.ACCOUNT_EVENTS_POLL_MS,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    realtime: { recoveryWindowMs: env.SOCKET_RECOVERY_MS },
+    realtime: {
+      maxConnectionsPerUser: env.SOCKET_MAX_CONNECTIONS_PER_USER,
+      rateWindowSeconds: env.SOCKET_RATE_WINDOW,
+      eventsPerWindow: env.SOCKET_EVENTS_PER_WINDOW,
+      bytesPerWindow: env.SOCKET_BYTES_PER_WINDOW,
+      maxPendingEvents: env.SOCKET_MAX_PENDING_EVENTS,
+      maxBufferedBytes: env.SOCKET_MAX_BUFFERED_BYTES,
+    },
     chat: {
       rateWindowSeconds: env.CHAT_RATE_WINDOW,
       messagesPerWindow: env.CHAT_MESSAGES_PER_WINDOW,
       typingPerWindow: env.CHAT_TYPING_PER_WINDOW,
+      receiptsPerWindow: env.CHAT_RECEIPTS_PER_WINDOW,
+      presenceSubscribesPerMinute: env.PRESENCE_SUBSCRIBES_PER_MINUTE,
     },
     calls: {
       ringTimeoutMs: env.CALL_RING_TIMEOUT_MS,
       reconnectGraceMs: env.CALL_RECONNECT_GRACE_MS,
       requestsPerMinute: env.CALL_REQUESTS_PER_MINUTE,
+      signalingPerMinute: env.CALL_SIGNALING_PER_MINUTE,
       stunUrls: env.STUN_URLS,
       turnUrls: env.TURN_URLS,
       turnSecret: env.TURN_SECRET,

@@ -4,6 +4,7 @@ import type { Ack } from '../protocol/ack.js';
 import type { ClientToServerEvents } from '../protocol/events.js';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { Logger } from '../shared/logger.js';
+import type { RateLimit } from '../shared/rate-limit.js';
 import type { InFlight } from './in-flight.js';
 import type { AppSocket } from './socket-types.js';
 
@@ -11,23 +12,24 @@ export type ResultOf<E extends keyof ClientToServerEvents> =
   Parameters<ClientToServerEvents[E]> extends [unknown, (Ack<infer R> | undefined)?] ? R : never;
 
 /**
- * Registers a client event the one way every event is handled: validate the payload with its zod
- * schema, run the command, answer the ack with `{ ok: true, ...result }` or `{ ok: false, error }`.
+ * Registers a client event the one way every event is handled: spend one of the user's budget for it,
+ * validate the payload with its zod schema, run the command, answer the ack with `{ ok: true, ...result }` or `{ ok: false, error }`.
  * Nothing a client sends can throw out of here; unexpected errors are logged and answered INTERNAL.
  */
 export function handleEvent<E extends keyof ClientToServerEvents, S extends z.ZodType>(
   socket: AppSocket,
-  context: { logger: Logger; inFlight: InFlight },
+  context: { logger: Logger; inFlight: InFlight; budget: RateLimit },
   event: E,
   schema: S,
   run: (payload: z.infer<S>) => Promise<ResultOf<E>>,
 ): void {
-  const { logger, inFlight } = context;
+  const { logger, inFlight, budget } = context;
   (socket as unknown as Socket).on(event as string, (...args: unknown[]) => inFlight.track(respond(args)));
 
   async function respond(args: unknown[]): Promise<void> {
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack<ResultOf<E>>) : undefined;
     try {
+      await budget.consume(socket.data.principal.userId);
       const parsed = schema.safeParse(args[0]);
       if (!parsed.success) throw AppError.validation(parsed.error);
       const result = await run(parsed.data);

@@ -1,4 +1,3 @@
-import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { z } from 'zod';
 import type { ClientToServerEvents } from '../protocol/events.js';
@@ -6,6 +5,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import type { Logger } from '../shared/logger.js';
+import type { EventBudgets } from './event-budgets.js';
 import { handleEvent, type ResultOf } from './handle-event.js';
 import { InFlight } from './in-flight.js';
 import { sessionRoom, userRoom, type AppServer, type AppSocket } from './socket-types.js';
@@ -14,13 +14,11 @@ import { sessionRoom, userRoom, type AppServer, type AppSocket } from './socket-
 export const MAX_SOCKET_MESSAGE_BYTES = 100 * 1024;
 
 export interface RealtimeOptions {
-  httpServer: HttpServer;
   authenticator: Authenticator;
   events: DomainEvents;
   logger: Logger;
   corsOrigins: (string | RegExp)[];
-  /** How long a dropped client may come back and receive what it missed (connection state recovery). */
-  recoveryWindowMs: number;
+  budgets: EventBudgets;
 }
 
 export type ConnectionHandler = (socket: AppSocket) => void;
@@ -51,17 +49,16 @@ function handshakeToken(socket: AppSocket): string | undefined {
 }
 
 /**
- * Socket.io on the app's HTTP server. The handshake must carry a valid access token (refused with a
+ * Socket.io, to be attached to the app's HTTP server (`io.attach`) once Express handles its requests. The handshake must carry a valid access token (refused with a
  * `connect_error` whose message is the error code); every socket joins its user's and session's rooms.
  */
 export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
   const { logger } = options;
-  const io: AppServer = new Server(options.httpServer, {
+  const io: AppServer = new Server({
     cors: { origin: options.corsOrigins },
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     // A client that opened a transport but never completes the Socket.io handshake is cut quickly.
     connectTimeout: 5_000,
-    connectionStateRecovery: { maxDisconnectionDuration: options.recoveryWindowMs, skipMiddlewares: false },
   });
   const handlers: ConnectionHandler[] = [];
   const inFlight = new InFlight();
@@ -95,7 +92,7 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
   return {
     io,
     onConnection: (handler) => handlers.push(handler),
-    handle: (socket, event, schema, run) => handleEvent(socket, { logger, inFlight }, event, schema, run),
+    handle: (socket, event, schema, run) => handleEvent(socket, { logger, inFlight, budget: options.budgets[event] }, event, schema, run),
     track: (socket, what, work) =>
       inFlight.track(work.catch((error: unknown) => logger.error({ err: error, userId: socket.data.principal.userId }, `${what} failed`))),
     async close(timeoutMs) {

@@ -5,9 +5,19 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const open = new Set<ClientSocket>();
 
-/** Connects a real socket.io-client with the access token and resolves once connected. */
-export async function connectSocket(baseUrl: string, token: string): Promise<ClientSocket> {
-  const socket: ClientSocket = io(baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+/**
+ * Socket.io's transports as a client picks them: the default (long-polling first, then the upgrade to
+ * WebSocket, as browsers and React Native do), WebSocket only, or long-polling only (a proxy that strips
+ * upgrades).
+ */
+export type Transports = 'default' | 'websocket' | 'polling';
+
+const transportOptions = (transports: Transports) =>
+  transports === 'default' ? {} : { transports: [transports], upgrade: transports !== 'polling' };
+
+/** Connects a real socket.io-client with the access token, with default options unless told, and resolves once connected. */
+export async function connectSocket(baseUrl: string, token: string, transports: Transports = 'default'): Promise<ClientSocket> {
+  const socket: ClientSocket = io(baseUrl, { auth: { token }, ...transportOptions(transports), reconnection: false, forceNew: true });
   open.add(socket);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
@@ -17,8 +27,8 @@ export async function connectSocket(baseUrl: string, token: string): Promise<Cli
 }
 
 /** Resolves with the connect_error message a refused handshake gets. */
-export async function connectError(baseUrl: string, auth: Record<string, unknown>): Promise<string> {
-  const socket: ClientSocket = io(baseUrl, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+export async function connectError(baseUrl: string, auth: Record<string, unknown>, transports: Transports = 'default'): Promise<string> {
+  const socket: ClientSocket = io(baseUrl, { auth, ...transportOptions(transports), reconnection: false, forceNew: true });
   open.add(socket);
   return new Promise<string>((resolve, reject) => {
     socket.once('connect', () => reject(new Error('connected, expected a refusal')));

@@ -1,0 +1,34 @@
+import type { Config } from '../config/config.js';
+import type { ClientToServerEvents } from '../protocol/events.js';
+import { memoryRateLimit, type RateLimit } from '../shared/rate-limit.js';
+
+export type ClientEventName = keyof ClientToServerEvents;
+
+/**
+ * Every client event's per-user budget (all of a user's devices together), spent before the payload is
+ * even validated. The type makes an event without a budget a compile error.
+ */
+export type EventBudgets = Record<ClientEventName, RateLimit>;
+
+export function createEventBudgets(config: Config): EventBudgets {
+  const chat = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: config.chat.rateWindowSeconds }, what);
+  const perMinute = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 60 }, what);
+  const typing = chat(config.chat.typingPerWindow, 'typing events');
+  const receipts = chat(config.chat.receiptsPerWindow, 'receipts');
+  const signaling = perMinute(config.calls.signalingPerMinute, 'call events');
+  return {
+    CHAT_MESSAGE: chat(config.chat.messagesPerWindow, 'messages'),
+    CHAT_TYPING: typing,
+    CHAT_STOP_TYPING: typing,
+    MESSAGE_READ: receipts,
+    MESSAGE_DELIVERED: receipts,
+    PRESENCE_SUBSCRIBE: perMinute(config.chat.presenceSubscribesPerMinute, 'presence subscriptions'),
+    CALL_REQUEST: perMinute(config.calls.requestsPerMinute, 'call requests'),
+    CALL_ACCEPT: signaling,
+    CALL_REJECT: signaling,
+    CALL_BUSY: signaling,
+    CALL_ENDED: signaling,
+    ICE_CANDIDATE: signaling,
+    CALL_SIGNAL: signaling,
+  };
+}
