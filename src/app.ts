@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AccountEventsFeed } from './auth/account-events-feed.js';
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuthRouter } from './auth/auth-routes.js';
 import { AuthService } from './auth/auth-service.js';
 import { Authenticator } from './auth/authenticator.js';
+import { createSessionCleanup } from './auth/session-cleanup.js';
 import { createCallRouter } from './calls/call-routes.js';
 import { CallService } from './calls/call-service.js';
 import { registerCallEvents } from './calls/call-socket.js';
@@ -22,6 +24,7 @@ import { createSocketDelivery } from './realtime/delivery.js';
 import { createEventBudgets } from './realtime/event-budgets.js';
 import { createRealtimeServer } from './realtime/realtime-server.js';
 import { createDomainEvents } from './shared/domain-events.js';
+import { memoryRateLimit } from './shared/rate-limit.js';
 import type { Logger } from './shared/logger.js';
 import type { Storage } from './storage/ports.js';
 import { openPostgresStorage } from './storage/postgres/postgres-storage.js';
@@ -66,6 +69,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   });
   const accounts = new AccountAdminService(storage, events);
   const authenticated = requireAuth(authenticator);
+  const sessionCleanup = createSessionCleanup({
+    sessions: storage.sessions,
+    logger,
+    intervalSeconds: config.sessions.cleanupIntervalSeconds,
+    retentionSeconds: config.sessions.retentionSeconds,
+  });
+  const accountEvents = new AccountEventsFeed({ feed: storage.accountEvents, events, logger, pollMs: config.sessions.accountEventsPollMs });
 
   // The services need Socket.io to deliver, so it is built first and attached to the HTTP server last:
   // attaching wraps the server's request handler (Express), so Socket.io's own paths never reach Express.
@@ -75,9 +85,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     logger,
     corsOrigins: config.corsOrigins,
     budgets: createEventBudgets(config),
+    limits: config.realtime,
   });
   const delivery = createSocketDelivery(realtime.io);
-  const people = new PeopleService({ users: storage.users, presence: new LocalPresenceTracker(), delivery });
+  const people = new PeopleService({
+    users: storage.users,
+    contacts: storage.messages,
+    presence: new LocalPresenceTracker(),
+    delivery,
+    searchLimit: memoryRateLimit({ points: config.rateLimit.peopleSearchesPerMinute, windowSeconds: 60 }, 'searches'),
+  });
   const chat = new ChatService({
     messages: storage.messages,
     users: storage.users,
@@ -121,7 +138,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     start: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
-        httpServer.listen(config.port, config.host, () => resolve((httpServer.address() as AddressInfo).port));
+        httpServer.listen(config.port, config.host, () => {
+          accountEvents.start();
+          sessionCleanup.start();
+          resolve((httpServer.address() as AddressInfo).port);
+        });
       }),
     async stop() {
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
@@ -136,6 +157,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       await closed;
       clearInterval(idleSweep);
       clearTimeout(deadline);
+      await accountEvents.stop();
+      await sessionCleanup.stop();
       await storage.close();
     },
   };

@@ -1,4 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { idSchema } from '../protocol/common.js';
 import { AppError } from '../shared/app-error.js';
 
 /** RFC 9068 media type for JWT access tokens: a refresh token or an ID token cannot pass for one. */
@@ -20,7 +21,7 @@ export interface AccessTokenSettings {
 export interface AccessTokens {
   sign(claims: AccessTokenClaims): Promise<string>;
   /** Throws UNAUTHORIZED or TOKEN_EXPIRED. */
-  verify(token: string): Promise<AccessTokenClaims>;
+  verify(token: string): Promise<AccessTokenClaims & { expiresAt: Date }>;
 }
 
 export function createAccessTokens(settings: AccessTokenSettings): AccessTokens {
@@ -44,8 +45,11 @@ export function createAccessTokens(settings: AccessTokenSettings): AccessTokens 
           typ: TYP,
           requiredClaims: ['sub', 'exp', 'sid'],
         });
-        if (typeof payload.sub !== 'string' || typeof payload['sid'] !== 'string') throw new errors.JWTInvalid('bad claims');
-        return { userId: payload.sub, sessionId: payload['sid'] };
+        // Only a signed token gets here, but its claims are still checked: a `sid` that is not an id is never looked up.
+        const userId = idSchema.safeParse(payload.sub);
+        const sessionId = idSchema.safeParse(payload['sid']);
+        if (!userId.success || !sessionId.success) throw new errors.JWTInvalid('bad claims');
+        return { userId: userId.data, sessionId: sessionId.data, expiresAt: new Date(payload.exp! * 1000) };
       } catch (error) {
         if (error instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', 'The access token has expired');
         throw new AppError('UNAUTHORIZED', 'The access token is not valid');

@@ -26,7 +26,7 @@ export function createAuthRouter(deps: { auth: AuthService; requireAuth: Request
     res.status(201).json(await auth.register(body, clientOf(req)));
   });
 
-  router.post('/login', rateLimits.loginFailures, async (req, res) => {
+  router.post('/login', ...rateLimits.loginFailures, async (req, res) => {
     const body = parse(loginBody, req.body, 'body');
     res.json(await auth.login(body, clientOf(req)));
   });

@@ -19,14 +19,25 @@ interface SessionState {
  */
 export class Authenticator {
   private readonly cache = new LRUCache<string, SessionState>({ max: 50_000, ttl: 30_000 });
+  /**
+   * Counts revocations and account changes. A lookup that started before one must not cache what it
+   * read: it may have read the state from before the change, after the eviction ran.
+   */
+  private revocations = 0;
 
   constructor(
     private readonly tokens: AccessTokens,
     private readonly storage: Storage,
     events: DomainEvents,
   ) {
-    events.on('sessionsRevoked', ({ sessionIds }) => sessionIds.forEach((id) => this.cache.delete(id)));
-    events.on('accountChanged', ({ userId }) => this.forgetUser(userId));
+    events.on('sessionsRevoked', ({ sessionIds }) => {
+      this.revocations += 1;
+      sessionIds.forEach((id) => this.cache.delete(id));
+    });
+    events.on('accountChanged', ({ userId }) => {
+      this.revocations += 1;
+      this.forgetUser(userId);
+    });
   }
 
   async authenticate(token: string): Promise<Principal> {
@@ -38,11 +49,11 @@ export class Authenticator {
     if (!state || !state.live || state.userId !== claims.userId || state.status === 'deleted') {
       throw new AppError('UNAUTHORIZED', 'The session has ended; sign in again');
     }
-    return { userId: claims.userId, sessionId: claims.sessionId, role: state.role };
+    return { userId: claims.userId, sessionId: claims.sessionId, role: state.role, tokenExpiresAt: claims.expiresAt };
   }
 
   /** Drops every cached session of a user (after a change of role or status). */
-  forgetUser(userId: string): void {
+  private forgetUser(userId: string): void {
     for (const [sessionId, state] of this.cache.entries()) {
       if (state.userId === userId) this.cache.delete(sessionId);
     }
@@ -51,6 +62,7 @@ export class Authenticator {
   private async sessionState(sessionId: string): Promise<SessionState | undefined> {
     const cached = this.cache.get(sessionId);
     if (cached) return cached;
+    const revocationsBefore = this.revocations;
     const session = await this.storage.sessions.findById(sessionId);
     if (!session) return undefined;
     const user = await this.storage.users.findById(session.userId);
@@ -61,7 +73,7 @@ export class Authenticator {
       status: user.status,
       live: session.revokedAt === null && session.expiresAt > new Date(),
     };
-    this.cache.set(sessionId, state);
+    if (this.revocations === revocationsBefore) this.cache.set(sessionId, state);
     return state;
   }
 }

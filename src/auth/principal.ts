@@ -5,4 +5,6 @@ export interface Principal {
   userId: string;
   sessionId: string;
   role: UserRole;
+  /** When the access token it was established from expires: a socket's life ends then unless it re-authenticates. */
+  tokenExpiresAt: Date;
 }

@@ -14,6 +14,14 @@ import type { MessageRecord, MessagesRepository, UsersRepository } from '../stor
 import type { PeopleService } from '../users/people-service.js';
 import { presentMessage } from './message-presenter.js';
 
+/**
+ * A send that reuses a clientMessageId is a retry only if it says the same thing to the same conversation
+ * (for a group message: the same conversationId); anything else would be lost if answered as a retry.
+ */
+function isRetryOf(stored: MessageRecord, input: SendMessageInput): boolean {
+  return stored.recipientId === input.to && stored.text === input.text;
+}
+
 /** Who asks, and from which connection: that connection gets the answer, the user's others get the event. */
 export interface Actor {
   userId: string;
@@ -51,6 +59,11 @@ export class ChatService {
       clientMessageId: input.clientMessageId ?? null,
       createdAt: this.now(),
     });
+    if (!stored.created && !isRetryOf(stored.message, input)) {
+      throw new AppError('VALIDATION_FAILED', 'This clientMessageId was already used for another message', {
+        details: [{ path: 'clientMessageId', message: 'already used for another message: give a new message a new clientMessageId' }],
+      });
+    }
     const message = presentMessage(stored.message);
     if (stored.created) {
       const { delivery } = this.deps;
@@ -109,7 +122,7 @@ export class ChatService {
   async conversations(userId: string, page: Page): Promise<ConversationsResponse> {
     const rows = await this.deps.messages.conversations(userId, { before: page.before, limit: page.limit + 1 });
     const { items, nextCursor } = paginate(rows, page.limit, (conversation) => conversation.lastMessage.id);
-    const peers = await this.deps.people.describe(items.map((conversation) => conversation.peer));
+    const peers = await this.deps.people.describe(userId, items.map((conversation) => conversation.peer));
     return {
       conversations: items.map((conversation, index) => ({
         peer: peers[index]!,

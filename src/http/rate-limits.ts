@@ -1,18 +1,19 @@
 import type { Request } from 'express';
-import { rateLimit, type RateLimitInfo, type RateLimitRequestHandler } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type RateLimitInfo, type RateLimitRequestHandler } from 'express-rate-limit';
 import { AppError } from '../shared/app-error.js';
 
 export interface RateLimitSettings {
   windowSeconds: number;
   authPerIp: number;
   loginFailuresPerAccount: number;
+  loginFailuresPerAccountTotal: number;
 }
 
 export interface RateLimits {
   /** Every request to /api/auth/* from one IP. */
   authPerIp: RateLimitRequestHandler;
-  /** Failed logins for one account, whatever IP they come from. */
-  loginFailures: RateLimitRequestHandler;
+  /** Failed logins: for one account from one IP, then for one account from all IPs together (in this order). */
+  loginFailures: RateLimitRequestHandler[];
 }
 
 function limiter(windowSeconds: number, limit: number, extra: Parameters<typeof rateLimit>[0] = {}) {
@@ -31,18 +32,24 @@ function limiter(windowSeconds: number, limit: number, extra: Parameters<typeof 
   });
 }
 
-/** The key for per-account limits: the normalised email, whatever shape the body has. */
+/** The account a login is for: the normalised email, whatever shape the body has. */
 function accountKey(req: Request): string {
   const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
-  return typeof email === 'string' ? `login:${email.trim().toLowerCase()}` : 'login:(none)';
+  return typeof email === 'string' ? email.trim().toLowerCase() : '(none)';
 }
 
 export function createRateLimits(settings: RateLimitSettings): RateLimits {
+  const failures = (limit: number, keyGenerator: (req: Request) => string) =>
+    limiter(settings.windowSeconds, limit, { keyGenerator, skipSuccessfulRequests: true });
   return {
     authPerIp: limiter(settings.windowSeconds, settings.authPerIp),
-    loginFailures: limiter(settings.windowSeconds, settings.loginFailuresPerAccount, {
-      keyGenerator: accountKey,
-      skipSuccessfulRequests: true,
-    }),
+    loginFailures: [
+      // Per account and IP, so one address guessing (or locking out) many accounts locks out only itself.
+      // IPv6 addresses count by their /56, as one subscriber usually holds a whole prefix.
+      failures(settings.loginFailuresPerAccount, (req) => `login:${accountKey(req)} ip:${ipKeyGenerator(req.ip ?? '')}`),
+      // The ceiling a guesser spread over many addresses meets. It runs second, so attempts the first
+      // limiter already refused do not count here: one address cannot use up an account's ceiling.
+      failures(settings.loginFailuresPerAccountTotal, (req) => `login:${accountKey(req)}`),
+    ],
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { idSchema } from './common.js';
 
-export const adminUserParams = z.object({ id: z.uuid({ message: 'must be an id' }) });
+export const adminUserParams = z.object({ id: idSchema });
 
 export const adminUpdateUserBody = z
   .object({

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import type { Timestamp } from './common.js';
+import { idSchema, textSchema, type Timestamp } from './common.js';
 
 export const emailSchema = z.string().trim().toLowerCase().pipe(z.email({ message: 'must be an email address' }).max(254));
 export const passwordSchema = z.string().min(8, 'must be at least 8 characters').max(128, 'must be at most 128 characters');
-export const deviceNameSchema = z.string().trim().min(1).max(100);
+export const deviceNameSchema = textSchema.trim().min(1).max(100);
 
 export const registerBody = z.object({
   email: emailSchema,
   password: passwordSchema,
-  name: z.string().trim().min(1, 'must not be empty').max(100),
+  name: textSchema.trim().min(1, 'must not be empty').max(100),
   deviceName: deviceNameSchema.optional(),
 });
 
@@ -25,11 +25,11 @@ export const logoutBody = refreshTokenBody;
 
 /** Expo push tokens look like `ExponentPushToken[...]` or `ExpoPushToken[...]`. */
 export const expoPushTokenBody = z.object({
-  token: z.string().regex(/^Expo(nent)?PushToken\[[^\]\s]{1,200}\]$/, 'must be an Expo push token'),
-  deviceId: z.string().trim().min(1).max(200).optional(),
+  token: textSchema.regex(/^Expo(nent)?PushToken\[[^\]\s]{1,200}\]$/, 'must be an Expo push token'),
+  deviceId: textSchema.trim().min(1).max(200).optional(),
 });
 
-export const sessionIdParams = z.object({ id: z.uuid({ message: 'must be an id' }) });
+export const sessionIdParams = z.object({ id: idSchema });
 
 export type RegisterBody = z.infer<typeof registerBody>;
 export type LoginBody = z.infer<typeof loginBody>;

@@ -6,6 +6,13 @@ import { z } from 'zod';
  */
 export const idSchema = z.uuid({ version: 'v7', message: 'must be an id' }).transform((id) => id.toLowerCase());
 
+/**
+ * Text a client sends that the server keeps or searches (names, device labels, queries, chat text):
+ * PostgreSQL text cannot hold NUL, and a lone surrogate is not text at all (it would be stored as U+FFFD).
+ * Chain the field's own rules after it: `textSchema.trim().min(1).max(100)`.
+ */
+export const textSchema = z.string().refine((text) => !/\u0000|\p{Cs}/u.test(text), 'must be valid Unicode text without NUL characters');
+
 export const PAGE_SIZE = { min: 1, max: 100, default: 50 } as const;
 
 /** `limit` of every paged list: 1..100, default 50. */

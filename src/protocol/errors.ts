@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   INVALID_STATE: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  /** A socket handshake beyond the user's connection limit (SOCKET_MAX_CONNECTIONS_PER_USER). */
+  TOO_MANY_CONNECTIONS: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
 } as const;

@@ -10,6 +10,9 @@ export type ClientEventName = keyof ClientToServerEvents;
  */
 export type EventBudgets = Record<ClientEventName, RateLimit>;
 
+/** A client re-authenticates each connection once per access-token lifetime; this is ample for ten devices. */
+const REAUTHENTICATIONS_PER_MINUTE = 30;
+
 export function createEventBudgets(config: Config): EventBudgets {
   const chat = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: config.chat.rateWindowSeconds }, what);
   const perMinute = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 60 }, what);
@@ -17,6 +20,7 @@ export function createEventBudgets(config: Config): EventBudgets {
   const receipts = chat(config.chat.receiptsPerWindow, 'receipts');
   const signaling = perMinute(config.calls.signalingPerMinute, 'call events');
   return {
+    AUTHENTICATE: perMinute(REAUTHENTICATIONS_PER_MINUTE, 're-authentications'),
     CHAT_MESSAGE: chat(config.chat.messagesPerWindow, 'messages'),
     CHAT_TYPING: typing,
     CHAT_STOP_TYPING: typing,

@@ -8,6 +8,9 @@ import type { RateLimit } from '../shared/rate-limit.js';
 import type { InFlight } from './in-flight.js';
 import type { AppSocket } from './socket-types.js';
 
+/** Events of each socket being handled right now. */
+const pending = new WeakMap<AppSocket, number>();
+
 export type ResultOf<E extends keyof ClientToServerEvents> =
   Parameters<ClientToServerEvents[E]> extends [unknown, (Ack<infer R> | undefined)?] ? R : never;
 
@@ -18,17 +21,25 @@ export type ResultOf<E extends keyof ClientToServerEvents> =
  */
 export function handleEvent<E extends keyof ClientToServerEvents, S extends z.ZodType>(
   socket: AppSocket,
-  context: { logger: Logger; inFlight: InFlight; budget: RateLimit },
+  context: { logger: Logger; inFlight: InFlight; budget: RateLimit; maxPending: number },
   event: E,
   schema: S,
   run: (payload: z.infer<S>) => Promise<ResultOf<E>>,
 ): void {
-  const { logger, inFlight, budget } = context;
-  (socket as unknown as Socket).on(event as string, (...args: unknown[]) => inFlight.track(respond(args)));
+  const { logger, inFlight, budget, maxPending } = context;
+  (socket as unknown as Socket).on(event as string, (...args: unknown[]) => {
+    const work = respond(args);
+    inFlight.track(work);
+    pending.set(socket, (pending.get(socket) ?? 0) + 1);
+    void work.finally(() => pending.set(socket, (pending.get(socket) ?? 1) - 1));
+  });
 
   async function respond(args: unknown[]): Promise<void> {
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack<ResultOf<E>>) : undefined;
     try {
+      if ((pending.get(socket) ?? 0) >= maxPending) {
+        throw new AppError('RATE_LIMITED', `At most ${maxPending} events of one connection are handled at a time; wait for their acks`, { retryAfterSeconds: 1 });
+      }
       await budget.consume(socket.data.principal.userId);
       const parsed = schema.safeParse(args[0]);
       if (!parsed.success) throw AppError.validation(parsed.error);

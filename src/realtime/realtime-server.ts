@@ -1,17 +1,17 @@
 import { Server } from 'socket.io';
 import type { z } from 'zod';
-import type { ClientToServerEvents } from '../protocol/events.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { ClientToServerEvents } from '../protocol/events.js';
+import type { SessionEndReason } from '../protocol/session-events.js';
 import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import type { Logger } from '../shared/logger.js';
 import type { EventBudgets } from './event-budgets.js';
 import { handleEvent, type ResultOf } from './handle-event.js';
 import { InFlight } from './in-flight.js';
+import { registerSessionEvents } from './session-socket.js';
+import { MAX_SOCKET_FRAME_BYTES, SocketLimits, type SocketLimitSettings } from './socket-limits.js';
 import { sessionRoom, userRoom, type AppServer, type AppSocket } from './socket-types.js';
-
-/** Big enough for the largest event the contract allows (an SDP of 64 KiB, JSON-escaped), no bigger. */
-export const MAX_SOCKET_MESSAGE_BYTES = 100 * 1024;
 
 export interface RealtimeOptions {
   authenticator: Authenticator;
@@ -19,6 +19,7 @@ export interface RealtimeOptions {
   logger: Logger;
   corsOrigins: (string | RegExp)[];
   budgets: EventBudgets;
+  limits: SocketLimitSettings & { maxPendingEvents: number };
 }
 
 export type ConnectionHandler = (socket: AppSocket) => void;
@@ -27,7 +28,7 @@ export interface RealtimeServer {
   io: AppServer;
   /** Features register their socket handlers here; each runs for every authenticated connection. */
   onConnection(handler: ConnectionHandler): void;
-  /** Registers a client event on a socket: validated, acknowledged, and waited for at shutdown. */
+  /** Registers a client event on a socket: budgeted, validated, acknowledged, and waited for at shutdown. */
   handle<E extends keyof ClientToServerEvents, S extends z.ZodType>(
     socket: AppSocket,
     event: E,
@@ -48,26 +49,48 @@ function handshakeToken(socket: AppSocket): string | undefined {
   return typeof token === 'string' && token.length > 0 ? token : undefined;
 }
 
+/** Tells the sockets in `rooms` why, then closes them. */
+function endSessions(io: AppServer, rooms: string[], reason: SessionEndReason): void {
+  if (rooms.length === 0) return;
+  io.in(rooms).emit('SESSION_ENDED', { reason });
+  io.in(rooms).disconnectSockets(true);
+}
+
 /**
- * Socket.io, to be attached to the app's HTTP server (`io.attach`) once Express handles its requests. The handshake must carry a valid access token (refused with a
- * `connect_error` whose message is the error code); every socket joins its user's and session's rooms.
+ * Socket.io, to be attached to the app's HTTP server (`io.attach`) once Express handles its requests.
+ * The handshake must carry a valid access token (refused with a `connect_error` whose message is the
+ * error code); every socket joins its user's and session's rooms, and lives only as long as its session
+ * and its access token (unless it re-authenticates with AUTHENTICATE).
+ *
+ * There is no connection-state recovery: Socket.io restores a recovered socket's rooms and missed
+ * packets before any middleware runs, which would hand them to whoever presents the old socket's id.
+ * A client that reconnects catches up through chat sync and CALL_STATE instead.
  */
 export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
   const { logger } = options;
   const io: AppServer = new Server({
     cors: { origin: options.corsOrigins },
-    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    maxHttpBufferSize: MAX_SOCKET_FRAME_BYTES,
     // A client that opened a transport but never completes the Socket.io handshake is cut quickly.
     connectTimeout: 5_000,
   });
   const handlers: ConnectionHandler[] = [];
   const inFlight = new InFlight();
+  const limits = new SocketLimits(options.limits, logger);
+  const context = (event: keyof ClientToServerEvents) => ({
+    logger,
+    inFlight,
+    budget: options.budgets[event],
+    maxPending: options.limits.maxPendingEvents,
+  });
+  const handle: RealtimeServer['handle'] = (socket, event, schema, run) => handleEvent(socket, context(event), event, schema, run);
 
   io.use(async (socket, next) => {
     try {
       const token = handshakeToken(socket);
       if (!token) throw new AppError('UNAUTHORIZED', 'Connect with auth: { token: accessToken }');
       socket.data.principal = await options.authenticator.authenticate(token);
+      limits.admit(socket, socket.data.principal.userId);
       next();
     } catch (error) {
       const appError = error instanceof AppError ? error : new AppError('UNAUTHORIZED', 'Authentication failed');
@@ -78,21 +101,22 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
 
   io.on('connection', (socket) => {
     const { userId, sessionId } = socket.data.principal;
+    limits.guard(socket);
+    limits.watchBackpressure(socket);
     void socket.join([userRoom(userId), sessionRoom(sessionId)]);
+    registerSessionEvents(socket, { authenticator: options.authenticator, handle });
     for (const handler of handlers) handler(socket);
   });
 
   options.events.on('accountChanged', ({ userId, status }) => {
-    if (status !== 'active') io.in(userRoom(userId)).disconnectSockets(true);
+    if (status !== 'active') endSessions(io, [userRoom(userId)], status === 'banned' ? 'account_banned' : 'account_deleted');
   });
-  options.events.on('sessionsRevoked', ({ sessionIds }) => {
-    if (sessionIds.length > 0) io.in(sessionIds.map(sessionRoom)).disconnectSockets(true);
-  });
+  options.events.on('sessionsRevoked', ({ sessionIds }) => endSessions(io, sessionIds.map(sessionRoom), 'session_revoked'));
 
   return {
     io,
     onConnection: (handler) => handlers.push(handler),
-    handle: (socket, event, schema, run) => handleEvent(socket, { logger, inFlight, budget: options.budgets[event] }, event, schema, run),
+    handle,
     track: (socket, what, work) =>
       inFlight.track(work.catch((error: unknown) => logger.error({ err: error, userId: socket.data.principal.userId }, `${what} failed`))),
     async close(timeoutMs) {

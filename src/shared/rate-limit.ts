@@ -3,8 +3,8 @@ import { AppError } from './app-error.js';
 
 /** A budget of actions per key (a user id) and time window. */
 export interface RateLimit {
-  /** Spends one action, or throws RATE_LIMITED (with retryAfterSeconds) when the budget is gone. */
-  consume(key: string): Promise<void>;
+  /** Spends `cost` (default one action), or throws RATE_LIMITED (with retryAfterSeconds) when the budget is gone. */
+  consume(key: string, cost?: number): Promise<void>;
 }
 
 export interface RateLimitSettings {
@@ -18,9 +18,9 @@ export interface RateLimitSettings {
  */
 export function rateLimitFrom(limiter: RateLimiterAbstract, what: string): RateLimit {
   return {
-    async consume(key) {
+    async consume(key, cost = 1) {
       try {
-        await limiter.consume(key);
+        await limiter.consume(key, cost);
       } catch (rejection) {
         // The library rejects with a RateLimiterRes when the budget is spent, with an Error when its store fails.
         if (!(rejection instanceof RateLimiterRes)) throw rejection;

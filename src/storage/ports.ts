@@ -32,14 +32,17 @@ export interface UsersRepository {
   findById(id: string): Promise<UserRecord | null>;
   findByEmail(email: string): Promise<UserRecord | null>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
+  /** Changes the role, recording an `accountChanged` account event in the same statement. */
   setRole(id: string, role: UserRole): Promise<UserRecord | null>;
+  /** Changes the status, recording an `accountChanged` account event in the same statement. */
   setStatus(id: string, status: UserStatus): Promise<UserRecord | null>;
   setLastSeen(id: string, at: Date): Promise<void>;
   /**
-   * Active users whose name or email starts with `prefix` (case-insensitive), by name then id, after
-   * the user `after`, leaving out `excludeId`.
+   * Active users whose name starts with `query`, or has words starting with the words of `query`, or
+   * whose email is exactly `query` (all case-insensitive; never an email prefix), by name then id,
+   * after the user `after`, leaving out `excludeId`.
    */
-  search(prefix: string, page: { after?: string | undefined; limit: number; excludeId: string }): Promise<PersonRecord[]>;
+  search(query: string, page: { after?: string | undefined; limit: number; excludeId: string }): Promise<PersonRecord[]>;
   /** The active users among `ids`. */
   findPeople(ids: readonly string[]): Promise<PersonRecord[]>;
 }
@@ -82,10 +85,18 @@ export interface SessionsRepository {
   /** The session a refresh token (used or not) belongs to. */
   findByTokenHash(tokenHash: string): Promise<SessionRecord | null>;
   addToken(sessionId: string, tokenHash: string, now: Date): Promise<void>;
-  /** Revokes one session; returns false when it was not the user's or already revoked. */
+  /**
+   * Revokes one session; returns false when it was not the user's or already revoked. Revocations record
+   * a `sessionsRevoked` account event in the same statement.
+   */
   revoke(sessionId: string, userId: string, reason: string, now: Date): Promise<boolean>;
   /** Revokes every session of a user except `keepSessionId`; returns the revoked ids. */
   revokeAllForUser(userId: string, reason: string, now: Date, keepSessionId?: string): Promise<string[]>;
+  /**
+   * Deletes up to `limit` sessions that ended (expired or were revoked) before `endedBefore`, with their
+   * refresh tokens; returns how many it deleted.
+   */
+  deleteEnded(endedBefore: Date, limit: number): Promise<number>;
 }
 
 export interface PushTokenRecord {
@@ -126,7 +137,10 @@ export interface StreamedMessage {
 }
 
 export interface CreateMessageResult {
-  /** False when a message with the same (senderId, clientMessageId) was stored before: `message` is that one. */
+  /**
+   * False when a message with the same (senderId, clientMessageId) was stored before: `message` is that
+   * one, whatever it holds (the caller decides whether the new one was a retry of it).
+   */
   created: boolean;
   message: MessageRecord;
   /** The message's position in each party's stream. */
@@ -159,6 +173,12 @@ export interface MessagesRepository {
   streamAfter(userId: string, after: number, limit: number): Promise<StreamedMessage[]>;
   /** The user's latest stream position: 0 before anything happened. */
   streamHead(userId: string): Promise<number>;
+  /**
+   * `userId`'s contacts among `otherIds`: the users who have sent `userId` a message, so chose to be in
+   * touch. A user sees the presence of their contacts only. Groups will add the members of a group both
+   * belong to.
+   */
+  contactsAmong(userId: string, otherIds: readonly string[]): Promise<Set<string>>;
 }
 
 export interface CallHistoryFilter {
@@ -190,12 +210,33 @@ export interface CallsRepository {
   listOrphaned(): Promise<CallRecord[]>;
 }
 
+/** A fact about an account that every process must act on (evict caches, disconnect sockets). */
+export type AccountEvent =
+  | { kind: 'sessionsRevoked'; userId: string; sessionIds: string[] }
+  | { kind: 'accountChanged'; userId: string; status: UserStatus };
+
+/**
+ * The account-events feed. The users and sessions repositories record every revocation and every change
+ * of role or status in it, atomically with the change itself; every process reads it, so a ban made by
+ * the CLI or by another process takes effect everywhere.
+ */
+export interface AccountEventsRepository {
+  /**
+   * The events recorded at or after `since` (the database's clock), oldest first, each with a unique
+   * `seq`, and the database's time now (the next `since`, less a margin for late commits).
+   */
+  since(since: Date): Promise<{ events: (AccountEvent & { seq: string })[]; now: Date }>;
+  /** Forgets the events recorded before `before`. */
+  prune(before: Date): Promise<void>;
+}
+
 export interface Storage {
   users: UsersRepository;
   sessions: SessionsRepository;
   pushTokens: PushTokensRepository;
   messages: MessagesRepository;
   calls: CallsRepository;
+  accountEvents: AccountEventsRepository;
   /** Resolves when the database answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

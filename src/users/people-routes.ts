@@ -16,7 +16,7 @@ export function createPeopleRouter(deps: { people: PeopleService; requireAuth: R
 
   router.get('/:id', async (req, res) => {
     const { id } = parse(personParams, req.params, 'params');
-    res.json({ user: await people.get(id) });
+    res.json({ user: await people.get(principalOf(res).userId, id) });
   });
 
   return router;

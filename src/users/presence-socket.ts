@@ -3,20 +3,24 @@ import type { RealtimeServer } from '../realtime/realtime-server.js';
 import { isPresenceRoom, presenceRoom } from '../realtime/socket-types.js';
 import type { PeopleService } from './people-service.js';
 
-/** Counts every connection for presence and lets a socket watch the presence of up to 100 users. */
+/**
+ * Counts every connection for presence and lets a socket watch the presence of up to 100 users, of those
+ * whose presence the user may see: a stranger's presence room is never joined.
+ */
 export function registerPresenceEvents(realtime: RealtimeServer, people: PeopleService): void {
   realtime.onConnection((socket) => {
     const { userId } = socket.data.principal;
     realtime.track(socket, 'presence update', people.connected(userId));
     socket.on('disconnect', () => realtime.track(socket, 'presence update', people.disconnected(userId)));
 
-    // Subscriptions are the socket's presence rooms, so a recovered connection keeps them.
+    // Subscriptions are the socket's presence rooms: the Redis adapter spreads them over processes.
     realtime.handle(socket, 'PRESENCE_SUBSCRIBE', presenceSubscribePayload, async ({ userIds }) => {
-      const wanted = new Set(userIds.map(presenceRoom));
+      const visible = await people.visibleTo(userId, userIds);
+      const wanted = new Set(visible.map(presenceRoom));
       for (const room of socket.rooms) if (isPresenceRoom(room) && !wanted.has(room)) void socket.leave(room);
       // Join before reading the state, so no change falls between the answer and the first event.
       await socket.join([...wanted]);
-      return { presence: await people.presenceOf(userIds) };
+      return { presence: await people.presenceOf(visible) };
     });
   });
 }

@@ -58,6 +58,41 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<Finished
   return finished(spawnTs('src/cli.ts', args, env));
 }
 
+export interface ServerProcess {
+  child: ChildProcess;
+  /** Resolves when the process has exited, with its output. */
+  exited: Promise<Finished>;
+  baseUrl: string;
+}
+
+/**
+ * Starts the real server (`src/main.ts`) on `kind` and `dataDir` on a free local port, with its JSON logs at
+ * info on stdout, and resolves once it listens. `extra` adds or overrides environment variables.
+ */
+export async function spawnServer(kind: DatabaseKind, dataDir: string, extra: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawnTs('src/main.ts', [], childEnv(kind, dataDir, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...extra }));
+  const exited = finished(child);
+  try {
+    return { child, exited, baseUrl: `http://127.0.0.1:${await listeningPort(child)}` };
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${(await exited).stderr}`);
+  }
+}
+
+/** The entries of a server's JSON log (its stdout) at level error or above. */
+export function errorLogs(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    })
+    .filter((entry) => typeof entry['level'] === 'number' && entry['level'] >= 50);
+}
+
 /**
  * Resolves with the port from the server's JSON `"msg":"listening"` log line (needs LOG_LEVEL info
  * and LOG_PRETTY false); rejects if the process exits first.

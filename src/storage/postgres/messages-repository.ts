@@ -71,10 +71,12 @@ export function createMessagesRepository(db: Kysely<Database>): MessagesReposito
           returning *
         ),
         conversations_moved as (
-          insert into conversations (owner_id, peer_id, last_message_id)
-          select owner_id, peer_id, inserted.id
+          insert into conversations (owner_id, peer_id, last_message_id, peer_has_written)
+          select owner_id, peer_id, inserted.id, peer_id = ${senderId}::uuid
           from inserted, (values (${low}::uuid, ${high}::uuid), (${high}::uuid, ${low}::uuid)) as parties (owner_id, peer_id)
-          on conflict (owner_id, peer_id) do update set last_message_id = greatest(conversations.last_message_id, excluded.last_message_id)
+          on conflict (owner_id, peer_id) do update set
+            last_message_id = greatest(conversations.last_message_id, excluded.last_message_id),
+            peer_has_written = conversations.peer_has_written or excluded.peer_has_written
         )
         select * from inserted`.execute(db);
       // On a retry the first attempt has committed (our insert waited for it), so it is visible now.
@@ -177,6 +179,18 @@ export function createMessagesRepository(db: Kysely<Database>): MessagesReposito
     async streamHead(userId) {
       const row = await db.selectFrom('chat_streams').select('seq').where('user_id', '=', userId).executeTakeFirst();
       return row ? Number(row.seq) : 0;
+    },
+
+    async contactsAmong(userId, otherIds) {
+      if (otherIds.length === 0) return new Set();
+      const rows = await db
+        .selectFrom('conversations')
+        .select('peer_id')
+        .where('owner_id', '=', userId)
+        .where('peer_id', 'in', otherIds)
+        .where('peer_has_written', '=', true)
+        .execute();
+      return new Set(rows.map((row) => row.peer_id));
     },
   };
 }

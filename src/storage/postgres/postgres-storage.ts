@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../../shared/logger.js';
 import type { Storage } from '../ports.js';
+import { createAccountEventsRepository } from './account-events-repository.js';
 import { createCallsRepository } from './calls-repository.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createMessagesRepository } from './messages-repository.js';
@@ -44,6 +45,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     pushTokens: createPushTokensRepository(db),
     messages: createMessagesRepository(db),
     calls: createCallsRepository(db, liveness),
+    accountEvents: createAccountEventsRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -63,6 +63,8 @@ export interface ConversationsTable {
   owner_id: string;
   peer_id: string;
   last_message_id: string;
+  /** Whether the peer has ever sent the owner a message: the owner then sees the peer's presence. */
+  peer_has_written: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface ChatStreamsTable {
@@ -85,6 +87,17 @@ export interface CallsTable {
   owner_id: string;
 }
 
+export interface AccountEventsTable {
+  seq: ColumnType<string, never, never>;
+  user_id: string;
+  kind: 'sessions_revoked' | 'account_changed';
+  /** sessions_revoked: the sessions that were revoked. */
+  session_ids: string[] | null;
+  /** account_changed: the account's status after the change. */
+  status: UserStatus | null;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -94,5 +107,6 @@ export interface Database {
   conversations: ConversationsTable;
   chat_streams: ChatStreamsTable;
   calls: CallsTable;
+  account_events: AccountEventsTable;
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import type { SessionRecord, SessionsRepository } from '../ports.js';
 import type { Database, SessionsTable } from './schema.js';
 
@@ -15,6 +15,37 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
   };
+}
+
+type SessionsUpdate = UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>;
+
+/**
+ * Revokes the live sessions `narrow` selects and, in the same statement, records the revocation in the
+ * account-events feed (one event per user). Returns the revoked session ids.
+ */
+async function revokeWhere(
+  db: Kysely<Database>,
+  change: { reason: string; now: Date },
+  narrow: (query: SessionsUpdate) => SessionsUpdate,
+): Promise<string[]> {
+  const row = await db
+    .with('revoked', () =>
+      narrow(db.updateTable('sessions').set({ revoked_at: change.now, revoked_reason: change.reason }).where('revoked_at', 'is', null)).returning([
+        'id',
+        'user_id',
+      ]),
+    )
+    .insertInto('account_events')
+    .columns(['user_id', 'kind', 'session_ids'])
+    .expression((eb) =>
+      eb
+        .selectFrom('revoked')
+        .select((inner) => ['user_id', sql.lit('sessions_revoked').as('kind'), inner.fn.agg<string[]>('array_agg', ['id']).as('session_ids')])
+        .groupBy('user_id'),
+    )
+    .returning('session_ids')
+    .executeTakeFirst();
+  return row?.session_ids ?? [];
 }
 
 export function createSessionsRepository(db: Kysely<Database>): SessionsRepository {
@@ -93,24 +124,25 @@ export function createSessionsRepository(db: Kysely<Database>): SessionsReposito
       await db.insertInto('refresh_tokens').values({ token_hash: tokenHash, session_id: sessionId, created_at: now }).execute();
     },
     async revoke(sessionId, userId, reason, now) {
-      const result = await db
-        .updateTable('sessions')
-        .set({ revoked_at: now, revoked_reason: reason })
-        .where('id', '=', sessionId)
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+      const revoked = await revokeWhere(db, { reason, now }, (query) => query.where('id', '=', sessionId).where('user_id', '=', userId));
+      return revoked.length > 0;
     },
-    async revokeAllForUser(userId, reason, now, keepSessionId) {
-      let query = db
-        .updateTable('sessions')
-        .set({ revoked_at: now, revoked_reason: reason })
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null);
-      if (keepSessionId) query = query.where('id', '!=', keepSessionId);
-      const rows = await query.returning('id').execute();
-      return rows.map((row) => row.id);
+    revokeAllForUser(userId, reason, now, keepSessionId) {
+      return revokeWhere(db, { reason, now }, (query) => {
+        const ofUser = query.where('user_id', '=', userId);
+        return keepSessionId ? ofUser.where('id', '!=', keepSessionId) : ofUser;
+      });
+    },
+    async deleteEnded(endedBefore, limit) {
+      // When a session ended: its revocation or its expiry, whichever came first (least() skips a null).
+      // The expression is the one sessions_ended_idx indexes. Refresh tokens go with it (on delete cascade).
+      const result = await db
+        .deleteFrom('sessions')
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('sessions').select('id').where(sql<Date>`least(expires_at, revoked_at)`, '<', endedBefore).limit(limit),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { PersonRecord, UserRecord, UsersRepository } from '../ports.js';
+import type { PersonRecord, UserRecord, UserRole, UsersRepository, UserStatus } from '../ports.js';
 import type { Database, UsersTable } from './schema.js';
 
 function toUser(row: Selectable<UsersTable>): UserRecord {
@@ -24,9 +24,35 @@ const toPerson = (row: Pick<Selectable<UsersTable>, 'id' | 'name' | 'last_seen_a
 /** LIKE treats % and _ as wildcards and \ as the escape: a search for them means the characters. */
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
 
-// Search matches and orders on these expressions, exactly as indexed in migration 0002-chat.
+// Search matches and orders on these expressions, exactly as indexed in migrations 0002-chat and 0005-people-privacy.
 const searchName = sql<string>`lower(name) collate "C"`;
-const searchEmail = sql<string>`email collate "C"`;
+const nameWords = sql`to_tsvector('simple', name)`;
+
+/**
+ * The words of a query as a text-search prefix query: "smi an" finds names with a word starting with
+ * "smi" and one starting with "an". Only letters and digits reach to_tsquery, so nothing in the query is
+ * read as its syntax. Null when the query has no words.
+ */
+function wordPrefixQuery(query: string): string | null {
+  const words = query.toLowerCase().split(/[^\p{L}\p{M}\p{N}]+/u).filter(Boolean);
+  return words.length > 0 ? words.map((word) => `${word}:*`).join(' & ') : null;
+}
+
+/** Changes an account and, in the same statement, records the change in the account-events feed. */
+async function changeAccount(db: Kysely<Database>, id: string, change: { role?: UserRole; status?: UserStatus }): Promise<UserRecord | null> {
+  const row = await db
+    .with('changed', (qb) => qb.updateTable('users').set(change).where('id', '=', id).returningAll())
+    .with('recorded', (qb) =>
+      qb
+        .insertInto('account_events')
+        .columns(['user_id', 'kind', 'status'])
+        .expression((eb) => eb.selectFrom('changed').select(['id', sql.lit('account_changed').as('kind'), 'status'])),
+    )
+    .selectFrom('changed')
+    .selectAll()
+    .executeTakeFirst();
+  return row ? toUser(row) : null;
+}
 
 export function createUsersRepository(db: Kysely<Database>): UsersRepository {
   const byId = (id: string) => db.selectFrom('users').selectAll().where('id', '=', id);
@@ -51,25 +77,27 @@ export function createUsersRepository(db: Kysely<Database>): UsersRepository {
     async updatePasswordHash(id, passwordHash) {
       await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
     },
-    async setRole(id, role) {
-      const row = await db.updateTable('users').set({ role }).where('id', '=', id).returningAll().executeTakeFirst();
-      return row ? toUser(row) : null;
-    },
-    async setStatus(id, status) {
-      const row = await db.updateTable('users').set({ status }).where('id', '=', id).returningAll().executeTakeFirst();
-      return row ? toUser(row) : null;
-    },
+    setRole: (id, role) => changeAccount(db, id, { role }),
+    setStatus: (id, status) => changeAccount(db, id, { status }),
     async setLastSeen(id, at) {
       await db.updateTable('users').set({ last_seen_at: at }).where('id', '=', id).execute();
     },
-    async search(prefix, page) {
-      const pattern = `${escapeLike(prefix.toLowerCase())}%`;
+    async search(text, page) {
+      const lowered = text.toLowerCase();
+      const words = wordPrefixQuery(text);
       let query = db
         .selectFrom('users')
         .select(['id', 'name', 'last_seen_at'])
         .where('status', '=', 'active')
         .where('id', '!=', page.excludeId)
-        .where((eb) => eb.or([eb(searchName, 'like', pattern), eb(searchEmail, 'like', pattern)]));
+        .where((eb) =>
+          eb.or([
+            eb(searchName, 'like', `${escapeLike(lowered)}%`),
+            ...(words ? [eb(nameWords, '@@', sql`to_tsquery('simple', ${words})`)] : []),
+            // Emails are stored lower-cased: a whole one matches through the unique index, a part never.
+            eb('email', '=', lowered),
+          ]),
+        );
       if (page.after) {
         const cursor = db.selectFrom('users').select([searchName.as('name'), 'id']).where('id', '=', page.after);
         query = query.where(sql`(${searchName}, id)`, '>', cursor);

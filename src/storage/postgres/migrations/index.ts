@@ -2,12 +2,18 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as accounts from './0001-accounts.js';
 import * as chat from './0002-chat.js';
 import * as calls from './0003-calls.js';
+import * as accountEvents from './0004-account-events.js';
+import * as peoplePrivacy from './0005-people-privacy.js';
+import * as sessionsEnded from './0006-sessions-ended.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
   '0001-accounts': accounts,
   '0002-chat': chat,
   '0003-calls': calls,
+  '0004-account-events': accountEvents,
+  '0005-people-privacy': peoplePrivacy,
+  '0006-sessions-ended': sessionsEnded,
 };
 
 export const migrationProvider: MigrationProvider = {
