@@ -152,7 +152,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 50);
       const deadline = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
       // Calls end while their parties' sockets are still connected, so both hear it.
-      await calls.stop();
+      await calls.stop(config.shutdownTimeoutMs);
       await realtime.close(config.shutdownTimeoutMs);
       await closed;
       clearInterval(idleSweep);

@@ -19,11 +19,7 @@ interface SessionState {
  */
 export class Authenticator {
   private readonly cache = new LRUCache<string, SessionState>({ max: 50_000, ttl: 30_000 });
-  /**
-   * Counts revocations and account changes. A lookup that started before one must not cache what it
-   * read: it may have read the state from before the change, after the eviction ran.
-   */
-  private revocations = 0;
+  private revocationCount = 0;
 
   constructor(
     private readonly tokens: AccessTokens,
@@ -31,13 +27,22 @@ export class Authenticator {
     events: DomainEvents,
   ) {
     events.on('sessionsRevoked', ({ sessionIds }) => {
-      this.revocations += 1;
+      this.revocationCount += 1;
       sessionIds.forEach((id) => this.cache.delete(id));
     });
     events.on('accountChanged', ({ userId }) => {
-      this.revocations += 1;
+      this.revocationCount += 1;
       this.forgetUser(userId);
     });
+  }
+
+  /**
+   * Counts the revocations and account changes heard of. Work that checked a session before the count
+   * moved may have read the state from before a revocation (after its eviction ran), so it must not
+   * trust what it read: a cache fill is dropped, a new socket is checked again.
+   */
+  get revocations(): number {
+    return this.revocationCount;
   }
 
   async authenticate(token: string): Promise<Principal> {
@@ -62,7 +67,7 @@ export class Authenticator {
   private async sessionState(sessionId: string): Promise<SessionState | undefined> {
     const cached = this.cache.get(sessionId);
     if (cached) return cached;
-    const revocationsBefore = this.revocations;
+    const revocationsBefore = this.revocationCount;
     const session = await this.storage.sessions.findById(sessionId);
     if (!session) return undefined;
     const user = await this.storage.users.findById(session.userId);
@@ -73,7 +78,7 @@ export class Authenticator {
       status: user.status,
       live: session.revokedAt === null && session.expiresAt > new Date(),
     };
-    if (this.revocations === revocationsBefore) this.cache.set(sessionId, state);
+    if (this.revocationCount === revocationsBefore) this.cache.set(sessionId, state);
     return state;
   }
 }

@@ -1,6 +1,7 @@
 import type { CallAcceptInput, CallRequestInput, CallSignalInput, IceCandidate, IceCandidateInput } from '../protocol/call-events.js';
 import type { CallDto, CallHistoryQuery, CallHistoryResponse } from '../protocol/calls.js';
 import type { Delivery } from '../realtime/delivery.js';
+import { InFlight } from '../realtime/in-flight.js';
 import { AppError } from '../shared/app-error.js';
 import { newId } from '../shared/ids.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
@@ -15,14 +16,24 @@ import {
   partyOf,
   transition,
   type CallEvent,
+  type CallNotice,
   type CallParty,
   type CallRecord,
+  type CallStatus,
 } from './call-state-machine.js';
 import type { CallTimer, CallTimers } from './call-timers.js';
 import { callDevice, type CallDevice, type Device, type LiveCall, type LiveCalls } from './live-calls.js';
 
 /** Candidates a device may send before the call is answered; a real client gathers a few dozen at most. */
 export const MAX_HELD_CANDIDATES = 100;
+
+/** When a timer's transition cannot be stored (a storage error): the delays of its retries while the call stays live. */
+export const EXPIRY_RETRY_DELAYS_MS = [250, 1_000, 3_000];
+/** After those the parties are told and freed; storing the outcome is tried again after this, then twice as long each time, up to a minute. */
+const STORE_RETRY_FIRST_MS = 5_000;
+const STORE_RETRY_MAX_MS = 60_000;
+
+type ExpiringTimer = Exclude<CallTimer, 'store'>;
 
 export interface CallServiceDeps {
   calls: CallsRepository;
@@ -37,6 +48,13 @@ export interface CallServiceDeps {
 }
 
 const otherParty = (party: CallParty): CallParty => (party === 'caller' ? 'callee' : 'caller');
+const graceParty = (timer: `${CallParty}-grace`): CallParty => (timer === 'caller-grace' ? 'caller' : 'callee');
+
+/** What a timer running out does to the call, when it still applies. */
+function timerEvent(call: CallRecord, timer: ExpiringTimer): CallEvent {
+  if (timer === 'ring') return { type: 'ring_timeout' };
+  return { type: 'party_lost', userId: graceParty(timer) === 'caller' ? call.callerId : call.calleeId };
+}
 
 /**
  * The life of calls: requests, answers, hang-ups, timers, devices that drop and come back, relayed
@@ -46,50 +64,24 @@ const otherParty = (party: CallParty): CallParty => (party === 'caller' ? 'calle
  */
 export class CallService {
   private readonly queue = new KeyedQueue();
+  /** Requests and changes under way, which stop() lets finish before it ends the live calls. */
+  private readonly inFlight = new InFlight();
+  /** Outcomes of calls that ended while storage kept failing: told to the parties, not stored yet. */
+  private readonly unstored = new Map<string, { call: CallRecord; expected: CallStatus }>();
   private readonly now: () => Date;
   private closing = false;
 
   constructor(private readonly deps: CallServiceDeps) {
     this.now = deps.now ?? (() => new Date());
-    deps.timers.onExpiry((callId, timer) => void this.expire(callId, timer));
+    deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
   }
 
-  async request(device: Device, input: CallRequestInput): Promise<CallDto> {
-    if (this.closing) throw new AppError('UNAVAILABLE', 'The server is shutting down; call again in a moment');
-    if (input.to === device.userId) {
-      throw new AppError('VALIDATION_FAILED', 'You cannot call yourself', { details: [{ path: 'to', message: 'must be another user' }] });
-    }
-    // Both parties in one query: only active users are found.
-    const people = await this.deps.users.findPeople([device.userId, input.to]);
-    const caller = people.find((person) => person.id === device.userId);
-    const callee = people.find((person) => person.id === input.to);
-    if (!caller) throw new AppError('UNAUTHORIZED', 'Sign in again');
-    if (!callee) throw new AppError('NOT_FOUND', 'No such user');
-    const ringing = createRingingCall({ id: newId(), callerId: caller.id, calleeId: callee.id, type: input.type, now: this.now() });
-    const live: LiveCall = {
-      call: ringing,
-      offer: input.offer ?? null,
-      caller: callDevice(device),
-      callee: null,
-      heldFromCaller: [],
-      heldFromCallee: {},
-    };
-    return this.queue.run(ringing.id, async () => {
-      if (!(await this.deps.live.add(live))) return presentCall(await this.refuseBusy(live));
-      try {
-        await this.deps.calls.create(ringing);
-      } catch (error) {
-        await this.deps.live.remove(ringing.id);
-        throw error;
-      }
-      await this.deps.timers.start(ringing.id, 'ring', this.deps.ringTimeoutMs);
-      this.ring(live, caller.name);
-      return presentCall(ringing);
-    });
+  request(device: Device, input: CallRequestInput): Promise<CallDto> {
+    return this.track(this.place(device, input));
   }
 
   accept(device: Device, input: CallAcceptInput): Promise<CallDto> {
-    return this.queue.run(input.callId, async () => {
+    return this.inCall(input.callId, async () => {
       const { live } = await this.liveCall(input.callId, device);
       const call = await this.change(
         live,
@@ -119,7 +111,7 @@ export class CallService {
 
   /** Trickle ICE: to the other party's device, or held until the call is answered. */
   relayCandidate(device: Device, input: IceCandidateInput): Promise<void> {
-    return this.queue.run(input.callId, async () => {
+    return this.inCall(input.callId, async () => {
       const { live, party } = await this.liveCall(input.callId, device);
       if (live.call.status === 'ringing') return this.hold(live, party, device.socketId, input.candidate);
       const to = live[otherParty(party)];
@@ -129,7 +121,7 @@ export class CallService {
 
   /** Renegotiation of an accepted call (ICE restart, adding or removing video): relayed to the other device. */
   relaySignal(device: Device, input: CallSignalInput): Promise<void> {
-    return this.queue.run(input.callId, async () => {
+    return this.inCall(input.callId, async () => {
       const { live, party } = await this.liveCall(input.callId, device);
       if (live.call.status !== 'accepted') throw new AppError('INVALID_STATE', 'Renegotiate once the call is accepted');
       const to = live[otherParty(party)];
@@ -138,9 +130,9 @@ export class CallService {
   }
 
   /**
-   * A device connected. While its user's call rings for them, it rings too (unless the connection was
-   * recovered and missed nothing). When it is the device the user is in a call with, coming back, it
-   * takes the call over with its new connection, the reconnect grace stops, and it gets CALL_STATE.
+   * A device connected. While its user's call rings for them, it rings too. When it is the device the
+   * user is in a call with, coming back, it takes the call over with its new connection, the reconnect
+   * grace stops, and it gets CALL_STATE.
    */
   async deviceConnected(device: Device): Promise<void> {
     await this.onLiveCallOf(device.userId, async (live, party) => {
@@ -205,24 +197,33 @@ export class CallService {
     if (closed > 0) this.deps.logger.info({ calls: closed }, 'closed the calls a stopped process left open');
   }
 
-  /** At shutdown: refuses new calls and ends every live one (server_restart), telling both parties. */
-  async stop(): Promise<void> {
+  /**
+   * At shutdown: refuses new calls, lets the requests and changes under way finish (a request that got
+   * past the refusal rings), then ends every live call (server_restart), telling both parties. Outcomes
+   * still waiting for storage get a last try; a call left unfinished is closed by the next process to start.
+   */
+  async stop(timeoutMs: number): Promise<void> {
     this.closing = true;
-    const lives = await this.deps.live.all();
-    await Promise.all(
-      lives.map((live) =>
-        this.queue
-          .run(live.call.id, async () => {
-            const current = await this.deps.live.get(live.call.id);
-            if (current) await this.change(current, { type: 'server_restart' });
-          })
-          .catch((error: unknown) => this.deps.logger.error({ err: error, callId: live.call.id }, 'could not end a call at shutdown')),
+    await this.inFlight.drain(timeoutMs);
+    const lastly = (callId: string, what: string, task: () => Promise<void>) =>
+      this.queue.run(callId, task).catch((error: unknown) => this.deps.logger.error({ err: error, callId }, `could not ${what} at shutdown`));
+    await Promise.all([
+      ...(await this.deps.live.all()).map(({ call }) =>
+        lastly(call.id, 'end a call', async () => {
+          const current = await this.deps.live.get(call.id);
+          if (current) await this.change(current, { type: 'server_restart' });
+        }),
       ),
-    );
+      ...[...this.unstored.keys()].map((callId) => lastly(callId, 'store the outcome of a call', () => this.storeOutcome(callId))),
+    ]);
+    // What is still unfinished is the next process's to close; its timers must not run on closed storage.
+    for (const callId of [...(await this.deps.live.all()).map(({ call }) => call.id), ...this.unstored.keys()]) {
+      await this.deps.timers.cancelAll(callId);
+    }
   }
 
   private act(device: Device, callId: string, event: CallEvent): Promise<CallDto> {
-    return this.queue.run(callId, async () => {
+    return this.inCall(callId, async () => {
       const { live } = await this.liveCall(callId, device);
       return presentCall(await this.change(live, event, { actingSocketId: device.socketId }));
     });
@@ -238,8 +239,7 @@ export class CallService {
     context: Parameters<typeof deliverNotices>[3] = {},
     changes: Partial<Omit<LiveCall, 'call'>> = {},
   ): Promise<CallRecord> {
-    const result = transition(live.call, event, this.now());
-    if (!result.ok) throw new AppError(result.code, result.message);
+    const result = this.decide(live.call, event);
     const { call } = result;
     if (!(await this.deps.calls.update(call, live.call.status))) {
       // This process changes a call one step at a time: only another process can have changed it.
@@ -256,6 +256,12 @@ export class CallService {
     return call;
   }
 
+  private decide(call: CallRecord, event: CallEvent): { call: CallRecord; notices: CallNotice[] } {
+    const result = transition(call, event, this.now());
+    if (!result.ok) throw new AppError(result.code, result.message);
+    return result;
+  }
+
   private async forget(callId: string): Promise<void> {
     await this.deps.timers.cancelAll(callId);
     await this.deps.live.remove(callId);
@@ -268,7 +274,7 @@ export class CallService {
    */
   private async liveCall(callId: string, device: Device): Promise<{ live: LiveCall; party: CallParty }> {
     const live = await this.deps.live.get(callId);
-    const call = live?.call ?? (await this.deps.calls.findById(callId));
+    const call = live?.call ?? this.unstored.get(callId)?.call ?? (await this.deps.calls.findById(callId));
     if (!call) throw new AppError('NOT_FOUND', 'No such call');
     const party = partyOf(call, device.userId);
     if (!party) throw new AppError('FORBIDDEN', 'Only the parties of a call may act on it');
@@ -284,10 +290,44 @@ export class CallService {
   private async onLiveCallOf(userId: string, task: (live: LiveCall, party: CallParty) => Promise<void>): Promise<void> {
     const found = await this.deps.live.ofUser(userId);
     if (!found) return;
-    await this.queue.run(found.call.id, async () => {
+    await this.inCall(found.call.id, async () => {
       const live = await this.deps.live.get(found.call.id);
       const party = live && partyOf(live.call, userId);
       if (live && party && !this.closing) await task(live, party);
+    });
+  }
+
+  private async place(device: Device, input: CallRequestInput): Promise<CallDto> {
+    if (this.closing) throw new AppError('UNAVAILABLE', 'The server is shutting down; call again in a moment');
+    if (input.to === device.userId) {
+      throw new AppError('VALIDATION_FAILED', 'You cannot call yourself', { details: [{ path: 'to', message: 'must be another user' }] });
+    }
+    // Both parties in one query: only active users are found.
+    const people = await this.deps.users.findPeople([device.userId, input.to]);
+    const caller = people.find((person) => person.id === device.userId);
+    const callee = people.find((person) => person.id === input.to);
+    if (!caller) throw new AppError('UNAUTHORIZED', 'Sign in again');
+    if (!callee) throw new AppError('NOT_FOUND', 'No such user');
+    const ringing = createRingingCall({ id: newId(), callerId: caller.id, calleeId: callee.id, type: input.type, now: this.now() });
+    const live: LiveCall = {
+      call: ringing,
+      offer: input.offer ?? null,
+      caller: callDevice(device),
+      callee: null,
+      heldFromCaller: [],
+      heldFromCallee: {},
+    };
+    return this.queue.run(ringing.id, async () => {
+      if (!(await this.deps.live.add(live))) return presentCall(await this.refuseBusy(live));
+      try {
+        await this.deps.calls.create(ringing);
+      } catch (error) {
+        await this.deps.live.remove(ringing.id);
+        throw error;
+      }
+      await this.deps.timers.start(ringing.id, 'ring', this.deps.ringTimeoutMs);
+      this.ring(live, caller.name);
+      return presentCall(ringing);
     });
   }
 
@@ -326,29 +366,76 @@ export class CallService {
     this.deps.delivery.toSockets([socketId], 'ICE_CANDIDATE', { callId, candidate, from });
   }
 
-  private async expire(callId: string, timer: CallTimer): Promise<void> {
+  private expire(callId: string, timer: CallTimer, attempt: number): Promise<void> {
+    return this.inCall(callId, async () => {
+      if (timer === 'store') return this.storeLater(callId, attempt);
+      const live = await this.deps.live.get(callId);
+      if (!live) return;
+      const event = timerEvent(live.call, timer);
+      try {
+        if (await this.isDue(live, timer)) await this.change(live, event);
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        await this.expiryFailed(live, timer, attempt, event, error);
+      }
+    }).catch((error: unknown) => this.deps.logger.error({ err: error, callId, timer }, 'call timer failed'));
+  }
+
+  /** Whether an expiring timer still applies: the call still rings (ring), the party's device is still away (grace). */
+  private async isDue(live: LiveCall, timer: ExpiringTimer): Promise<boolean> {
+    if (timer === 'ring') return live.call.status === 'ringing';
+    const slot = live[graceParty(timer)];
+    return !(slot ? slot.connected : await this.deps.delivery.hasConnectedDevice(live.call.calleeId));
+  }
+
+  /**
+   * A timer's transition could not be stored. It is tried again shortly, a few times. Then the call
+   * must not keep its parties busy any longer: they are told what the state machine decided, the call
+   * is forgotten, and storing the outcome is retried until it succeeds (should this process stop
+   * first, the next one to start closes the call as failed/server_restart).
+   */
+  private async expiryFailed(live: LiveCall, timer: ExpiringTimer, attempt: number, event: CallEvent, error: unknown): Promise<void> {
+    const callId = live.call.id;
+    const delay = EXPIRY_RETRY_DELAYS_MS[attempt];
+    if (delay !== undefined) {
+      this.deps.logger.warn({ err: error, callId, timer, attempt }, 'a call timer could not store its change; trying again');
+      await this.deps.timers.start(callId, timer, delay, attempt + 1);
+      return;
+    }
+    this.deps.logger.error({ err: error, callId, timer }, 'a call timer could not store its change; ending the call, to be stored later');
+    const { call, notices } = this.decide(live.call, event);
+    await this.forget(callId);
+    this.unstored.set(callId, { call, expected: live.call.status });
+    deliverNotices(this.deps.delivery, live, notices);
+    await this.deps.timers.start(callId, 'store', STORE_RETRY_FIRST_MS);
+  }
+
+  private async storeLater(callId: string, attempt: number): Promise<void> {
+    // Once stopping, stop() makes the last try.
+    if (this.closing) return;
     try {
-      await this.queue.run(callId, async () => {
-        const live = await this.deps.live.get(callId);
-        if (!live) return;
-        if (timer === 'ring') {
-          if (live.call.status === 'ringing') await this.change(live, { type: 'ring_timeout' });
-          return;
-        }
-        const party: CallParty = timer === 'caller-grace' ? 'caller' : 'callee';
-        if (await this.isPresent(live, party)) return;
-        const userId = party === 'caller' ? live.call.callerId : live.call.calleeId;
-        await this.change(live, { type: 'party_lost', userId });
-        // Also to the lost device itself: should its connection be recovered, it learns the call is over.
-        deliverNotices(this.deps.delivery, live, [{ to: party, kind: 'ended', reason: 'connection_lost' }]);
-      });
+      await this.storeOutcome(callId);
     } catch (error) {
-      this.deps.logger.error({ err: error, callId, timer }, 'call timer failed');
+      this.deps.logger.warn({ err: error, callId, attempt }, 'could not store the outcome of an ended call; trying again');
+      await this.deps.timers.start(callId, 'store', Math.min(STORE_RETRY_FIRST_MS * 2 ** (attempt + 1), STORE_RETRY_MAX_MS), attempt + 1);
     }
   }
 
-  private async isPresent(live: LiveCall, party: CallParty): Promise<boolean> {
-    const slot = live[party];
-    return slot ? slot.connected : this.deps.delivery.hasConnectedDevice(live.call.calleeId);
+  private async storeOutcome(callId: string): Promise<void> {
+    const pending = this.unstored.get(callId);
+    if (!pending) return;
+    await this.deps.calls.update(pending.call, pending.expected);
+    this.unstored.delete(callId);
+    this.deps.logger.info({ callId, status: pending.call.status }, 'stored the outcome of a call that ended while storage was failing');
+  }
+
+  /** Runs `task` in the call's queue, as a change stop() waits for. */
+  private inCall<T>(callId: string, task: () => Promise<T>): Promise<T> {
+    return this.track(this.queue.run(callId, task));
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.track(work);
+    return work;
   }
 }

@@ -1,21 +1,26 @@
 import type { CallParty } from './call-state-machine.js';
 
-/** A call's ring timeout, and each party's reconnect grace. */
-export type CallTimer = 'ring' | `${CallParty}-grace`;
+/**
+ * A call's ring timeout, each party's reconnect grace, and `store`: the next try at storing an outcome
+ * the parties were already told while storage kept failing.
+ */
+export type CallTimer = 'ring' | `${CallParty}-grace` | 'store';
 
-export type CallTimerHandler = (callId: string, timer: CallTimer) => void;
+/** `attempt` is 0 for a timer started by the call's life, n for its n-th retry after a failed expiry. */
+export type CallTimerHandler = (callId: string, timer: CallTimer, attempt: number) => void;
 
 /**
  * Timers of live calls. In one process these are setTimeout; with several processes they move to a
- * shared store (Redis: a sorted set of deadlines that any process polls, the one whose ZREM succeeds
- * runs the expiry), so each timer fires exactly once cluster-wide. Either way the expiry's transition is
- * stored as a compare-and-set, so a timer racing an accept resolves to one winner in the database too.
+ * shared store (Redis: a sorted set of deadlines, with the attempt, that any process polls; the one
+ * whose ZREM succeeds runs the expiry), so each timer fires exactly once cluster-wide. Either way the
+ * expiry's transition is stored as a compare-and-set, so a timer racing an accept resolves to one
+ * winner in the database too.
  */
 export interface CallTimers {
   /** `handler` runs once for each timer that was started and runs out before it is cancelled. */
   onExpiry(handler: CallTimerHandler): void;
   /** Starts the timer, or starts it again if it is running. */
-  start(callId: string, timer: CallTimer, delayMs: number): Promise<void>;
+  start(callId: string, timer: CallTimer, delayMs: number, attempt?: number): Promise<void>;
   cancel(callId: string, timer: CallTimer): Promise<void>;
   cancelAll(callId: string): Promise<void>;
 }
@@ -28,14 +33,14 @@ export class InProcessCallTimers implements CallTimers {
     this.handler = handler;
   }
 
-  async start(callId: string, timer: CallTimer, delayMs: number): Promise<void> {
+  async start(callId: string, timer: CallTimer, delayMs: number, attempt = 0): Promise<void> {
     await this.cancel(callId, timer);
     const timers = this.running.get(callId) ?? new Map<CallTimer, NodeJS.Timeout>();
     this.running.set(callId, timers);
     const timeout = setTimeout(() => {
       timers.delete(timer);
       if (timers.size === 0) this.running.delete(callId);
-      this.handler(callId, timer);
+      this.handler(callId, timer, attempt);
     }, delayMs);
     // A pending ring must not keep a stopping process alive.
     timeout.unref();

@@ -70,8 +70,7 @@ export interface MessageDto {
 
 /**
  * `seq` is the change's position in the receiving user's chat stream. A client keeps the highest `seq`
- * it has processed and, after a reconnect that did not recover its session, asks
- * `GET /api/chat/sync?after=<seq>` for what it missed.
+ * it has processed and, on every (re)connect, asks `GET /api/chat/sync?after=<seq>` for what it missed.
  */
 export interface ChatMessageEvent {
   message: MessageDto;

@@ -85,10 +85,14 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
   });
   const handle: RealtimeServer['handle'] = (socket, event, schema, run) => handleEvent(socket, context(event), event, schema, run);
 
+  /** The revocation count when each socket's handshake checked its session. */
+  const checkedAt = new WeakMap<AppSocket, number>();
+
   io.use(async (socket, next) => {
     try {
       const token = handshakeToken(socket);
       if (!token) throw new AppError('UNAUTHORIZED', 'Connect with auth: { token: accessToken }');
+      checkedAt.set(socket, options.authenticator.revocations);
       socket.data.principal = await options.authenticator.authenticate(token);
       limits.admit(socket, socket.data.principal.userId);
       next();
@@ -104,6 +108,14 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
     limits.guard(socket);
     limits.watchBackpressure(socket);
     void socket.join([userRoom(userId), sessionRoom(sessionId)]);
+    // A revocation heard while the handshake ran may have missed this socket (it was in no room yet).
+    if (checkedAt.get(socket) !== options.authenticator.revocations) {
+      const token = handshakeToken(socket) ?? '';
+      options.authenticator.authenticate(token).catch((error: unknown) => {
+        socket.emit('SESSION_ENDED', { reason: error instanceof AppError && error.code === 'ACCOUNT_BANNED' ? 'account_banned' : 'session_revoked' });
+        socket.disconnect(true);
+      });
+    }
     registerSessionEvents(socket, { authenticator: options.authenticator, handle });
     for (const handler of handlers) handler(socket);
   });

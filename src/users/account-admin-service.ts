@@ -22,7 +22,10 @@ export class AccountAdminService {
       user = (await this.storage.users.setStatus(userId, change.status)) ?? user;
       if (change.status !== 'active') {
         const sessionIds = await this.storage.sessions.revokeAllForUser(userId, change.status, this.now());
+        // The account change first, so open connections learn the real reason (banned), not just "revoked".
+        this.events.emit('accountChanged', { userId, status: user.status });
         this.events.emit('sessionsRevoked', { userId, sessionIds });
+        return presentUser(user);
       }
     }
     this.events.emit('accountChanged', { userId, status: user.status });

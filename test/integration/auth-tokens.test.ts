@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { hashRefreshToken } from '../../src/auth/refresh-tokens.js';
 import type { AuthResponse, SessionDto } from '../../src/protocol/auth.js';
 import { newId } from '../../src/shared/ids.js';
 import { assertError, assertValidationFailed } from '../support/assertions.js';
 import { databaseTargets } from '../support/databases.js';
 import { login, registerUser, request, type HttpResult } from '../support/http.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { accessTokenClaims, forgeAccessToken, tamperPayload, unsignedToken } from '../support/tokens.js';
 
@@ -65,6 +67,21 @@ for (const target of databaseTargets()) {
         const { issuer, audience } = server.config.jwt;
         const token = await forgeAccessToken({ sub: bob.user.id, sid: accessTokenClaims(alice.accessToken).sid, issuer, audience });
         assertError(await me(token), 401, 'UNAUTHORIZED');
+      });
+
+      test('a token signed with the server key whose sid or sub is not an id answers 401 UNAUTHORIZED', async () => {
+        const user = await registerUser(server.baseUrl, 'Garbage');
+        const { sub, sid } = accessTokenClaims(user.accessToken);
+        const { issuer, audience } = server.config.jwt;
+        const notIds = ['garbage', '', "1' or '1'='1", 'x'.repeat(2000), '\u0000', randomUUID(), `${sid}0`];
+        for (const bad of notIds) {
+          for (const claims of [{ sub, sid: bad }, { sub: bad, sid }]) {
+            const token = await forgeAccessToken({ ...claims, issuer, audience });
+            assertError(await me(token), 401, 'UNAUTHORIZED');
+            assertError(await sessions(token), 401, 'UNAUTHORIZED');
+          }
+        }
+        await assertWorks(user);
       });
     });
 
@@ -176,7 +193,8 @@ for (const target of databaseTargets()) {
           assertError(await request(server.baseUrl, 'DELETE', `/api/auth/sessions/${id}`, { token: user.accessToken }), 404, 'NOT_FOUND');
         }
         await assertWorks(stranger);
-        assertValidationFailed(await request(server.baseUrl, 'DELETE', '/api/auth/sessions/not-an-id', { token: user.accessToken }), 'params.id');
+        // Ids are opaque: a string that cannot be one names no session either.
+        assertError(await request(server.baseUrl, 'DELETE', '/api/auth/sessions/not-an-id', { token: user.accessToken }), 404, 'NOT_FOUND');
       });
 
       test('POST /api/auth/logout-all ends every other session but not the caller\'s', async () => {
@@ -235,6 +253,48 @@ for (const target of databaseTargets()) {
         const bobs = await server.app.storage.pushTokens.listByUser(bob.user.id);
         assert.deepEqual(bobs.map((record) => [record.token, record.userId, record.deviceId]), [[token, bob.user.id, 'shared-phone']]);
       });
+    });
+  });
+
+  describe(`session cleanup (${target.kind})`, { skip: target.skip }, () => {
+    let server: TestApp;
+    // A retention of one second would delete other tests' sessions: on PostgreSQL this app gets a database of its own.
+    let database: ScratchDatabase | undefined;
+    before(async () => {
+      database = target.kind === 'postgres' ? await createScratchDatabase('call_app_session_cleanup') : undefined;
+      server = await startTestApp(target.kind, {
+        SESSION_CLEANUP_INTERVAL: '1s',
+        SESSION_RETENTION: '1s',
+        ...(database ? { DATABASE_URL: database.url } : {}),
+      });
+    });
+    after(async () => {
+      await server?.stop();
+      await database?.drop();
+    });
+
+    test('ended sessions are deleted with their refresh tokens once the retention has passed; live ones stay', async () => {
+      const user = await registerUser(server.baseUrl, 'Tidy');
+      const phone = await login(server.baseUrl, { email: user.email, password: user.password, deviceName: 'Phone' });
+      const laptop = await login(server.baseUrl, { email: user.email, password: user.password, deviceName: 'Laptop' });
+      const rotated = (await request(server.baseUrl, 'POST', '/api/auth/refresh-token', { body: { refreshToken: laptop.refreshToken } })).body as AuthResponse;
+      const logout = await request(server.baseUrl, 'POST', '/api/auth/logout', { body: { refreshToken: rotated.refreshToken } });
+      assert.equal(logout.status, 200);
+      const ended = accessTokenClaims(laptop.accessToken).sid;
+
+      const deadline = Date.now() + 30_000;
+      while ((await server.app.storage.sessions.findById(ended)) !== null) {
+        assert.ok(Date.now() < deadline, 'the ended session was never deleted');
+        await sleep(200);
+      }
+      for (const refreshToken of [laptop.refreshToken, rotated.refreshToken]) {
+        assert.equal(await server.app.storage.sessions.findByTokenHash(hashRefreshToken(refreshToken)), null);
+      }
+      for (const live of [user, phone]) {
+        assert.equal((await server.app.storage.sessions.findById(accessTokenClaims(live.accessToken).sid))?.revokedAt, null);
+        assert.equal((await request(server.baseUrl, 'GET', '/api/auth/me', { token: live.accessToken })).status, 200);
+      }
+      assert.equal((await request(server.baseUrl, 'POST', '/api/auth/refresh-token', { body: { refreshToken: phone.refreshToken } })).status, 200);
     });
   });
 

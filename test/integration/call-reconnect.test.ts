@@ -1,15 +1,28 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
-import type { CallEndedEvent, CallStateEvent, IceCandidateEvent } from '../../src/protocol/call-events.js';
-import { acceptedCall, ANSWER, callEventOk, callUser, device, ringingCall, roundTrip, sleep, storedCall } from '../support/calls.js';
+import type { CallEndedEvent, CallSignalEvent, CallStateEvent, IceCandidateEvent, IncomingCallEvent } from '../../src/protocol/call-events.js';
+import {
+  acceptedCall,
+  ANSWER,
+  callEventOk,
+  callUser,
+  device,
+  OFFER,
+  reconnect,
+  refusal,
+  ringingCall,
+  roundTrip,
+  sleep,
+  storedCall,
+} from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
-import { closeAllSockets, collect, connectSocket, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { closeAllSockets, collect, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 // Reconnecting takes milliseconds; the margin is for a loaded machine.
 const GRACE_MS = 1_000;
-const CANDIDATE = { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+const CANDIDATE = (n: number) => ({ candidate: `candidate:${n} 1 udp 2122260223 127.0.0.1 ${50000 + n} typ host`, sdpMid: '0', sdpMLineIndex: 0 });
 
 /** The connection breaks the way a phone losing its network does: no goodbye, the server sees the transport close. */
 function dropConnection(socket: ClientSocket): Promise<unknown> {
@@ -43,6 +56,15 @@ for (const target of databaseTargets()) {
       const call = await storedCall(server.baseUrl, bob.tokens[0]!, id);
       assert.deepEqual([call.status, call.endReason], ['ended', 'connection_lost']);
       assert.equal(call.durationSeconds, Math.floor((Date.parse(call.endedAt!) - Date.parse(call.answeredAt!)) / 1000));
+
+      // Coming back after the grace, the device finds the call over: no CALL_STATE, and history says how it ended.
+      const states = collect(device(alice), 'CALL_STATE');
+      const connected = nextEvent(device(alice), 'connect');
+      device(alice).connect();
+      await connected;
+      await roundTrip(device(alice));
+      assert.deepEqual(states.items, []);
+      assert.equal(await refusal(device(alice), 'CALL_ENDED', { callId: id }), 'INVALID_STATE');
     });
 
     test('a device that reconnects within the grace keeps the call, gets CALL_STATE and the signaling', async () => {
@@ -50,43 +72,52 @@ for (const target of databaseTargets()) {
       const bob = await callUser(server.baseUrl, 'Bob');
       const accepted = await acceptedCall(alice, bob);
       const onBob = collect(device(bob), 'CALL_ENDED');
-      await dropConnection(device(alice));
+      const socket = device(alice);
+      const before = socket.id;
+      await dropConnection(socket);
 
       const otherDevice = collect(device(alice, 1), 'CALL_STATE');
-      const back = await connectSocket(server.baseUrl, alice.tokens[0]!);
-      const state = await nextEvent<CallStateEvent>(back, 'CALL_STATE');
+      const state = await reconnect<CallStateEvent>(socket, 'CALL_STATE');
+      assert.notEqual(socket.id, before, 'a new connection, not the old one resumed');
       assert.deepEqual(state, { call: accepted, peer: { id: bob.id, name: 'Bob' } });
       await sleep(GRACE_MS + 300);
       await Promise.all([roundTrip(device(bob)), roundTrip(device(alice, 1))]);
       assert.deepEqual(onBob.items, [], 'the call was kept');
       assert.deepEqual(otherDevice.items, [], 'only the device in the call resumes it');
 
-      const candidate = nextEvent<IceCandidateEvent>(back, 'ICE_CANDIDATE');
-      await emitAck(device(bob), 'ICE_CANDIDATE', { callId: accepted.id, candidate: CANDIDATE });
-      assert.deepEqual(await candidate, { callId: accepted.id, candidate: CANDIDATE, from: bob.id });
+      const candidate = nextEvent<IceCandidateEvent>(socket, 'ICE_CANDIDATE');
+      await emitAck(device(bob), 'ICE_CANDIDATE', { callId: accepted.id, candidate: CANDIDATE(1) });
+      assert.deepEqual(await candidate, { callId: accepted.id, candidate: CANDIDATE(1), from: bob.id });
       const ended = nextEvent<CallEndedEvent>(device(bob), 'CALL_ENDED');
-      const call = await callEventOk(back, 'CALL_ENDED', { callId: accepted.id });
+      const call = await callEventOk(socket, 'CALL_ENDED', { callId: accepted.id });
       assert.deepEqual([call.status, call.endReason], ['ended', 'hangup']);
       assert.deepEqual(await ended, { callId: accepted.id, reason: 'hangup' });
     });
 
-    test('a recovered connection resumes the call and receives what was sent while it was away', async () => {
+    test('what was sent to a device while it was away is not replayed: it gets CALL_STATE and restarts ICE with CALL_SIGNAL', async () => {
       const alice = await callUser(server.baseUrl, 'Alice');
       const bob = await callUser(server.baseUrl, 'Bob');
       const accepted = await acceptedCall(alice, bob);
       const socket = device(bob);
       await dropConnection(socket);
-      await emitAck(device(alice), 'ICE_CANDIDATE', { callId: accepted.id, candidate: CANDIDATE });
+      // Relayed to the device's connection in the call, which is gone: acknowledged, and lost with it.
+      assert.deepEqual(await emitAck(device(alice), 'ICE_CANDIDATE', { callId: accepted.id, candidate: CANDIDATE(1) }), { ok: true });
 
-      const state = nextEvent<CallStateEvent>(socket, 'CALL_STATE');
-      const missed = nextEvent<IceCandidateEvent>(socket, 'ICE_CANDIDATE');
-      socket.connect();
-      assert.deepEqual(await missed, { callId: accepted.id, candidate: CANDIDATE, from: alice.id });
-      assert.deepEqual((await state).call, accepted);
-      assert.equal((socket as unknown as Socket).recovered, true);
-      await sleep(GRACE_MS + 300);
-      const call = await callEventOk(device(alice), 'CALL_ENDED', { callId: accepted.id });
-      assert.equal(call.endReason, 'hangup', 'the call outlived the grace');
+      const candidates = collect<IceCandidateEvent>(socket, 'ICE_CANDIDATE');
+      const state = await reconnect<CallStateEvent>(socket, 'CALL_STATE');
+      assert.deepEqual(state, { call: accepted, peer: { id: alice.id, name: 'Alice' } });
+
+      const restart = nextEvent<CallSignalEvent>(device(alice), 'CALL_SIGNAL');
+      assert.deepEqual(await emitAck(socket, 'CALL_SIGNAL', { callId: accepted.id, description: OFFER }), { ok: true });
+      assert.deepEqual(await restart, { callId: accepted.id, description: OFFER, from: bob.id });
+      const answered = nextEvent<CallSignalEvent>(socket, 'CALL_SIGNAL');
+      assert.deepEqual(await emitAck(device(alice), 'CALL_SIGNAL', { callId: accepted.id, description: ANSWER }), { ok: true });
+      assert.deepEqual(await answered, { callId: accepted.id, description: ANSWER, from: alice.id });
+      await emitAck(device(alice), 'ICE_CANDIDATE', { callId: accepted.id, candidate: CANDIDATE(2) });
+      await roundTrip(device(alice));
+      await roundTrip(socket);
+      assert.deepEqual(candidates.items, [{ callId: accepted.id, candidate: CANDIDATE(2), from: alice.id }], 'only what was sent after it came back');
+      await callEventOk(device(alice), 'CALL_ENDED', { callId: accepted.id });
     });
 
     test('while it rings: the callee losing every device makes it missed, the caller losing theirs cancelled', async () => {
@@ -116,13 +147,14 @@ for (const target of databaseTargets()) {
       const alice = await callUser(server.baseUrl, 'Alice');
       const bob = await callUser(server.baseUrl, 'Bob');
       const { id } = await ringingCall(alice, bob);
-      await dropConnection(device(bob));
-      const back = await connectSocket(server.baseUrl, bob.tokens[0]!);
-      await nextEvent(back, 'CALL_REQUEST');
+      const socket = device(bob);
+      await dropConnection(socket);
+      const ring = await reconnect<IncomingCallEvent>(socket, 'CALL_REQUEST');
+      assert.equal(ring.call.id, id);
       await sleep(GRACE_MS + 300);
-      const call = await callEventOk(back, 'CALL_ACCEPT', { callId: id, answer: ANSWER });
+      const call = await callEventOk(socket, 'CALL_ACCEPT', { callId: id, answer: ANSWER });
       assert.equal(call.status, 'accepted');
-      await callEventOk(back, 'CALL_ENDED', { callId: id });
+      await callEventOk(socket, 'CALL_ENDED', { callId: id });
     });
   });
 }

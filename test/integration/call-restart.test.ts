@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { describe, test } from 'node:test';
+import pg from 'pg';
 import type { CallEndedEvent } from '../../src/protocol/call-events.js';
-import { acceptedCall, ANSWER, callEventOk, callUser, device, ringingCall, storedCall, type CallUser } from '../support/calls.js';
+import { acceptedCall, ANSWER, callEvent, callEventOk, callUser, device, ringingCall, storedCall, until, type CallUser } from '../support/calls.js';
 import { databaseTargets, freshDataDir } from '../support/databases.js';
 import { childEnv, finished, listeningPort, spawnTs } from '../support/processes.js';
 import { closeAllSockets, nextEvent } from '../support/sockets.js';
@@ -77,6 +78,40 @@ for (const target of databaseTargets()) {
     });
 
     if (target.kind === 'postgres') {
+      test('a call requested as the server stops is ended too, both told, never left ringing (PostgreSQL: a lock holds the request)', async () => {
+        const server = await startTestApp(target.kind);
+        const db = new pg.Client({ connectionString: server.config.databaseUrl });
+        await db.connect();
+        try {
+          const alice = await callUser(server.baseUrl, 'Alice');
+          const bob = await callUser(server.baseUrl, 'Bob');
+          // The request is under way (past the shutdown check) but cannot read its parties yet.
+          await db.query('BEGIN');
+          await db.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+          const acked = callEvent(device(alice), 'CALL_REQUEST', { to: bob.id, type: 'audio' }).catch((error: Error) => error);
+          await until('the request waits for the lock', async () => {
+            const waiting = await db.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%from "users"%'`);
+            return waiting.rowCount! > 0;
+          });
+          const rang = nextEvent(device(bob), 'CALL_REQUEST');
+          const told = [alice, bob].map((user) => nextEvent<CallEndedEvent>(device(user), 'CALL_ENDED'));
+          const stopped = server.stop();
+          await db.query('COMMIT');
+          await stopped;
+
+          const { rows } = await db.query('SELECT status, end_reason FROM calls WHERE caller_id = $1', [alice.id]);
+          assert.deepEqual(rows, [{ status: 'failed', end_reason: 'server_restart' }]);
+          const ack = await acked;
+          assert.ok(!(ack instanceof Error) && ack.ok && ack.call.status === 'ringing', String(ack instanceof Error ? ack : JSON.stringify(ack)));
+          await rang;
+          for (const ended of await Promise.all(told)) assert.deepEqual(ended, { callId: ack.call.id, reason: 'server_restart' });
+        } finally {
+          closeAllSockets();
+          await db.end();
+          await server.stop();
+        }
+      });
+
       test('a server starting on the same database leaves the calls of a running one alone', async () => {
         const first = await startTestApp(target.kind);
         try {

@@ -10,6 +10,7 @@ import {
   callUser,
   device,
   OFFER,
+  reconnect,
   refusal,
   ringingCall,
   roundTrip,
@@ -17,7 +18,7 @@ import {
   storedCall,
 } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
-import { closeAllSockets, collect, connectSocket, emitAck, nextEvent } from '../support/sockets.js';
+import { closeAllSockets, collect, emitAck, nextEvent } from '../support/sockets.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 // Long enough that no test's ringing call times out on a loaded machine, short enough to wait for.
@@ -198,11 +199,11 @@ for (const target of databaseTargets()) {
     test('a callee who is offline is still called: a device that connects while it rings rings too, else it is missed', async () => {
       const alice = await callUser(server.baseUrl, 'Alice');
       const bob = await callUser(server.baseUrl, 'Bob');
-      device(bob).disconnect();
+      const late = device(bob);
+      late.disconnect();
       const first = await callEventOk(device(alice), 'CALL_REQUEST', { to: bob.id, type: 'audio', offer: OFFER });
       assert.equal(first.status, 'ringing');
-      const late = await connectSocket(server.baseUrl, bob.tokens[0]!);
-      const ring = await nextEvent<IncomingCallEvent>(late, 'CALL_REQUEST');
+      const ring = await reconnect<IncomingCallEvent>(late, 'CALL_REQUEST');
       assert.deepEqual(ring, { call: first, from: { id: alice.id, name: 'Alice' }, offer: OFFER });
       await callEventOk(late, 'CALL_REJECT', { callId: first.id });
 
@@ -215,6 +216,23 @@ for (const target of databaseTargets()) {
         missed.calls.map((call) => [call.id, call.endReason]),
         [[second.id, 'timeout']],
       );
+    });
+
+    test('a callee device that connects while the call rings, and does not answer, still lets it time out', async () => {
+      const alice = await callUser(server.baseUrl, 'Alice');
+      const bob = await callUser(server.baseUrl, 'Bob', 2);
+      const late = device(bob, 1);
+      late.disconnect();
+      const rings = nextEvent(device(bob, 0), 'CALL_REQUEST');
+      const call = await callEventOk(device(alice), 'CALL_REQUEST', { to: bob.id, type: 'audio', offer: OFFER });
+      await rings;
+      const timeouts = [device(alice), ...bob.devices].map((socket) => nextEvent<CallIdEvent>(socket, 'CALL_TIMEOUT', RING_TIMEOUT_MS * 3));
+
+      const ring = await reconnect<IncomingCallEvent>(late, 'CALL_REQUEST');
+      assert.deepEqual(ring, { call, from: { id: alice.id, name: 'Alice' }, offer: OFFER });
+      for (const timeout of await Promise.all(timeouts)) assert.deepEqual(timeout, { callId: call.id });
+      const stored = await storedCall(server.baseUrl, alice.tokens[0]!, call.id);
+      assert.deepEqual([stored.status, stored.endReason], ['missed', 'timeout']);
     });
 
     test('ICE: the caller’s early candidates wait for the accepting device; after that both ways, only between the two', async () => {

@@ -9,6 +9,7 @@ import { closeAllSockets, emitAck, type ClientSocket } from '../support/sockets.
 import { request } from '../support/http.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
+const SIGNALING_BUDGET = 10;
 const sdpOf = (bytes: number, filler = 'a') => `v=0\r\n${filler.repeat(bytes - 5)}`;
 const candidateOf = (bytes: number) => ({ candidate: `candidate:${'1'.repeat(bytes - 10)}`, sdpMid: '0', sdpMLineIndex: 0 });
 
@@ -154,10 +155,10 @@ for (const target of databaseTargets()) {
 }
 
 for (const target of databaseTargets()) {
-  describe(`call request rate limit (${target.kind})`, { skip: target.skip }, () => {
+  describe(`call event budgets (${target.kind})`, { skip: target.skip }, () => {
     let server: TestApp;
     before(async () => {
-      server = await startTestApp(target.kind, { CALL_REQUESTS_PER_MINUTE: '2' });
+      server = await startTestApp(target.kind, { CALL_REQUESTS_PER_MINUTE: '2', CALL_SIGNALING_PER_MINUTE: String(SIGNALING_BUDGET) });
     });
     after(async () => {
       closeAllSockets();
@@ -181,6 +182,25 @@ for (const target of databaseTargets()) {
       // Bob has a budget of his own.
       const call = await callEventOk(device(bob), 'CALL_REQUEST', { to: alice.id, type: 'video' });
       await callEventOk(device(bob), 'CALL_ENDED', { callId: call.id });
+    });
+
+    test('beyond the per-user signaling budget every other call event answers RATE_LIMITED, on all devices of the user', async () => {
+      const alice = await callUser(server.baseUrl, 'Alice', 2);
+      const bob = await callUser(server.baseUrl, 'Bob');
+      const { id } = await ringingCall(alice, bob);
+      for (let n = 0; n < SIGNALING_BUDGET; n += 1) {
+        assert.deepEqual(await emitAck(device(alice), 'ICE_CANDIDATE', { callId: id, candidate: candidateOf(80) }), { ok: true });
+      }
+      const limited = await emitAck(device(alice), 'ICE_CANDIDATE', { callId: id, candidate: candidateOf(80) });
+      assert.equal(limited.ok, false);
+      assert.equal(limited.error.code, 'RATE_LIMITED');
+      assert.ok(limited.error.retryAfterSeconds >= 1);
+      assert.equal(await refusal(device(alice, 1), 'CALL_SIGNAL', { callId: id, description: OFFER }), 'RATE_LIMITED');
+      assert.equal(await refusal(device(alice), 'CALL_ENDED', { callId: id }), 'RATE_LIMITED');
+      assert.equal(device(alice).connected, true);
+      // Bob has a budget of his own, and the refused hang-up changed nothing.
+      const call = await callEventOk(device(bob), 'CALL_REJECT', { callId: id });
+      assert.deepEqual([call.status, call.endReason], ['rejected', 'rejected']);
     });
   });
 }

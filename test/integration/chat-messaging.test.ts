@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import type { ChatMessageEvent, MessageDeliveredEvent, MessageReadEvent, TypingEvent } from '../../src/protocol/chat.js';
-import { chatUser, device, history, roundTrip, send, sendOk } from '../support/chat.js';
+import { chatUser, device, history, roundTrip, send, sendOk, texts } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { registerUser, request } from '../support/http.js';
 import { closeAllSockets, collect, emitAck, nextEvent } from '../support/sockets.js';
@@ -143,7 +143,8 @@ for (const target of databaseTargets()) {
       const alice = await chatUser(server.baseUrl, 'Alice', 2);
       const bob = await chatUser(server.baseUrl, 'Bob');
       const atBob = collect<ChatMessageEvent>(device(bob), 'CHAT_MESSAGE');
-      const atAliceLaptop = collect<ChatMessageEvent>(device(alice, 1), 'CHAT_MESSAGE');
+      const atAlice = alice.devices.map((socket) => collect<ChatMessageEvent>(socket, 'CHAT_MESSAGE'));
+      const heardOf = (id: string) => atAlice.map((events) => events.items.filter((event) => event.message.id === id).length);
       const clientMessageId = randomUUID();
       const payload = { to: bob.id, text: 'exactly once', clientMessageId };
 
@@ -155,12 +156,42 @@ for (const target of databaseTargets()) {
       const [a, b] = await Promise.all([sendOk(device(alice, 0), racing), sendOk(device(alice, 1), racing)]);
       assert.deepEqual(a.message, b.message);
 
-      await Promise.all([roundTrip(device(bob)), roundTrip(device(alice, 1))]);
+      await Promise.all([roundTrip(device(bob)), ...alice.devices.map(roundTrip)]);
       assert.deepEqual(atBob.items.map((event) => event.message.id), [first.message.id, a.message.id]);
-      // The laptop sent one of the racing copies itself: it hears of the other send at most.
-      assert.ok(atAliceLaptop.items.filter((event) => event.message.id === a.message.id).length <= 1);
+      // Sent twice from the phone: the laptop hears of it once, the phone (which has the ack) never.
+      assert.deepEqual(heardOf(first.message.id), [0, 1]);
+      // Whichever device's copy was stored, the other device hears of it once; the retry tells nobody.
+      assert.equal(heardOf(a.message.id).reduce((sum, count) => sum + count), 1);
       const stored = (await history(server.baseUrl, bob.token, alice.id)).messages;
       assert.deepEqual(stored.map((message) => message.id), [a.message.id, first.message.id]);
+    });
+
+    test('a clientMessageId reused for another text or recipient is refused, and nothing is lost or delivered', async () => {
+      const alice = await chatUser(server.baseUrl, 'Alice', 2);
+      const bob = await chatUser(server.baseUrl, 'Bob');
+      const carol = await chatUser(server.baseUrl, 'Carol');
+      const clientMessageId = randomUUID();
+      const first = await sendOk(device(alice), { to: bob.id, text: 'first', clientMessageId });
+      const heard = [device(bob), device(carol), device(alice, 1)].map((socket) => ({ socket, events: collect(socket, 'CHAT_MESSAGE') }));
+
+      for (const reused of [
+        { to: bob.id, text: 'a second message' },
+        { to: carol.id, text: 'first' },
+      ]) {
+        const ack = await send(device(alice), { ...reused, clientMessageId });
+        assert.equal(ack.ok, false, JSON.stringify(reused));
+        assert.equal(ack.ok === false && ack.error.code, 'VALIDATION_FAILED');
+        assert.deepEqual(ack.ok === false && ack.error.details?.map((detail) => detail.path), ['clientMessageId']);
+      }
+      // The message the app actually meant to send goes through under a new id; the true retry still answers the first.
+      const second = await sendOk(device(alice), { to: bob.id, text: 'a second message', clientMessageId: randomUUID() });
+      assert.deepEqual(await sendOk(device(alice), { to: bob.id, text: 'first', clientMessageId }), first);
+
+      for (const { socket } of heard) await roundTrip(socket);
+      // Bob and the laptop hear of the second message only; Carol of nothing.
+      assert.deepEqual(heard.map(({ events }) => events.items.length), [1, 0, 1]);
+      assert.deepEqual(texts((await history(server.baseUrl, bob.token, alice.id)).messages), [second.message.text, 'first']);
+      assert.deepEqual((await history(server.baseUrl, carol.token, alice.id)).messages, []);
     });
 
     test('a "from" in the payload is ignored: the sender is who the token says', async () => {

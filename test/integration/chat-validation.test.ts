@@ -31,7 +31,14 @@ for (const target of databaseTargets()) {
     let bob: ChatUser;
     before(async () => {
       // Budgets large enough that the random payloads meet validation, not the rate limits.
-      server = await startTestApp(target.kind, { CHAT_MESSAGES_PER_WINDOW: '100000', CHAT_TYPING_PER_WINDOW: '100000' });
+      server = await startTestApp(target.kind, {
+        CHAT_MESSAGES_PER_WINDOW: '100000',
+        CHAT_TYPING_PER_WINDOW: '100000',
+        CHAT_RECEIPTS_PER_WINDOW: '100000',
+        PRESENCE_SUBSCRIBES_PER_MINUTE: '100000',
+        SOCKET_EVENTS_PER_WINDOW: '100000',
+        SOCKET_BYTES_PER_WINDOW: String(1024 ** 3),
+      });
       alice = await chatUser(server.baseUrl, 'Alice');
       bob = await chatUser(server.baseUrl, 'Bob');
     });

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { CallStatus } from '../../src/calls/call-state-machine.js';
 import type { AckResponse } from '../../src/protocol/ack.js';
 import type { CallResult, IncomingCallEvent } from '../../src/protocol/call-events.js';
 import type { CallDto, CallHistoryResponse } from '../../src/protocol/calls.js';
@@ -92,4 +95,59 @@ export async function roundTrip(socket: ClientSocket): Promise<void> {
   await emitAck(socket, 'CALL_ENDED', {});
 }
 
+/**
+ * `socket`'s client connects again (a new connection of the same device and session, as
+ * socket.io-client does once the network is back) and resolves with the first `event` it then gets.
+ * The listener is in place before the connection opens: the server may send the event in the same
+ * packet as the connect, before a listener added after connecting would exist.
+ */
+export function reconnect<T>(socket: ClientSocket, event: string, timeoutMs?: number): Promise<T> {
+  const first = nextEvent<T>(socket, event, timeoutMs);
+  socket.connect();
+  return first;
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Checks `check` every few milliseconds until it holds; fails after `timeoutMs`, naming `what`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+export interface StorageFault {
+  /** How many updates the database has refused so far. */
+  attempts(): Promise<number>;
+  /** Takes the fault away; safe to call more than once. */
+  clear(): Promise<void>;
+}
+
+/**
+ * A real storage fault on PostgreSQL: until `clear()`, the database refuses every update that would
+ * give a call `status` (a trigger raises an error) and counts the refused attempts.
+ */
+export async function refuseCallStatus(db: pg.Client, status: CallStatus): Promise<StorageFault> {
+  const name = `refuse_${status}_${randomBytes(4).toString('hex')}`;
+  await db.query(`CREATE SEQUENCE ${name}`);
+  // A sequence is not transactional: the count survives the failing statement.
+  await db.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM nextval('${name}'); RAISE EXCEPTION 'injected storage fault'; END $$`);
+  await db.query(`CREATE TRIGGER ${name} BEFORE UPDATE ON calls FOR EACH ROW WHEN (NEW.status = '${status}') EXECUTE FUNCTION ${name}()`);
+  let cleared = false;
+  return {
+    async attempts() {
+      const { rows } = await db.query<{ n: string }>(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM ${name}`);
+      return Number(rows[0]!.n);
+    },
+    async clear() {
+      if (cleared) return;
+      cleared = true;
+      await db.query(`DROP TRIGGER ${name} ON calls`);
+      await db.query(`DROP FUNCTION ${name}()`);
+      await db.query(`DROP SEQUENCE ${name}`);
+    },
+  };
+}

@@ -1,5 +1,7 @@
 import type { ChatMessageEvent, HistoryResponse, MessageDto } from '../../src/protocol/chat.js';
 import type { AckResponse } from '../../src/protocol/ack.js';
+import { newId } from '../../src/shared/ids.js';
+import type { Storage } from '../../src/storage/ports.js';
 import { registerUser, request } from './http.js';
 import { connectSocket, emitAck, type ClientSocket } from './sockets.js';
 
@@ -52,3 +54,8 @@ export async function roundTrip(socket: ClientSocket): Promise<void> {
 }
 
 export const texts = (messages: MessageDto[]) => messages.map((message) => message.text);
+
+/** Stores a message from one user to another straight in the database: set-up for users with no socket. */
+export async function storeMessage(storage: Storage, fromId: string, toId: string, text = 'hello'): Promise<void> {
+  await storage.messages.create({ id: newId(), senderId: fromId, recipientId: toId, text, clientMessageId: null, createdAt: new Date() });
+}

@@ -3,11 +3,12 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
 describe('call configuration', () => {
-  test('defaults: 30 s ring, 10 s reconnect grace, 20 requests a minute, a public STUN server, no TURN, 1 h credentials', () => {
+  test('defaults: 30 s ring, 10 s reconnect grace, 20 requests and 1200 other call events a minute, a public STUN server, no TURN, 1 h credentials', () => {
     assert.deepEqual(loadConfig({}).calls, {
       ringTimeoutMs: 30_000,
       reconnectGraceMs: 10_000,
       requestsPerMinute: 20,
+      signalingPerMinute: 1200,
       stunUrls: ['stun:stun.l.google.com:19302'],
       turnUrls: [],
       turnSecret: undefined,
@@ -15,11 +16,12 @@ describe('call configuration', () => {
     });
   });
 
-  test('reads timers, the request budget, STUN and TURN lists and the credential lifetime', () => {
+  test('reads timers, the request and signaling budgets, STUN and TURN lists and the credential lifetime', () => {
     const { calls } = loadConfig({
       CALL_RING_TIMEOUT_MS: '45000',
       CALL_RECONNECT_GRACE_MS: '0',
       CALL_REQUESTS_PER_MINUTE: '5',
+      CALL_SIGNALING_PER_MINUTE: '300',
       STUN_URLS: 'stun:stun.example.com:3478, stuns:stun.example.com:5349',
       TURN_URLS: 'turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349?transport=tcp',
       TURN_SECRET: 'shared-with-coturn',
@@ -29,6 +31,7 @@ describe('call configuration', () => {
       ringTimeoutMs: 45_000,
       reconnectGraceMs: 0,
       requestsPerMinute: 5,
+      signalingPerMinute: 300,
       stunUrls: ['stun:stun.example.com:3478', 'stuns:stun.example.com:5349'],
       turnUrls: ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349?transport=tcp'],
       turnSecret: 'shared-with-coturn',
@@ -36,12 +39,13 @@ describe('call configuration', () => {
     });
   });
 
-  test('refuses a URL of the wrong scheme, TURN without its secret, and a ring timeout of zero', () => {
+  test('refuses a URL of the wrong scheme, TURN without its secret, a ring timeout of zero and a negative budget', () => {
     for (const [env, pattern] of [
       [{ STUN_URLS: 'turn:turn.example.com' }, /STUN_URLS/],
       [{ TURN_URLS: 'stun:stun.example.com', TURN_SECRET: 'x' }, /TURN_URLS/],
       [{ TURN_URLS: 'turn:turn.example.com' }, /TURN_SECRET/],
       [{ CALL_RING_TIMEOUT_MS: '0' }, /CALL_RING_TIMEOUT_MS/],
+      [{ CALL_SIGNALING_PER_MINUTE: '-1' }, /CALL_SIGNALING_PER_MINUTE/],
       [{ TURN_CREDENTIAL_TTL: 'soon' }, /TURN_CREDENTIAL_TTL/],
     ] as const) {
       assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && pattern.test(error.message), JSON.stringify(env));

@@ -34,6 +34,7 @@ export function messagesContract(ctx: ContractContext): void {
     const [alice, bob] = await twoUsers();
     const input = newMessage(alice.id, bob.id);
     const first = await messages().create(input);
+    // The stored message comes back whatever the new one holds: the service tells a retry from a reuse.
     const retry = await messages().create({ ...input, id: newId(), text: 'changed on retry' });
     assert.deepEqual(retry, { ...first, created: false });
 
@@ -45,6 +46,22 @@ export function messagesContract(ctx: ContractContext): void {
     assert.equal((await messages().create(newMessage(bob.id, alice.id, { clientMessageId: input.clientMessageId }))).created, true);
     for (let i = 0; i < 2; i += 1) assert.equal((await messages().create(newMessage(alice.id, bob.id, { clientMessageId: null }))).created, true);
     assert.equal((await messages().history(alice.id, bob.id, { limit: 100 })).length, 5);
+  });
+
+  test('contactsAmong gives the users among the ids who have sent the user a message', async () => {
+    const [alice, bob] = await twoUsers();
+    const [carol, dave] = await twoUsers();
+    await messages().create(newMessage(bob.id, alice.id));
+    await messages().create(newMessage(alice.id, carol.id));
+    await messages().create(newMessage(carol.id, dave.id));
+    const ids = [bob.id, carol.id, dave.id, newId()];
+    assert.deepEqual(await messages().contactsAmong(alice.id, ids), new Set([bob.id]));
+    assert.deepEqual(await messages().contactsAmong(bob.id, ids), new Set());
+    assert.deepEqual(await messages().contactsAmong(carol.id, [alice.id, bob.id, dave.id]), new Set([alice.id]));
+    // Once the peer writes back, both are each other's contacts.
+    await messages().create(newMessage(carol.id, alice.id));
+    assert.deepEqual(await messages().contactsAmong(alice.id, ids), new Set([bob.id, carol.id]));
+    assert.deepEqual(await messages().contactsAmong(alice.id, []), new Set());
   });
 
   test('history is the pair’s conversation, newest first, paged by the message id cursor', async () => {

@@ -122,4 +122,51 @@ export function sessionsContract(ctx: ContractContext): void {
     assert.deepEqual(await ctx.storage.sessions.listActiveByUser(user.id, now), []);
     assert.deepEqual(await ctx.storage.sessions.revokeAllForUser(user.id, 'banned', now), []);
   });
+
+  test('deleteEnded deletes sessions that expired or were revoked before the cutoff, with their tokens, in batches', async () => {
+    const user = await ctx.createUser();
+    const now = Date.now();
+    const ago = (minutes: number) => new Date(now - minutes * 60_000);
+    // The cutoff is an hour ago: far more recent than anything another app's cleanup would delete.
+    const cutoff = ago(60);
+    const create = async (overrides: { expiresAt?: Date; revokedAt?: Date }) => {
+      const hash = ctx.tokenHash();
+      const session = await ctx.storage.sessions.create(ctx.newSession(user.id, { createdAt: ago(300), lastUsedAt: ago(300), ...overrides }), hash);
+      if (overrides.revokedAt) await ctx.storage.sessions.revoke(session.id, user.id, 'logout', overrides.revokedAt);
+      return { id: session.id, hash };
+    };
+    const gone = [
+      await create({ revokedAt: ago(120) }),
+      await create({ expiresAt: ago(120) }),
+      // Revoked after it had expired: it ended when it expired.
+      await create({ expiresAt: ago(120), revokedAt: ago(30) }),
+    ];
+    const kept = [
+      await create({}),
+      await create({ revokedAt: ago(30) }),
+      await create({ expiresAt: ago(30) }),
+      // Revoked just after the cutoff, long before it would have expired.
+      await create({ revokedAt: ago(59) }),
+    ];
+
+    // Other ended sessions in a shared database may go too, so the counts are lower bounds.
+    assert.equal(await ctx.storage.sessions.deleteEnded(cutoff, 1), 1, 'at most `limit` per call');
+    let deleted = 1;
+    let batch: number;
+    do {
+      batch = await ctx.storage.sessions.deleteEnded(cutoff, 100);
+      deleted += batch;
+    } while (batch > 0);
+    assert.ok(deleted >= gone.length, `deleted ${deleted}`);
+
+    for (const session of gone) {
+      assert.equal(await ctx.storage.sessions.findById(session.id), null);
+      assert.equal(await ctx.storage.sessions.findByTokenHash(session.hash), null, 'its refresh tokens went with it');
+    }
+    for (const session of kept) {
+      assert.equal((await ctx.storage.sessions.findById(session.id))?.id, session.id);
+      assert.equal((await ctx.storage.sessions.findByTokenHash(session.hash))?.id, session.id);
+    }
+    assert.equal(await ctx.storage.sessions.deleteEnded(cutoff, 100), 0);
+  });
 }

@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import type { AuthResponse } from '../../src/protocol/auth.js';
+import { ERROR_STATUS, type ErrorCode } from '../../src/protocol/errors.js';
+import { databaseTargets } from '../support/databases.js';
+import { login, PASSWORD, registerUser } from '../support/http.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { accessTokenClaims, forgeAccessToken, tamperPayload, unsignedToken } from '../support/tokens.js';
+
+/** Bounded so the suite takes seconds; FUZZ_RUNS and FUZZ_SEED widen or replay a run (fast-check prints the seed on failure). */
+const NUM_RUNS = Number(process.env['FUZZ_RUNS'] ?? 300);
+const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed_0008);
+
+const UNLIMITED = '1000000';
+
+interface Identity {
+  userId: string;
+  sessionId: string;
+  accessToken: string;
+  refreshToken: string;
+  email: string;
+}
+
+/** A request as the property builds it; the token may still have to be forged. */
+interface FuzzRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string | undefined>;
+  authorization: { scheme: string; token: string | ForgedClaims } | undefined;
+  body: { text: string; encoding: Encoding } | undefined;
+}
+
+interface ForgedClaims {
+  sub: string;
+  sid: string;
+  expired: boolean;
+}
+
+/** How a body is sent: as is, compressed as its header says, or with a header that does not match it. */
+type Encoding = { compress?: 'gzip' | 'deflate' | 'br'; header?: string };
+
+/** Strings that broke something once, or could: NUL, lone surrogates, percent-escapes, operators, huge. */
+const nasty = fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff x', '💥', '%00', '%E0%A4%A', '{"$gt":""}', "' or 1=1 --", 'x'.repeat(5000));
+const anyText = fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 20 }));
+/** What fetch accepts in a header value: printable ASCII. */
+const headerText = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 60 });
+/** Text for a URL: percent-encoded (a lone surrogate cannot be), or raw escapes fetch passes through. */
+const urlText = fc.oneof(
+  anyText.map((text) => encodeURIComponent(text.replace(/[\ud800-\udfff]/g, '?'))),
+  fc.constantFrom('%00', '%E0%A4%A', '%', '%2F', '%2e%2e', ';', '~', 'api', 'auth', 'users'),
+);
+
+const compressed = (compress: 'gzip' | 'deflate' | 'br', text: string) =>
+  compress === 'gzip' ? gzipSync(text) : compress === 'deflate' ? deflateSync(text) : brotliCompressSync(text);
+
+for (const target of databaseTargets()) {
+  describe(`HTTP fuzzing (${target.kind})`, { skip: target.skip }, () => {
+    let server: TestApp;
+    /** The fuzzer's own accounts; their tokens never appear in bodies or paths, so they stay usable. */
+    let user: Identity;
+    let admin: Identity;
+    /** What the fuzzer may end, ban or rotate: another session of `user`, and another account. */
+    let spare: Identity;
+    let bystander: Identity;
+
+    const identity = (tokens: AuthResponse, email: string): Identity => ({
+      userId: tokens.user.id,
+      sessionId: accessTokenClaims(tokens.accessToken).sid,
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      email,
+    });
+    const register = async (name: string) => {
+      const registered = await registerUser(server.baseUrl, name);
+      return identity(registered, registered.email);
+    };
+
+    before(async () => {
+      // Limits high enough that the fuzzer measures the handlers, not the rate limiter.
+      server = await startTestApp(target.kind, {
+        RATE_LIMIT_AUTH_PER_IP: UNLIMITED,
+        RATE_LIMIT_LOGIN_FAILURES: UNLIMITED,
+        RATE_LIMIT_LOGIN_FAILURES_ACCOUNT: UNLIMITED,
+        PEOPLE_SEARCHES_PER_MINUTE: UNLIMITED,
+      });
+      user = await register('Fuzzed');
+      spare = identity(await login(server.baseUrl, { email: user.email, password: PASSWORD }), user.email);
+      admin = await register('Fuzz Admin');
+      await server.app.storage.users.setRole(admin.userId, 'admin');
+      bystander = await register('Fuzz Bystander');
+    });
+    after(() => server.stop());
+
+    /** Every request the fuzzer may make, mostly aimed at real routes with real credentials. */
+    function requests(): fc.Arbitrary<FuzzRequest> {
+      const { issuer, audience } = server.config.jwt;
+      const id = fc.oneof(
+        fc.constantFrom(bystander.userId, spare.sessionId, bystander.sessionId, bystander.userId.toUpperCase(), 'me'),
+        fc.uuid({ version: 7 }),
+        urlText,
+      );
+      const withId = (prefix: string) => id.map((value) => prefix + value);
+      const route = (method: string, path: string | fc.Arbitrary<string>) =>
+        fc.tuple(fc.constant(method), typeof path === 'string' ? fc.constant(path) : path);
+      const routes = fc.oneof(
+        route('GET', '/health'),
+        route('GET', '/ready'),
+        route('POST', '/api/auth/register'),
+        route('POST', '/api/auth/login'),
+        route('POST', '/api/auth/refresh-token'),
+        route('POST', '/api/auth/logout'),
+        route('POST', '/api/auth/logout-all'),
+        route('GET', '/api/auth/me'),
+        route('POST', '/api/auth/expo-push-token'),
+        route('GET', '/api/auth/sessions'),
+        route('DELETE', withId('/api/auth/sessions/')),
+        route('PATCH', withId('/api/admin/users/')),
+        route('GET', withId('/api/chat/history/')),
+        route('GET', '/api/chat/conversations'),
+        route('GET', '/api/chat/sync'),
+        route('GET', '/api/users'),
+        route('GET', withId('/api/users/')),
+        route('GET', '/api/call/history'),
+        route('GET', '/api/call/ice-servers'),
+      );
+      const anyMethod = fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD');
+      // Random paths stay off /socket.io/ (Engine.IO's own protocol, with its own error answers).
+      const randomPath = fc.array(urlText, { maxLength: 4 }).map((parts) => `/${parts.join('/')}`);
+      const aimed = fc.oneof(
+        { weight: 6, arbitrary: routes },
+        { weight: 1, arbitrary: fc.tuple(anyMethod, routes.map(([, path]) => path)) },
+        { weight: 1, arbitrary: fc.tuple(anyMethod, routes.map(([, path]) => `${path}/`)) },
+        { weight: 1, arbitrary: fc.tuple(anyMethod, randomPath) },
+      );
+
+      const queryKey = fc.constantFrom('query', 'limit', 'before', 'after', 'status', 'direction', 'limit[]', 'query[$ne]', 'after[a]', 'x');
+      const queryValue = fc.oneof(urlText, fc.constantFrom('0', '-1', '1', '50', '101', '1e3', '999999999999999999999', 'Fuzz', bystander.userId, spare.sessionId));
+      const query = fc
+        .array(fc.tuple(queryKey, queryValue), { maxLength: 4 })
+        .map((pairs) => (pairs.length ? `?${pairs.map(([key, value]) => `${key}=${value}`).join('&')}` : ''));
+
+      const forged: fc.Arbitrary<ForgedClaims> = fc.record({
+        sub: fc.oneof(fc.constantFrom(user.userId, admin.userId, bystander.userId), fc.uuid({ version: 7 }), anyText),
+        sid: fc.oneof(fc.constantFrom(user.sessionId, admin.sessionId, spare.sessionId), fc.uuid({ version: 7 }), anyText),
+        expired: fc.boolean(),
+      });
+      const token = fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom(user.accessToken, admin.accessToken, spare.accessToken, bystander.accessToken) },
+        { weight: 3, arbitrary: forged },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(tamperPayload(user.accessToken), unsignedToken({ sub: user.userId, sid: user.sessionId, iss: issuer, aud: audience })),
+        },
+        { weight: 1, arbitrary: headerText },
+      );
+      const authorization = fc.oneof(
+        { weight: 1, arbitrary: fc.constant(undefined) },
+        {
+          weight: 4,
+          arbitrary: fc.record({
+            scheme: fc.oneof({ weight: 6, arbitrary: fc.constant('Bearer ') }, { weight: 1, arbitrary: fc.constantFrom('bearer ', 'Basic ', '', 'Bearer  ') }),
+            token,
+          }),
+        },
+      );
+
+      const fieldValue = fc.oneof(
+        anyText,
+        fc.constantFrom(PASSWORD, 'ExponentPushToken[fuzz]', 'banned', 'active', 'deleted', 'admin', 'user', user.email, bystander.email, spare.refreshToken, bystander.refreshToken),
+        fc.uuid().map((unique) => `fuzz-${unique}@example.com`),
+        fc.jsonValue({ maxDepth: 2 }),
+      );
+      const field = fc.constantFrom('email', 'password', 'name', 'deviceName', 'refreshToken', 'token', 'deviceId', 'status', 'role', '__proto__', 'constructor');
+      const text = fc.oneof(
+        { weight: 4, arbitrary: fc.dictionary(field, fieldValue, { maxKeys: 4 }).map((body) => JSON.stringify(body)) },
+        { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)) },
+        { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 100 }) },
+        { weight: 1, arbitrary: fc.constantFrom('{', '{"email":', 'null', '[]', '"x"', '1e999', '{"a":1}{"b":2}', 'email=a@b.c&password=x', '\u0000') },
+      );
+      const compression = fc.constantFrom<'gzip' | 'deflate' | 'br'>('gzip', 'deflate', 'br');
+      const encodingHeader = fc.oneof(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'zstd', 'gzip, br', 'GZIP'), headerText);
+      const encoding: fc.Arbitrary<Encoding> = fc.oneof(
+        { weight: 6, arbitrary: fc.constant({}) },
+        { weight: 2, arbitrary: compression.map((compress) => ({ compress, header: compress })) },
+        { weight: 2, arbitrary: encodingHeader.map((header) => ({ header })) },
+        { weight: 1, arbitrary: fc.record({ compress: compression, header: encodingHeader }) },
+      );
+      const body = fc.option(fc.record({ text, encoding }), { nil: undefined, freq: 4 });
+
+      const header = (values: fc.Arbitrary<string>) => fc.option(values, { nil: undefined });
+      const contentType = fc.oneof(
+        { weight: 6, arbitrary: fc.constant('application/json') },
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom(
+            'application/json; charset=utf-8',
+            'application/json; charset=latin1',
+            'application/json; charset=utf-16',
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data; boundary=x',
+            'application/merge-patch+json',
+          ),
+        },
+        { weight: 1, arbitrary: headerText },
+      );
+      const headers = fc.record({
+        'content-type': header(contentType),
+        'x-forwarded-for': header(headerText),
+        'x-request-id': header(headerText),
+        origin: header(fc.constantFrom('http://localhost:5173', 'https://evil.example', 'null')),
+      });
+
+      return fc
+        .tuple(aimed, query, headers, authorization, body)
+        .map(([[method, path], search, headerValues, auth, sent]) => ({ method, path, query: search, headers: headerValues, authorization: auth, body: sent }));
+    }
+
+    async function send(fuzz: FuzzRequest): Promise<{ status: number; text: string }> {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(fuzz.headers)) if (value !== undefined) headers[name] = value;
+      if (fuzz.authorization) {
+        const { scheme, token } = fuzz.authorization;
+        const { issuer, audience } = server.config.jwt;
+        const value =
+          typeof token === 'string'
+            ? token
+            : await forgeAccessToken({ sub: token.sub, sid: token.sid, issuer, audience, ...(token.expired ? { exp: Math.floor(Date.now() / 1000) - 60 } : {}) });
+        headers['authorization'] = scheme + value;
+      }
+      let payload: string | Buffer | undefined;
+      if (fuzz.body && fuzz.method !== 'GET' && fuzz.method !== 'HEAD') {
+        const { text, encoding } = fuzz.body;
+        payload = encoding.compress ? compressed(encoding.compress, text) : text;
+        if (encoding.header) headers['content-encoding'] = encoding.header;
+      }
+      const response = await fetch(`${server.baseUrl}${fuzz.path}${fuzz.query}`, {
+        method: fuzz.method,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return { status: response.status, text: await response.text() };
+    }
+
+    test('random requests never get a 5xx, and every error has the contract shape and status', async () => {
+      await fc.assert(
+        fc.asyncProperty(requests(), async (fuzz) => {
+          const { status, text } = await send(fuzz);
+          const seen = `${fuzz.method} ${fuzz.path}${fuzz.query} -> ${status} ${text.slice(0, 300)}`;
+          assert.ok(status < 500, `a server error: ${seen}`);
+          if (status < 400 || fuzz.method === 'HEAD') return;
+          let answer: unknown;
+          try {
+            answer = JSON.parse(text);
+          } catch {
+            assert.fail(`an error that is not JSON: ${seen}`);
+          }
+          assert.ok(answer && typeof answer === 'object' && !Array.isArray(answer), `not an object: ${seen}`);
+          assert.deepEqual(Object.keys(answer), ['error'], `not the error shape: ${seen}`);
+          const { error } = answer as { error: { code?: unknown; message?: unknown; details?: unknown } };
+          assert.equal(typeof error.code, 'string', seen);
+          assert.ok(Object.hasOwn(ERROR_STATUS, error.code as string), `an unknown code: ${seen}`);
+          assert.equal(ERROR_STATUS[error.code as ErrorCode], status, `the status does not match the code: ${seen}`);
+          assert.equal(typeof error.message, 'string', seen);
+          if (error.details !== undefined) assert.ok(Array.isArray(error.details), seen);
+        }),
+        { numRuns: NUM_RUNS, seed: SEED },
+      );
+      assert.equal((await fetch(`${server.baseUrl}/health`)).status, 200, 'still up');
+    });
+  });
+}
