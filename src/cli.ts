@@ -1,5 +1,6 @@
 /**
- * Operator commands against the configured database:
+ * Operator commands against the configured database. On PostgreSQL a change reaches running servers
+ * through the account-events feed; the embedded database cannot be opened while a server runs on it.
  *   npm run cli -- user:role <email> <user|admin>
  *   npm run cli -- user:status <email> <active|banned|deleted>
  */
@@ -28,7 +29,10 @@ if (!parsed.success) {
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const config = loadConfig(process.env);
-const storage = await openStorage(config, createLogger({ ...config.log, level: 'warn' }));
+const storage = await openStorage(config, createLogger({ ...config.log, level: 'warn' })).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
 try {
   const { email, change } = parsed.data;
   const user = await storage.users.findByEmail(email);

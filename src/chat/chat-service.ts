@@ -40,7 +40,8 @@ type Page = { before?: string | undefined; limit: number };
 
 /**
  * 1:1 chat: messages are stored before anyone hears of them, retries are recognised by the sender's
- * clientMessageId, receipts are set once, and every change reaches each party's chat stream for sync.
+ * clientMessageId (and refused when it names another message), receipts are set once, and every change
+ * reaches each party's chat stream for sync.
  */
 export class ChatService {
   private readonly now: () => Date;

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { lockDataDir } from './embedded-lock.js';
 import type { PgliteWorkerData, PgliteWorkerMessage } from './pglite-worker.js';
 
 /** PGlite listens on this "port" only in the name of its socket file, where node-postgres looks for it. */
@@ -16,6 +17,7 @@ export interface EmbeddedPostgres {
 /** Starts PGlite (persistent in `dataDir`) in a worker thread and waits until it accepts connections. */
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   await mkdir(dataDir, { recursive: true });
+  const lock = await lockDataDir(dataDir);
   const socketDir = await mkdtemp(path.join(tmpdir(), 'call-app-pglite-'));
   const workerData: PgliteWorkerData = {
     dataDir: path.resolve(dataDir),
@@ -27,10 +29,11 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
       worker.once('message', resolve);
       worker.once('error', reject);
     });
-  const first = await next();
+  const first = await next().catch((error: unknown) => ({ type: 'error' as const, message: String(error) }));
   if (first.type !== 'ready') {
     await worker.terminate();
     await rm(socketDir, { recursive: true, force: true });
+    await lock.release();
     throw new Error(`The embedded database in ${dataDir} did not start: ${first.type === 'error' ? first.message : first.type}`);
   }
   return {
@@ -41,6 +44,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
       await closed;
       await worker.terminate();
       await rm(socketDir, { recursive: true, force: true });
+      await lock.release();
     },
   };
 }
