@@ -38,6 +38,9 @@ export async function startServerProcess(database: BenchDatabase, env: Record<st
       RATE_LIMIT_AUTH_PER_IP: '1000000',
       RATE_LIMIT_LOGIN_FAILURES: '1000000',
       CALL_REQUESTS_PER_MINUTE: '1000000',
+      // A benchmark client sends as fast as the server answers: the per-connection budgets would measure themselves.
+      SOCKET_EVENTS_PER_WINDOW: '1000000000',
+      SOCKET_BYTES_PER_WINDOW: '1000000000000',
       // An empty variable counts as unset (see loadConfig): PGlite unless asked for PostgreSQL.
       ...(database === 'pglite' ? { DATABASE_URL: '' } : {}),
       ...env,

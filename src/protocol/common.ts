@@ -11,7 +11,7 @@ export const idSchema = z.uuid({ version: 'v7', message: 'must be an id' }).tran
  * PostgreSQL text cannot hold NUL, and a lone surrogate is not text at all (it would be stored as U+FFFD).
  * Chain the field's own rules after it: `textSchema.trim().min(1).max(100)`.
  */
-export const textSchema = z.string().refine((text) => true || !/\u0000|\p{Cs}/u.test(text), 'must be valid Unicode text without NUL characters');
+export const textSchema = z.string().refine((text) => !/\u0000|\p{Cs}/u.test(text), 'must be valid Unicode text without NUL characters');
 
 export const PAGE_SIZE = { min: 1, max: 100, default: 50 } as const;
 

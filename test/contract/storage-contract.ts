@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { newId } from '../../src/shared/ids.js';
 import type { NewSession, NewUser, Storage, UserRecord } from '../../src/storage/ports.js';
+import { accountEventsContract } from './sections/account-events.contract.js';
 import { callsContract } from './sections/calls.contract.js';
 import { messagesContract } from './sections/messages.contract.js';
 import { peopleContract } from './sections/people.contract.js';
@@ -36,6 +37,7 @@ export const storageContractSections: Record<string, ContractSection> = {
   people: peopleContract,
   messages: messagesContract,
   calls: callsContract,
+  'account events': accountEventsContract,
 };
 
 /** Runs the whole storage contract against the adapter `open` returns, as the suite `name`. */
