@@ -30,8 +30,31 @@ describe('loadConfig', () => {
     assert.equal(config.jwt.refreshTtlSeconds, 30 * 86_400);
     assert.equal(config.trustProxy, false);
     assert.equal(config.log.level, 'info');
-    assert.deepEqual(config.rateLimit, { windowSeconds: 15 * 60, authPerIp: 300, loginFailuresPerAccount: 10 });
+    assert.deepEqual(config.rateLimit, {
+      windowSeconds: 15 * 60,
+      authPerIp: 300,
+      loginFailuresPerAccount: 10,
+      loginFailuresPerAccountTotal: 100,
+      peopleSearchesPerMinute: 30,
+    });
+    assert.deepEqual(config.sessions, { cleanupIntervalSeconds: 3600, retentionSeconds: 7 * 86_400, accountEventsPollMs: 1000 });
+    assert.deepEqual(config.realtime, {
+      maxConnectionsPerUser: 10,
+      rateWindowSeconds: 10,
+      eventsPerWindow: 300,
+      bytesPerWindow: 4 * 1024 * 1024,
+      maxPendingEvents: 32,
+      maxBufferedBytes: 8 * 1024 * 1024,
+    });
+    assert.equal(config.chat.receiptsPerWindow, 200);
+    assert.equal(config.chat.presenceSubscribesPerMinute, 30);
     assert.equal(config.shutdownTimeoutMs, 10_000);
+  });
+
+  test('the socket limits are read from the environment, and zero connections is refused', () => {
+    const config = loadConfig({ SOCKET_MAX_CONNECTIONS_PER_USER: '3', SOCKET_RATE_WINDOW: '1m', SOCKET_MAX_BUFFERED_BYTES: '65536' });
+    assert.deepEqual([config.realtime.maxConnectionsPerUser, config.realtime.rateWindowSeconds, config.realtime.maxBufferedBytes], [3, 60, 65536]);
+    assertRefused({ SOCKET_MAX_CONNECTIONS_PER_USER: '0' }, /SOCKET_MAX_CONNECTIONS_PER_USER/);
   });
 
   test('development CORS allows local origins only', () => {
