@@ -18,6 +18,7 @@ import type { Config } from './config/config.js';
 import { resolveJwtSecret } from './config/jwt-secret.js';
 import { createHealthRouter } from './health/health-routes.js';
 import { requireAuth } from './http/authenticate.js';
+import { drainAcceptQueue } from './http/accept-queue.js';
 import { createHttpApp } from './http/http-app.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { createSocketDelivery } from './realtime/delivery.js';
@@ -145,6 +146,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         });
       }),
     async stop() {
+      // Connections still in the accept queue would be reset by the close: their requests get answered.
+      await drainAcceptQueue(httpServer, config.shutdownTimeoutMs);
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
       // A keep-alive connection that finishes its in-flight request would otherwise stay open until the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, pageLimitSchema, pageQuerySchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
+import { idSchema, pageLimitSchema, pageQuerySchema, textSchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
 import type { PersonDto } from './people.js';
 
 /** The contract's chat text limits, in characters (Unicode code points: an emoji is one). */
@@ -7,16 +7,13 @@ export const MESSAGE_TEXT_LENGTH = { min: 1, max: 4000 } as const;
 
 const codePoints = (text: string) => [...text].length;
 
-const messageText = z
-  .string()
+const messageText = textSchema
   // The UTF-16 length first, so a huge string is not spread: 4000 code points are at most 8000 units.
   .refine((text) => text.length <= MESSAGE_TEXT_LENGTH.max * 2 && codePoints(text) <= MESSAGE_TEXT_LENGTH.max, {
     message: `must be at most ${MESSAGE_TEXT_LENGTH.max} characters`,
     params: TOO_LARGE_ISSUE,
   })
-  .refine((text) => text.trim().length >= MESSAGE_TEXT_LENGTH.min, 'must not be empty or blank')
-  // PostgreSQL text cannot hold NUL, and a lone surrogate is not text at all.
-  .refine((text) => !/[\u0000]|\p{Cs}/u.test(text), 'must be valid Unicode text without NUL characters');
+  .refine((text) => text.trim().length >= MESSAGE_TEXT_LENGTH.min, 'must not be empty or blank');
 
 /** A client's own id for a message, so a retry is recognised: UUIDs, nanoids and the like. */
 export const clientMessageIdSchema = z.string().regex(/^[\w.:-]{1,100}$/, 'must be 1-100 letters, digits or . _ : -');

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { newId } from '../../src/shared/ids.js';
 import { assertError, assertValidationFailed } from '../support/assertions.js';
-import { databaseTargets, freshDataDir } from '../support/databases.js';
+import { databaseTargets } from '../support/databases.js';
 import { login, registerUser, request, uniqueEmail } from '../support/http.js';
 import { childEnv, runCli } from '../support/processes.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 for (const target of databaseTargets()) {
   describe(`admin (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    let dataDir: string;
+    const server = useTestApp(target.kind);
     let adminToken: string;
     const patchUser = (id: string, body: unknown, token = adminToken) =>
       request(server.baseUrl, 'PATCH', `/api/admin/users/${id}`, { token, body });
@@ -19,16 +17,9 @@ for (const target of databaseTargets()) {
     const post = (path: string, body: unknown) => request(server.baseUrl, 'POST', path, { body });
 
     before(async () => {
-      // A data dir of our own, so the CLI test can restart the app on the same PGlite database.
-      dataDir = await freshDataDir(target.kind);
-      server = await startTestApp(target.kind, {}, { dataDir });
       const admin = await registerUser(server.baseUrl, 'Admin');
       await server.app.storage.users.setRole(admin.user.id, 'admin');
       adminToken = admin.accessToken;
-    });
-    after(async () => {
-      await server.stop();
-      await rm(dataDir, { recursive: true, force: true });
     });
 
     test('a ban stops the existing access token at once (403 ACCOUNT_BANNED), the refresh token and logins', async () => {
@@ -105,7 +96,7 @@ for (const target of databaseTargets()) {
       const victim = await registerUser(server.baseUrl, 'Victim');
       // PGlite's data dir is one process's at a time: stop the app for the CLI, then start it again.
       if (target.kind === 'pglite') await server.stop();
-      const env = childEnv(target.kind, dataDir);
+      const env = childEnv(target.kind, server.dataDir);
       const promoted = await runCli(['user:role', user.email.toUpperCase(), 'admin'], env);
       assert.equal(promoted.code, 0, promoted.stderr);
       assert.match(promoted.stdout, new RegExp(`${user.email}: role admin, status active`));
@@ -115,7 +106,7 @@ for (const target of databaseTargets()) {
         assert.equal(unknown.code, 1, unknown.stderr);
         assert.match(unknown.stderr, /No account with the email/);
       }
-      if (target.kind === 'pglite') server = await startTestApp(target.kind, {}, { dataDir });
+      if (target.kind === 'pglite') await server.start();
 
       const signedIn = await login(server.baseUrl, { email: user.email, password: user.password });
       const result = await patchUser(victim.user.id, { status: 'banned' }, signedIn.accessToken);

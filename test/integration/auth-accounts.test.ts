@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { assertError, assertValidationFailed } from '../support/assertions.js';
 import { databaseTargets } from '../support/databases.js';
 import { login, PASSWORD, registerUser, request, uniqueEmail } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 for (const target of databaseTargets()) {
   describe(`accounts: register, login, me (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
+    const server = useTestApp(target.kind);
     const post = (path: string, body: unknown) => request(server.baseUrl, 'POST', path, { body });
-
-    before(async () => {
-      server = await startTestApp(target.kind);
-    });
-    after(() => server.stop());
 
     test('register answers 201 with the user and a token pair, email trimmed and lower-cased', async () => {
       const email = uniqueEmail('MiXeD');

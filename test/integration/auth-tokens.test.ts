@@ -9,12 +9,12 @@ import { assertError, assertValidationFailed } from '../support/assertions.js';
 import { databaseTargets } from '../support/databases.js';
 import { login, registerUser, request, type HttpResult } from '../support/http.js';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, useTestApp, type TestApp } from '../support/test-app.js';
 import { accessTokenClaims, forgeAccessToken, tamperPayload, unsignedToken } from '../support/tokens.js';
 
 for (const target of databaseTargets()) {
   describe(`tokens and sessions (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
+    const server = useTestApp(target.kind);
     const me = (token: string) => request(server.baseUrl, 'GET', '/api/auth/me', { token });
     const refresh = (refreshToken: string) => request(server.baseUrl, 'POST', '/api/auth/refresh-token', { body: { refreshToken } });
     const sessions = (token: string) => request<{ sessions: SessionDto[] }>(server.baseUrl, 'GET', '/api/auth/sessions', { token });
@@ -24,11 +24,6 @@ for (const target of databaseTargets()) {
       assert.deepEqual(Object.keys(result.body).sort(), ['accessToken', 'expiresIn', 'refreshToken']);
       return result.body as AuthResponse;
     };
-
-    before(async () => {
-      server = await startTestApp(target.kind);
-    });
-    after(() => server.stop());
 
     describe('access tokens', () => {
       test('a token with one payload character changed answers 401 UNAUTHORIZED', async () => {
@@ -299,11 +294,7 @@ for (const target of databaseTargets()) {
   });
 
   describe(`access-token expiry (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { JWT_ACCESS_TTL: '1s' });
-    });
-    after(() => server.stop());
+    const server = useTestApp(target.kind, { JWT_ACCESS_TTL: '1s' });
 
     test('an expired access token answers 401 TOKEN_EXPIRED, and the refresh token still renews it', async () => {
       const user = await registerUser(server.baseUrl, 'Expiring');

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { CallDto, IceServersResponse } from '../../src/protocol/calls.js';
 import { callEventOk, callHistory, callUser, device, ringingCall } from '../support/calls.js';
 import { assertError, assertValidationFailed } from '../support/assertions.js';
 import { databaseTargets } from '../support/databases.js';
 import { request } from '../support/http.js';
-import { closeAllSockets } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const TURN_SECRET = 'history-test-turn-secret';
 const ICE_CONFIG = {
@@ -19,14 +18,7 @@ const ICE_CONFIG = {
 
 for (const target of databaseTargets()) {
   describe(`call history and ICE servers (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { ...ICE_CONFIG, RATE_LIMIT_AUTH_PER_IP: '100000' });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { ...ICE_CONFIG, RATE_LIMIT_AUTH_PER_IP: '100000' });
 
     test('history pages through both directions, newest first, by cursor, and shows no one else’s calls', async () => {
       const alice = await callUser(server.baseUrl, 'Alice');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import type { CallEndedEvent, CallSignalEvent, CallStateEvent, IceCandidateEvent, IncomingCallEvent } from '../../src/protocol/call-events.js';
 import {
@@ -15,14 +15,14 @@ import {
   roundTrip,
   sleep,
   storedCall,
+  CANDIDATE,
 } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
-import { closeAllSockets, collect, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { collect, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 // Reconnecting takes milliseconds; the margin is for a loaded machine.
 const GRACE_MS = 1_000;
-const CANDIDATE = (n: number) => ({ candidate: `candidate:${n} 1 udp 2122260223 127.0.0.1 ${50000 + n} typ host`, sdpMid: '0', sdpMLineIndex: 0 });
 
 /** The connection breaks the way a phone losing its network does: no goodbye, the server sees the transport close. */
 function dropConnection(socket: ClientSocket): Promise<unknown> {
@@ -33,14 +33,7 @@ function dropConnection(socket: ClientSocket): Promise<unknown> {
 
 for (const target of databaseTargets()) {
   describe(`calls across disconnects (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { CALL_RECONNECT_GRACE_MS: String(GRACE_MS), RATE_LIMIT_AUTH_PER_IP: '100000' });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { CALL_RECONNECT_GRACE_MS: String(GRACE_MS), RATE_LIMIT_AUTH_PER_IP: '100000' });
 
     test('a party whose device stays away past the grace ends the call: connection_lost, with the duration', async () => {
       const alice = await callUser(server.baseUrl, 'Alice', 2);

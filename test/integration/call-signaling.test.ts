@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { CallAcceptedEvent, CallEndedEvent, CallIdEvent, IceCandidateEvent, IncomingCallEvent } from '../../src/protocol/call-events.js';
 import {
   acceptedCall,
@@ -16,25 +16,18 @@ import {
   roundTrip,
   sleep,
   storedCall,
+  CANDIDATE,
 } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
-import { closeAllSockets, collect, emitAck, nextEvent } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { collect, emitAck, nextEvent } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 // Long enough that no test's ringing call times out on a loaded machine, short enough to wait for.
 const RING_TIMEOUT_MS = 2_000;
-const CANDIDATE = (n: number) => ({ candidate: `candidate:${n} 1 udp 2122260223 127.0.0.1 ${50000 + n} typ host`, sdpMid: '0', sdpMLineIndex: 0 });
 
 for (const target of databaseTargets()) {
   describe(`call signaling (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { CALL_RING_TIMEOUT_MS: String(RING_TIMEOUT_MS), RATE_LIMIT_AUTH_PER_IP: '100000' });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { CALL_RING_TIMEOUT_MS: String(RING_TIMEOUT_MS), RATE_LIMIT_AUTH_PER_IP: '100000' });
 
     test('a request rings every device of the callee with the offer, and nothing else', async () => {
       const alice = await callUser(server.baseUrl, 'Alice', 2);

@@ -5,8 +5,8 @@ import { EXPIRY_RETRY_DELAYS_MS } from '../../src/calls/call-service.js';
 import type { CallIdEvent } from '../../src/protocol/call-events.js';
 import { callEventOk, callUser, device, refusal, refuseCallStatus, ringingCall, roundTrip, storedCall, until } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
-import { closeAllSockets, collect, nextEvent } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { collect, nextEvent } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 const RING_TIMEOUT_MS = 500;
 /** Long enough for the ring timeout and every retry of it on a loaded machine. */
@@ -16,18 +16,13 @@ const TOLD_WITHIN_MS = RING_TIMEOUT_MS + EXPIRY_RETRY_DELAYS_MS.reduce((sum, del
 const postgres = databaseTargets().find((target) => target.kind === 'postgres')!;
 
 describe('call timers when storage fails (PostgreSQL only)', { skip: postgres.skip }, () => {
-  let server: TestApp;
+  const server = useTestApp('postgres', { CALL_RING_TIMEOUT_MS: String(RING_TIMEOUT_MS), RATE_LIMIT_AUTH_PER_IP: '100000' });
   let db: pg.Client;
   before(async () => {
-    server = await startTestApp('postgres', { CALL_RING_TIMEOUT_MS: String(RING_TIMEOUT_MS), RATE_LIMIT_AUTH_PER_IP: '100000' });
     db = new pg.Client({ connectionString: server.config.databaseUrl });
     await db.connect();
   });
-  after(async () => {
-    closeAllSockets();
-    await db.end();
-    await server.stop();
-  });
+  after(() => db.end());
 
   test('a ring timeout the database refuses to store is tried again: once it is stored, both hear CALL_TIMEOUT once (PostgreSQL)', async () => {
     const alice = await callUser(server.baseUrl, 'Alice');

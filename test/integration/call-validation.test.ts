@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SDP_MAX_BYTES, ICE_CANDIDATE_MAX_BYTES } from '../../src/protocol/call-events.js';
 import { MAX_HELD_CANDIDATES } from '../../src/calls/call-service.js';
 import { newId } from '../../src/shared/ids.js';
 import { ANSWER, callEventOk, callUser, device, OFFER, refusal, ringingCall } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
-import { closeAllSockets, emitAck, type ClientSocket } from '../support/sockets.js';
+import { emitAck, type ClientSocket } from '../support/sockets.js';
 import { request } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const SIGNALING_BUDGET = 10;
 const sdpOf = (bytes: number, filler = 'a') => `v=0\r\n${filler.repeat(bytes - 5)}`;
@@ -25,14 +25,7 @@ const CALL_EVENTS = (callId: string): [string, unknown][] => [
 
 for (const target of databaseTargets()) {
   describe(`call authorisation and bad input (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { RATE_LIMIT_AUTH_PER_IP: '100000' });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { RATE_LIMIT_AUTH_PER_IP: '100000' });
 
     /** The socket can still place a call (then cancelled): the connection is usable. */
     async function assertUsable(socket: ClientSocket): Promise<void> {
@@ -156,14 +149,7 @@ for (const target of databaseTargets()) {
 
 for (const target of databaseTargets()) {
   describe(`call event budgets (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { CALL_REQUESTS_PER_MINUTE: '2', CALL_SIGNALING_PER_MINUTE: String(SIGNALING_BUDGET) });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { CALL_REQUESTS_PER_MINUTE: '2', CALL_SIGNALING_PER_MINUTE: String(SIGNALING_BUDGET) });
 
     test('beyond the per-user budget CALL_REQUEST answers RATE_LIMITED, stores nothing, and the socket stays usable', async () => {
       const alice = await callUser(server.baseUrl, 'Alice');

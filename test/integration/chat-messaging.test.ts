@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import type { ChatMessageEvent, MessageDeliveredEvent, MessageReadEvent, TypingEvent } from '../../src/protocol/chat.js';
 import { chatUser, device, history, roundTrip, send, sendOk, texts } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { registerUser, request } from '../support/http.js';
-import { closeAllSockets, collect, emitAck, nextEvent } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { collect, emitAck, nextEvent } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 for (const target of databaseTargets()) {
   describe(`chat messaging (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { CHAT_MESSAGES_PER_WINDOW: '5', CHAT_RATE_WINDOW: '1m' });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { CHAT_MESSAGES_PER_WINDOW: '5', CHAT_RATE_WINDOW: '1m' });
 
     test('a message reaches every device of the recipient and the sender’s other devices, not the sending socket', async () => {
       const alice = await chatUser(server.baseUrl, 'Alice', 2);

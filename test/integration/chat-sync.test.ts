@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ChatMessageEvent, ConversationsResponse, MessageDto, SyncResponse } from '../../src/protocol/chat.js';
 import { newId } from '../../src/shared/ids.js';
 import { chatUser, device, history, sendOk, texts, type ChatUser } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { request } from '../support/http.js';
-import { closeAllSockets, connectSocket, emitAck, nextEvent } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { connectSocket, emitAck, nextEvent } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 for (const target of databaseTargets()) {
   describe(`chat history and sync (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind);
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind);
 
     async function sync(user: ChatUser, after?: number, limit?: number): Promise<SyncResponse> {
       const query = new URLSearchParams();

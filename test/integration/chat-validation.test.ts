@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Socket } from 'socket.io-client';
 import type { z } from 'zod';
@@ -8,8 +8,8 @@ import { presenceSubscribePayload } from '../../src/protocol/people.js';
 import { newId } from '../../src/shared/ids.js';
 import { chatUser, device, sendOk, type ChatUser } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
-import { closeAllSockets, emitAck } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { emitAck } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 /** Every client event with the schema the server holds it to. */
 const EVENTS: Record<string, z.ZodType> = {
@@ -26,25 +26,20 @@ const overTheWire = (payload: unknown): unknown => JSON.parse(JSON.stringify([pa
 
 for (const target of databaseTargets()) {
   describe(`chat input validation (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
+    // Budgets large enough that the random payloads meet validation, not the rate limits.
+    const server = useTestApp(target.kind, {
+      CHAT_MESSAGES_PER_WINDOW: '100000',
+      CHAT_TYPING_PER_WINDOW: '100000',
+      CHAT_RECEIPTS_PER_WINDOW: '100000',
+      PRESENCE_SUBSCRIBES_PER_MINUTE: '100000',
+      SOCKET_EVENTS_PER_WINDOW: '100000',
+      SOCKET_BYTES_PER_WINDOW: String(1024 ** 3),
+    });
     let alice: ChatUser;
     let bob: ChatUser;
     before(async () => {
-      // Budgets large enough that the random payloads meet validation, not the rate limits.
-      server = await startTestApp(target.kind, {
-        CHAT_MESSAGES_PER_WINDOW: '100000',
-        CHAT_TYPING_PER_WINDOW: '100000',
-        CHAT_RECEIPTS_PER_WINDOW: '100000',
-        PRESENCE_SUBSCRIBES_PER_MINUTE: '100000',
-        SOCKET_EVENTS_PER_WINDOW: '100000',
-        SOCKET_BYTES_PER_WINDOW: String(1024 ** 3),
-      });
       alice = await chatUser(server.baseUrl, 'Alice');
       bob = await chatUser(server.baseUrl, 'Bob');
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
     });
 
     test('every malformed payload is answered ok: false and the connection stays usable', async () => {

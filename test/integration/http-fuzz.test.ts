@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { AuthResponse } from '../../src/protocol/auth.js';
 import { ERROR_STATUS, type ErrorCode } from '../../src/protocol/errors.js';
 import { databaseTargets } from '../support/databases.js';
 import { login, PASSWORD, registerUser } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 import { accessTokenClaims, forgeAccessToken, tamperPayload, unsignedToken } from '../support/tokens.js';
 
 /**
@@ -72,7 +72,13 @@ function withField<T>(object: Record<string, T>, name: string, value: T): Record
 
 for (const target of databaseTargets()) {
   describe(`HTTP fuzzing (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
+    // Limits high enough that the fuzzer measures the handlers, not the rate limiter.
+    const server = useTestApp(target.kind, {
+      RATE_LIMIT_AUTH_PER_IP: UNLIMITED,
+      RATE_LIMIT_LOGIN_FAILURES: UNLIMITED,
+      RATE_LIMIT_LOGIN_FAILURES_ACCOUNT: UNLIMITED,
+      PEOPLE_SEARCHES_PER_MINUTE: UNLIMITED,
+    });
     /** The fuzzer's own accounts: their tokens never appear in bodies or paths, so they stay usable. */
     let user: Identity;
     let admin: Identity;
@@ -96,20 +102,12 @@ for (const target of databaseTargets()) {
     };
 
     before(async () => {
-      // Limits high enough that the fuzzer measures the handlers, not the rate limiter.
-      server = await startTestApp(target.kind, {
-        RATE_LIMIT_AUTH_PER_IP: UNLIMITED,
-        RATE_LIMIT_LOGIN_FAILURES: UNLIMITED,
-        RATE_LIMIT_LOGIN_FAILURES_ACCOUNT: UNLIMITED,
-        PEOPLE_SEARCHES_PER_MINUTE: UNLIMITED,
-      });
       user = await register('Fuzzed');
       spare = identity(await login(server.baseUrl, { email: user.email, password: PASSWORD }), user.email);
       admin = await register('Fuzz Admin');
       await server.app.storage.users.setRole(admin.userId, 'admin');
       bystander = await register('Fuzz Bystander');
     });
-    after(() => server.stop());
 
     interface Route {
       method: string;

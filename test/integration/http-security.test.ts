@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { newId } from '../../src/shared/ids.js';
 import { assertError, assertRetryAfter, assertValidationFailed } from '../support/assertions.js';
 import { databaseTargets } from '../support/databases.js';
 import { PASSWORD, registerUser, request, uniqueEmail, type HttpResult } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const DEV_ORIGIN = 'http://localhost:5173';
 const EVIL_ORIGIN = 'https://evil.example';
@@ -30,11 +30,7 @@ function remaining(result: HttpResult): number {
 
 for (const target of databaseTargets()) {
   describe(`HTTP with the default configuration (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind);
-    });
-    after(() => server.stop());
+    const server = useTestApp(target.kind);
 
     test('GET /health and GET /ready answer 200', async () => {
       const health = await request(server.baseUrl, 'GET', '/health');
@@ -204,7 +200,13 @@ for (const target of databaseTargets()) {
   });
 
   describe(`HTTP behind a proxy with tight limits and fixed origins (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
+    const server = useTestApp(target.kind, {
+      RATE_LIMIT_LOGIN_FAILURES: '3',
+      RATE_LIMIT_LOGIN_FAILURES_ACCOUNT: '5',
+      RATE_LIMIT_AUTH_PER_IP: '20',
+      TRUST_PROXY: 'loopback',
+      CORS_ORIGINS: `${APP_ORIGIN}, https://admin.app.example`,
+    });
     let ipCounter = 0;
     /** A client address of its own for each use, passed the way a trusted reverse proxy would. */
     const clientIp = () => `198.51.${randomInt(0, 100)}.${++ipCounter}`;
@@ -226,17 +228,6 @@ for (const target of databaseTargets()) {
         assertError(await loginFrom(ip, email, `wrong password ${attempt}`), 401, 'INVALID_CREDENTIALS');
       }
     };
-
-    before(async () => {
-      server = await startTestApp(target.kind, {
-        RATE_LIMIT_LOGIN_FAILURES: '3',
-        RATE_LIMIT_LOGIN_FAILURES_ACCOUNT: '5',
-        RATE_LIMIT_AUTH_PER_IP: '20',
-        TRUST_PROXY: 'loopback',
-        CORS_ORIGINS: `${APP_ORIGIN}, https://admin.app.example`,
-      });
-    });
-    after(() => server.stop());
 
     test('the 4th failed login for one account from one IP answers 429 RATE_LIMITED with Retry-After', async () => {
       const user = await newAccount('Guessed');

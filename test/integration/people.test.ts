@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ConversationsResponse } from '../../src/protocol/chat.js';
 import type { PeopleSearchResponse, PersonDto, PresenceEvent } from '../../src/protocol/people.js';
 import { newId } from '../../src/shared/ids.js';
 import { chatUser, device, roundTrip, sendOk, storeMessage, type ChatUser } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { PASSWORD, registerUser, request } from '../support/http.js';
-import { closeAllSockets, collect, connectSocket, emitAck, nextEvent } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { collect, connectSocket, emitAck, nextEvent } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 for (const target of databaseTargets()) {
   describe(`people and presence (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind);
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind);
 
     async function search(token: string, query: string): Promise<PeopleSearchResponse> {
       const result = await request<PeopleSearchResponse>(server.baseUrl, 'GET', `/api/users?${query}`, { token });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import type { AckResponse } from '../../src/protocol/ack.js';
 import { acceptedCall, callUser, device, sleep } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
 import { registerUser } from '../support/http.js';
-import { closeAllSockets, collect, connectError, connectSocket, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { collect, connectError, connectSocket, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 const newId = () => {
   // A well-formed UUIDv7 that names nothing.
@@ -30,19 +30,12 @@ const signal = (callId: string, bytes: number) => ({ callId, description: { type
 
 for (const target of databaseTargets()) {
   describe(`per-user event budgets (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, {
-        CALL_SIGNALING_PER_MINUTE: '12',
-        CHAT_RECEIPTS_PER_WINDOW: '5',
-        CHAT_RATE_WINDOW: '1m',
-        PRESENCE_SUBSCRIBES_PER_MINUTE: '3',
-        RATE_LIMIT_AUTH_PER_IP: '100000',
-      });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
+    const server = useTestApp(target.kind, {
+      CALL_SIGNALING_PER_MINUTE: '12',
+      CHAT_RECEIPTS_PER_WINDOW: '5',
+      CHAT_RATE_WINDOW: '1m',
+      PRESENCE_SUBSCRIBES_PER_MINUTE: '3',
+      RATE_LIMIT_AUTH_PER_IP: '100000',
     });
 
     test('renegotiation and ICE flooding inside an accepted call meets the signaling budget', async () => {
@@ -77,21 +70,14 @@ for (const target of databaseTargets()) {
   });
 
   describe(`per-connection limits (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, {
-        SOCKET_EVENTS_PER_WINDOW: '20',
-        SOCKET_BYTES_PER_WINDOW: String(400 * 1024),
-        SOCKET_RATE_WINDOW: '1m',
-        SOCKET_MAX_CONNECTIONS_PER_USER: '3',
-        SOCKET_MAX_PENDING_EVENTS: '4',
-        CHAT_MESSAGES_PER_WINDOW: '1000',
-        RATE_LIMIT_AUTH_PER_IP: '100000',
-      });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
+    const server = useTestApp(target.kind, {
+      SOCKET_EVENTS_PER_WINDOW: '20',
+      SOCKET_BYTES_PER_WINDOW: String(400 * 1024),
+      SOCKET_RATE_WINDOW: '1m',
+      SOCKET_MAX_CONNECTIONS_PER_USER: '3',
+      SOCKET_MAX_PENDING_EVENTS: '4',
+      CHAT_MESSAGES_PER_WINDOW: '1000',
+      RATE_LIMIT_AUTH_PER_IP: '100000',
     });
 
     test('events of any name spend the connection’s budget, unknown ones included', async () => {
@@ -155,14 +141,7 @@ for (const target of databaseTargets()) {
   });
 
   describe(`a client that stops reading (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { SOCKET_MAX_BUFFERED_BYTES: String(256 * 1024), CHAT_MESSAGES_PER_WINDOW: '10000' });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { SOCKET_MAX_BUFFERED_BYTES: String(256 * 1024), CHAT_MESSAGES_PER_WINDOW: '10000' });
 
     test('is disconnected instead of making the server hold what is sent to it', async () => {
       const kate = await registerUser(server.baseUrl, 'Kate');

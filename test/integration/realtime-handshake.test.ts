@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import { databaseTargets } from '../support/databases.js';
 import { registerUser, request } from '../support/http.js';
-import { closeAllSockets, connectError, connectSocket, nextEvent } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { connectError, connectSocket, nextEvent } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 for (const target of databaseTargets()) {
   describe(`socket handshake (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind);
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind);
 
     test('refuses a missing, malformed or forged token with the error code as message', async () => {
       assert.equal(await connectError(server.baseUrl, {}), 'UNAUTHORIZED');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import type { ChatMessageEvent } from '../../src/protocol/chat.js';
 import type { SessionEndedEvent } from '../../src/protocol/session-events.js';
@@ -8,8 +8,8 @@ import { chatUser, device, sendOk } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { login, registerUser, request } from '../support/http.js';
 import { childEnv, runCli } from '../support/processes.js';
-import { closeAllSockets, collect, connectError, connectSocket, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { collect, connectError, connectSocket, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 import { accessTokenClaims } from '../support/tokens.js';
 
 /** A socket.io-client that presents whatever handshake `auth` an attacker likes (a stolen pid and offset). */
@@ -37,14 +37,7 @@ async function refresh(baseUrl: string, refreshToken: string): Promise<{ accessT
 
 for (const target of databaseTargets()) {
   describe(`socket sessions under attack (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { RATE_LIMIT_AUTH_PER_IP: '100000' });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { RATE_LIMIT_AUTH_PER_IP: '100000' });
 
     test('a stolen socket id recovers nothing: without a live session of its own user it gets no packet and no room', async () => {
       const alice = await chatUser(server.baseUrl, 'Alice');
@@ -117,14 +110,7 @@ for (const target of databaseTargets()) {
   });
 
   describe(`socket lifetime follows the access token (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { JWT_ACCESS_TTL: '3s', RATE_LIMIT_AUTH_PER_IP: '100000' });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { JWT_ACCESS_TTL: '3s', RATE_LIMIT_AUTH_PER_IP: '100000' });
 
     test('a socket whose token expires gets SESSION_ENDED token_expired and is closed', async () => {
       const frank = await registerUser(server.baseUrl, 'Frank');
@@ -167,16 +153,9 @@ for (const target of databaseTargets()) {
 const postgres = databaseTargets().find((target) => target.kind === 'postgres')!;
 
 describe('revocations reach every process through the database (postgres)', { skip: postgres.skip }, () => {
-  let first: TestApp;
-  let second: TestApp;
-  before(async () => {
-    const env = { ACCOUNT_EVENTS_POLL_MS: '200', RATE_LIMIT_AUTH_PER_IP: '100000' };
-    [first, second] = await Promise.all([startTestApp('postgres', env), startTestApp('postgres', env)]);
-  });
-  after(async () => {
-    closeAllSockets();
-    await Promise.all([first.stop(), second.stop()]);
-  });
+  const env = { ACCOUNT_EVENTS_POLL_MS: '200', RATE_LIMIT_AUTH_PER_IP: '100000' };
+  const first = useTestApp('postgres', env);
+  const second = useTestApp('postgres', env);
 
   test('a logout handled by one process ends the session’s socket on another, and its REST access there', async () => {
     const jack = await registerUser(first.baseUrl, 'Jack');

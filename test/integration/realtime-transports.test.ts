@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import type { ChatMessageEvent } from '../../src/protocol/chat.js';
 import type { IncomingCallEvent } from '../../src/protocol/call-events.js';
@@ -7,8 +7,8 @@ import { callEventOk, OFFER } from '../support/calls.js';
 import { sendOk } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { registerUser } from '../support/http.js';
-import { closeAllSockets, connectSocket, nextEvent, type ClientSocket } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { connectSocket, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 const transportOf = (socket: ClientSocket) => (socket as unknown as Socket).io.engine.transport.name;
 
@@ -26,14 +26,7 @@ function pollingHandshake(baseUrl: string, headers: Record<string, string> = {})
 
 for (const target of databaseTargets()) {
   describe(`socket transports (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      server = await startTestApp(target.kind, { CORS_ORIGINS: 'https://app.example.com' });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
-    });
+    const server = useTestApp(target.kind, { CORS_ORIGINS: 'https://app.example.com' });
 
     test('the long-polling handshake is answered by Socket.io, not by the REST 404', async () => {
       const response = await pollingHandshake(server.baseUrl);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Socket } from 'socket.io-client';
 import type { AckResponse } from '../../src/protocol/ack.js';
@@ -8,8 +8,8 @@ import type { ClientEventName } from '../../src/realtime/event-budgets.js';
 import { chatUser, device, sendOk } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { request } from '../support/http.js';
-import { closeAllSockets, emitAck, type ClientSocket } from '../support/sockets.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { emitAck, type ClientSocket } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 /** Every client event of the contract; `satisfies` keeps the list complete as events are added. */
 const CLIENT_EVENTS = Object.keys({
@@ -47,23 +47,16 @@ function isErrorShape(ack: AckResponse): boolean {
 
 for (const target of databaseTargets()) {
   describe(`socket fuzzing (${target.kind})`, { skip: target.skip }, () => {
-    let server: TestApp;
-    before(async () => {
-      // Budgets out of the way, so the random events reach validation and the handlers behind it.
-      server = await startTestApp(target.kind, {
-        SOCKET_EVENTS_PER_WINDOW: '100000',
-        SOCKET_BYTES_PER_WINDOW: '100000000',
-        CHAT_MESSAGES_PER_WINDOW: '100000',
-        CHAT_TYPING_PER_WINDOW: '100000',
-        CHAT_RECEIPTS_PER_WINDOW: '100000',
-        PRESENCE_SUBSCRIBES_PER_MINUTE: '100000',
-        CALL_REQUESTS_PER_MINUTE: '100000',
-        CALL_SIGNALING_PER_MINUTE: '100000',
-      });
-    });
-    after(async () => {
-      closeAllSockets();
-      await server.stop();
+    // Budgets out of the way, so the random events reach validation and the handlers behind it.
+    const server = useTestApp(target.kind, {
+      SOCKET_EVENTS_PER_WINDOW: '100000',
+      SOCKET_BYTES_PER_WINDOW: '100000000',
+      CHAT_MESSAGES_PER_WINDOW: '100000',
+      CHAT_TYPING_PER_WINDOW: '100000',
+      CHAT_RECEIPTS_PER_WINDOW: '100000',
+      PRESENCE_SUBSCRIBES_PER_MINUTE: '100000',
+      CALL_REQUESTS_PER_MINUTE: '100000',
+      CALL_SIGNALING_PER_MINUTE: '100000',
     });
 
     test('random events and payloads: every ack in the contract’s shape, nothing reaches a bystander, the server stays up', async () => {

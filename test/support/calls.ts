@@ -54,6 +54,8 @@ export async function refusal(socket: ClientSocket, event: string, payload: unkn
 }
 
 export const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' } as const;
+/** The `n`th host candidate of a device: distinct, so the order candidates arrive in can be checked. */
+export const CANDIDATE = (n: number) => ({ candidate: `candidate:${n} 1 udp 2122260223 127.0.0.1 ${50000 + n} typ host`, sdpMid: '0', sdpMLineIndex: 0 });
 export const ANSWER = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' } as const;
 
 /** `caller` calls `callee` from its first device and waits until every device of the callee rings. */

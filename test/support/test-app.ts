@@ -1,8 +1,10 @@
 import { rm } from 'node:fs/promises';
+import { after, before } from 'node:test';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { freshDataDir, type DatabaseKind } from './databases.js';
+import { closeAllSockets } from './sockets.js';
 
 export interface TestApp {
   app: App;
@@ -56,6 +58,68 @@ export async function startTestApp(kind: DatabaseKind, env: Record<string, strin
         if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
       })();
       return stopped;
+    },
+  };
+}
+
+/** The app a suite runs against, from useTestApp: read it in hooks and tests, not while the suite is declared. */
+export interface SuiteApp {
+  readonly app: App;
+  readonly config: Config;
+  readonly baseUrl: string;
+  /** The app's DATA_DIR, kept from the first start to the end of the suite (also while the app is stopped). */
+  readonly dataDir: string;
+  /** Stops the app mid-suite, e.g. to hand its PGlite database to a CLI run; the data dir stays. */
+  stop(): Promise<void>;
+  /** Starts the app again after stop(), on the same data dir and env (on another port: read baseUrl afresh). */
+  start(): Promise<void>;
+}
+
+/**
+ * startTestApp for the enclosing describe(): its `before` starts the app on a fresh data dir, its `after`
+ * closes every test socket, stops the app and removes the data dir. node:test runs hooks in the order they
+ * are added, so the suite's own hooks added after this call see the app running.
+ */
+export function useTestApp(kind: DatabaseKind, env: Record<string, string> = {}): SuiteApp {
+  let dataDir: string | undefined;
+  let running: TestApp | undefined;
+  const current = (): TestApp => {
+    if (!running) throw new Error('the test app is not running (read it in a hook or test, between start and stop)');
+    return running;
+  };
+  before(async () => {
+    dataDir = await freshDataDir(kind);
+    running = await startTestApp(kind, env, { dataDir });
+  });
+  after(async () => {
+    closeAllSockets();
+    await running?.stop();
+    running = undefined;
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+  return {
+    get app() {
+      return current().app;
+    },
+    get config() {
+      return current().config;
+    },
+    get baseUrl() {
+      return current().baseUrl;
+    },
+    get dataDir() {
+      if (dataDir === undefined) throw new Error('the test app has not started yet');
+      return dataDir;
+    },
+    async stop() {
+      const stopping = running;
+      running = undefined;
+      await stopping?.stop();
+    },
+    async start() {
+      if (running) throw new Error('the test app is already running');
+      if (dataDir === undefined) throw new Error('the test app has not started yet');
+      running = await startTestApp(kind, env, { dataDir });
     },
   };
 }
