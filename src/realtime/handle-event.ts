@@ -21,12 +21,12 @@ export type ResultOf<E extends keyof ClientToServerEvents> =
  */
 export function handleEvent<E extends keyof ClientToServerEvents, S extends z.ZodType>(
   socket: AppSocket,
-  context: { logger: Logger; inFlight: InFlight; budget: RateLimit; maxPending: number },
+  context: { logger: Logger; inFlight: InFlight; budget: RateLimit; maxPending: number; closing: () => boolean },
   event: E,
   schema: S,
   run: (payload: z.infer<S>) => Promise<ResultOf<E>>,
 ): void {
-  const { logger, inFlight, budget, maxPending } = context;
+  const { logger, inFlight, budget, maxPending, closing } = context;
   (socket as unknown as Socket).on(event as string, (...args: unknown[]) => {
     const work = respond(args);
     inFlight.track(work);
@@ -37,6 +37,7 @@ export function handleEvent<E extends keyof ClientToServerEvents, S extends z.Zo
   async function respond(args: unknown[]): Promise<void> {
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack<ResultOf<E>>) : undefined;
     try {
+      if (closing()) throw new AppError('UNAVAILABLE', 'The server is restarting; send it again once reconnected');
       if ((pending.get(socket) ?? 0) >= maxPending) {
         throw new AppError('RATE_LIMITED', `At most ${maxPending} events of one connection are handled at a time; wait for their acks`, { retryAfterSeconds: 1 });
       }

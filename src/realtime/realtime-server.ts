@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { setTimeout } from 'node:timers/promises';
 import { Server } from 'socket.io';
 import type { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -12,6 +14,9 @@ import { InFlight } from './in-flight.js';
 import { registerSessionEvents } from './session-socket.js';
 import { MAX_SOCKET_FRAME_BYTES, SocketLimits, type SocketLimitSettings } from './socket-limits.js';
 import { sessionRoom, userRoom, type AppServer, type AppSocket } from './socket-types.js';
+
+/** How long shutdown waits for disconnected clients to close their transports. */
+const DISCONNECT_FLUSH_MS = 1000;
 
 export interface RealtimeOptions {
   authenticator: Authenticator;
@@ -40,7 +45,7 @@ export interface RealtimeServer {
    * it, and a failure is logged as `what` for `socket`'s user.
    */
   track(socket: AppSocket, what: string, work: Promise<unknown>): void;
-  /** Disconnects every socket and waits (at most `timeoutMs`) for handlers still running. */
+  /** Refuses new events, waits (at most `timeoutMs`) for handlers still running, then disconnects every socket. */
   close(timeoutMs: number): Promise<void>;
 }
 
@@ -77,11 +82,13 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
   const handlers: ConnectionHandler[] = [];
   const inFlight = new InFlight();
   const limits = new SocketLimits(options.limits, logger);
+  let closing = false;
   const context = (event: keyof ClientToServerEvents) => ({
     logger,
     inFlight,
     budget: options.budgets[event],
     maxPending: options.limits.maxPendingEvents,
+    closing: () => closing,
   });
   const handle: RealtimeServer['handle'] = (socket, event, schema, run) => handleEvent(socket, context(event), event, schema, run);
 
@@ -132,8 +139,13 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
     track: (socket, what, work) =>
       inFlight.track(work.catch((error: unknown) => logger.error({ err: error, userId: socket.data.principal.userId }, `${what} failed`))),
     async close(timeoutMs) {
-      io.disconnectSockets(true);
+      // Events already received finish and are acknowledged; new ones are refused (UNAVAILABLE) meanwhile.
+      closing = true;
       await inFlight.drain(timeoutMs);
+      const connections = [...io.of('/').sockets.values()].map((socket) => once(socket.conn, 'close'));
+      io.disconnectSockets(true);
+      // Let the disconnect packets leave before the engine closes what is left without flushing.
+      await Promise.race([Promise.all(connections), setTimeout(DISCONNECT_FLUSH_MS)]);
       // io.close() also closes the HTTP server, which the app's stop() does itself with a deadline.
       io.engine.close();
     },
