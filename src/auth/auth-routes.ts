@@ -8,6 +8,7 @@ import {
   logoutBody,
   refreshTokenBody,
   registerBody,
+  removeExpoPushTokenBody,
   sessionIdParams,
 } from '../protocol/auth.js';
 import type { AuthService, ClientContext } from './auth-service.js';
@@ -53,6 +54,12 @@ export function createAuthRouter(deps: { auth: AuthService; requireAuth: Request
   router.post('/expo-push-token', requireAuth, async (req, res) => {
     const { token, deviceId } = parse(expoPushTokenBody, req.body, 'body');
     await auth.registerPushToken(principalOf(res), token, deviceId);
+    res.json({ ok: true });
+  });
+
+  router.delete('/expo-push-token', requireAuth, async (req, res) => {
+    const { token } = parse(removeExpoPushTokenBody, req.body, 'body');
+    await auth.removePushToken(principalOf(res), token);
     res.json({ ok: true });
   });
 

@@ -124,8 +124,22 @@ export class AuthService {
     return ids.length;
   }
 
+  /** Stores the push token of the caller's session (the device it runs on), replacing that device's older one. */
   async registerPushToken(principal: Principal, token: string, deviceId: string | undefined): Promise<void> {
-    await this.deps.storage.pushTokens.upsert({ token, userId: principal.userId, deviceId: deviceId ?? null, updatedAt: this.now() });
+    const registered = await this.deps.storage.pushTokens.register({
+      token,
+      userId: principal.userId,
+      sessionId: principal.sessionId,
+      deviceId: deviceId ?? null,
+      updatedAt: this.now(),
+    });
+    // Only when a revocation won the race against this request.
+    if (!registered) throw new AppError('UNAUTHORIZED', 'The session has ended; sign in again');
+  }
+
+  /** Removes one of the caller's push tokens; another user's or an unknown token is left alone, silently. */
+  async removePushToken(principal: Principal, token: string): Promise<void> {
+    await this.deps.storage.pushTokens.removeForUser(principal.userId, token);
   }
 
   private async endSession(session: SessionRecord, reason: string, now: Date): Promise<void> {

@@ -19,19 +19,13 @@ import {
   type CallNotice,
   type CallParty,
   type CallRecord,
-  type CallStatus,
 } from './call-state-machine.js';
 import type { CallTimer, CallTimers } from './call-timers.js';
 import { callDevice, type CallDevice, type Device, type LiveCall, type LiveCalls } from './live-calls.js';
+import { UnstoredExpiries } from './unstored-expiries.js';
 
 /** Candidates a device may send before the call is answered; a real client gathers a few dozen at most. */
 export const MAX_HELD_CANDIDATES = 100;
-
-/** When a timer's transition cannot be stored (a storage error): the delays of its retries while the call stays live. */
-export const EXPIRY_RETRY_DELAYS_MS = [250, 1_000, 3_000];
-/** After those the parties are told and freed; storing the outcome is tried again after this, then twice as long each time, up to a minute. */
-const STORE_RETRY_FIRST_MS = 5_000;
-const STORE_RETRY_MAX_MS = 60_000;
 
 type ExpiringTimer = Exclude<CallTimer, 'store'>;
 
@@ -66,13 +60,13 @@ export class CallService {
   private readonly queue = new KeyedQueue();
   /** Requests and changes under way, which stop() lets finish before it ends the live calls. */
   private readonly inFlight = new InFlight();
-  /** Outcomes of calls that ended while storage kept failing: told to the parties, not stored yet. */
-  private readonly unstored = new Map<string, { call: CallRecord; expected: CallStatus }>();
+  private readonly unstored: UnstoredExpiries;
   private readonly now: () => Date;
   private closing = false;
 
   constructor(private readonly deps: CallServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.unstored = new UnstoredExpiries(deps);
     deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
   }
 
@@ -214,10 +208,10 @@ export class CallService {
           if (current) await this.change(current, { type: 'server_restart' });
         }),
       ),
-      ...[...this.unstored.keys()].map((callId) => lastly(callId, 'store the outcome of a call', () => this.storeOutcome(callId))),
+      ...this.unstored.callIds().map((callId) => lastly(callId, 'store the outcome of a call', () => this.unstored.store(callId))),
     ]);
     // What is still unfinished is the next process's to close; its timers must not run on closed storage.
-    for (const callId of [...(await this.deps.live.all()).map(({ call }) => call.id), ...this.unstored.keys()]) {
+    for (const callId of [...(await this.deps.live.all()).map(({ call }) => call.id), ...this.unstored.callIds()]) {
       await this.deps.timers.cancelAll(callId);
     }
   }
@@ -274,7 +268,7 @@ export class CallService {
    */
   private async liveCall(callId: string, device: Device): Promise<{ live: LiveCall; party: CallParty }> {
     const live = await this.deps.live.get(callId);
-    const call = live?.call ?? this.unstored.get(callId)?.call ?? (await this.deps.calls.findById(callId));
+    const call = live?.call ?? this.unstored.outcome(callId) ?? (await this.deps.calls.findById(callId));
     if (!call) throw new AppError('NOT_FOUND', 'No such call');
     const party = partyOf(call, device.userId);
     if (!party) throw new AppError('FORBIDDEN', 'Only the parties of a call may act on it');
@@ -368,7 +362,11 @@ export class CallService {
 
   private expire(callId: string, timer: CallTimer, attempt: number): Promise<void> {
     return this.inCall(callId, async () => {
-      if (timer === 'store') return this.storeLater(callId, attempt);
+      if (timer === 'store') {
+        // Once stopping, stop() makes the last try.
+        if (!this.closing) await this.unstored.storeLater(callId, attempt);
+        return;
+      }
       const live = await this.deps.live.get(callId);
       if (!live) return;
       const event = timerEvent(live.call, timer);
@@ -376,7 +374,7 @@ export class CallService {
         if (await this.isDue(live, timer)) await this.change(live, event);
       } catch (error) {
         if (error instanceof AppError) throw error;
-        await this.expiryFailed(live, timer, attempt, event, error);
+        await this.unstored.failed(live.call, timer, attempt, error, () => this.giveUp(live, event));
       }
     }).catch((error: unknown) => this.deps.logger.error({ err: error, callId, timer }, 'call timer failed'));
   }
@@ -388,45 +386,12 @@ export class CallService {
     return !(slot ? slot.connected : await this.deps.delivery.hasConnectedDevice(live.call.calleeId));
   }
 
-  /**
-   * A timer's transition could not be stored. It is tried again shortly, a few times. Then the call
-   * must not keep its parties busy any longer: they are told what the state machine decided, the call
-   * is forgotten, and storing the outcome is retried until it succeeds (should this process stop
-   * first, the next one to start closes the call as failed/server_restart).
-   */
-  private async expiryFailed(live: LiveCall, timer: ExpiringTimer, attempt: number, event: CallEvent, error: unknown): Promise<void> {
-    const callId = live.call.id;
-    const delay = EXPIRY_RETRY_DELAYS_MS[attempt];
-    if (delay !== undefined) {
-      this.deps.logger.warn({ err: error, callId, timer, attempt }, 'a call timer could not store its change; trying again');
-      await this.deps.timers.start(callId, timer, delay, attempt + 1);
-      return;
-    }
-    this.deps.logger.error({ err: error, callId, timer }, 'a call timer could not store its change; ending the call, to be stored later');
+  /** Ends a call whose timer could not store its outcome, in memory only: the parties are told and free. */
+  private async giveUp(live: LiveCall, event: CallEvent): Promise<CallRecord> {
     const { call, notices } = this.decide(live.call, event);
-    await this.forget(callId);
-    this.unstored.set(callId, { call, expected: live.call.status });
+    await this.forget(call.id);
     deliverNotices(this.deps.delivery, live, notices);
-    await this.deps.timers.start(callId, 'store', STORE_RETRY_FIRST_MS);
-  }
-
-  private async storeLater(callId: string, attempt: number): Promise<void> {
-    // Once stopping, stop() makes the last try.
-    if (this.closing) return;
-    try {
-      await this.storeOutcome(callId);
-    } catch (error) {
-      this.deps.logger.warn({ err: error, callId, attempt }, 'could not store the outcome of an ended call; trying again');
-      await this.deps.timers.start(callId, 'store', Math.min(STORE_RETRY_FIRST_MS * 2 ** (attempt + 1), STORE_RETRY_MAX_MS), attempt + 1);
-    }
-  }
-
-  private async storeOutcome(callId: string): Promise<void> {
-    const pending = this.unstored.get(callId);
-    if (!pending) return;
-    await this.deps.calls.update(pending.call, pending.expected);
-    this.unstored.delete(callId);
-    this.deps.logger.info({ callId, status: pending.call.status }, 'stored the outcome of a call that ended while storage was failing');
+    return call;
   }
 
   /** Runs `task` in the call's queue, as a change stop() waits for. */

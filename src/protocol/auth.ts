@@ -1,3 +1,4 @@
+import { Expo } from 'expo-server-sdk';
 import { z } from 'zod';
 import { idSchema, textSchema, type Timestamp } from './common.js';
 
@@ -23,11 +24,15 @@ export const refreshTokenBody = z.object({ refreshToken: z.string().min(1).max(2
 
 export const logoutBody = refreshTokenBody;
 
-/** Expo push tokens look like `ExponentPushToken[...]` or `ExpoPushToken[...]`. */
+/** An Expo push token as expo-server-sdk recognises one (`ExponentPushToken[...]`, `ExpoPushToken[...]`). */
+const expoPushTokenSchema = textSchema.max(200).refine((token) => Expo.isExpoPushToken(token), 'must be an Expo push token');
+
 export const expoPushTokenBody = z.object({
-  token: textSchema.regex(/^Expo(nent)?PushToken\[[^\]\s]{1,200}\]$/, 'must be an Expo push token'),
+  token: expoPushTokenSchema,
   deviceId: textSchema.trim().min(1).max(200).optional(),
 });
+
+export const removeExpoPushTokenBody = z.object({ token: expoPushTokenSchema });
 
 export const sessionIdParams = z.object({ id: idSchema });
 

@@ -102,15 +102,23 @@ export interface SessionsRepository {
 export interface PushTokenRecord {
   token: string;
   userId: string;
+  /** The session (signed-in app) that registered it; null only for tokens stored before that was kept. */
+  sessionId: string | null;
   deviceId: string | null;
   updatedAt: Date;
 }
 
 export interface PushTokensRepository {
-  /** Registers a token for a user, moving it away from any other user that held it. */
-  upsert(token: PushTokenRecord): Promise<void>;
+  /**
+   * Registers a token for a live session of the user, atomically: it replaces the session's previous
+   * token and, with a deviceId, the user's other tokens for that device; a token another user or session
+   * held moves here. False (and nothing changed) when the session is not the user's or has been revoked.
+   */
+  register(token: PushTokenRecord & { sessionId: string }): Promise<boolean>;
+  /** The user's tokens, newest first, leaving out tokens of revoked sessions. */
   listByUser(userId: string): Promise<PushTokenRecord[]>;
-  remove(token: string): Promise<void>;
+  /** Removes a token only if it is the user's. */
+  removeForUser(userId: string, token: string): Promise<void>;
 }
 
 export interface MessageRecord {

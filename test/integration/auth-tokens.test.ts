@@ -212,43 +212,6 @@ for (const target of databaseTargets()) {
         assertError(await request(server.baseUrl, 'POST', '/api/auth/logout-all'), 401, 'UNAUTHORIZED');
       });
     });
-
-    describe('expo push tokens', () => {
-      const register = (token: string, body: unknown) => request(server.baseUrl, 'POST', '/api/auth/expo-push-token', { token, body });
-      const expoToken = () => `ExponentPushToken[${randomUUID()}]`;
-
-      test('invalid tokens answer 400 VALIDATION_FAILED', async () => {
-        const user = await registerUser(server.baseUrl, 'Pusher');
-        const invalid = ['', 'abc', 'ExponentPushToken[]', 'ExponentPushToken[abc', 'ExponentPushToken[a b]', 'xExponentPushToken[abc]', `ExponentPushToken[${'a'.repeat(201)}]`];
-        for (const token of invalid) assertValidationFailed(await register(user.accessToken, { token }), 'body.token');
-        for (const token of [42, { $ne: null }, null]) assertValidationFailed(await register(user.accessToken, { token }), 'body.token');
-        assertValidationFailed(await register(user.accessToken, {}), 'body.token');
-        assert.deepEqual(await server.app.storage.pushTokens.listByUser(user.user.id), []);
-      });
-
-      test('a valid token answers 200 { ok: true } and is stored; without a token 401', async () => {
-        const user = await registerUser(server.baseUrl, 'Pusher');
-        const token = expoToken();
-        const result = await register(user.accessToken, { token, deviceId: 'device-1' });
-        assert.deepEqual([result.status, result.body], [200, { ok: true }]);
-        const expoStyle = `ExpoPushToken[${randomUUID()}]`;
-        assert.equal((await register(user.accessToken, { token: expoStyle })).status, 200);
-        const stored = await server.app.storage.pushTokens.listByUser(user.user.id);
-        assert.deepEqual(stored.map((record) => [record.token, record.deviceId]).sort(), [[token, 'device-1'], [expoStyle, null]].sort());
-        assertError(await request(server.baseUrl, 'POST', '/api/auth/expo-push-token', { body: { token: expoToken() } }), 401, 'UNAUTHORIZED');
-      });
-
-      test('registering a token another user held moves it to the caller', async () => {
-        const alice = await registerUser(server.baseUrl, 'Alice');
-        const bob = await registerUser(server.baseUrl, 'Bob');
-        const token = expoToken();
-        assert.equal((await register(alice.accessToken, { token, deviceId: 'shared-phone' })).status, 200);
-        assert.equal((await register(bob.accessToken, { token, deviceId: 'shared-phone' })).status, 200);
-        assert.deepEqual(await server.app.storage.pushTokens.listByUser(alice.user.id), []);
-        const bobs = await server.app.storage.pushTokens.listByUser(bob.user.id);
-        assert.deepEqual(bobs.map((record) => [record.token, record.userId, record.deviceId]), [[token, bob.user.id, 'shared-phone']]);
-      });
-    });
   });
 
   describe(`session cleanup (${target.kind})`, { skip: target.skip }, () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { EXPIRY_RETRY_DELAYS_MS } from '../../src/calls/call-service.js';
+import { EXPIRY_RETRY_DELAYS_MS } from '../../src/calls/unstored-expiries.js';
 import type { CallIdEvent } from '../../src/protocol/call-events.js';
 import { callEventOk, callUser, device, refusal, refuseCallStatus, ringingCall, roundTrip, storedCall, until } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';

@@ -154,6 +154,7 @@ for (const target of databaseTargets()) {
         { method: 'POST', path: at('/api/auth/logout-all'), as: user },
         { method: 'GET', path: at('/api/auth/me'), as: user },
         { method: 'POST', path: at('/api/auth/expo-push-token'), as: user, body: { token: fc.constant('ExponentPushToken[fuzz]'), deviceId: fc.constant('phone') } },
+        { method: 'DELETE', path: at('/api/auth/expo-push-token'), as: user, body: { token: fc.constant('ExponentPushToken[fuzz]') } },
         { method: 'GET', path: at('/api/auth/sessions'), as: user },
         { method: 'DELETE', path: withId('/api/auth/sessions/'), as: user },
         { method: 'PATCH', path: withId('/api/admin/users/'), as: admin, body: { status: fc.constantFrom('active', 'banned'), role: fc.constant('user') } },

@@ -139,6 +139,7 @@ for (const target of databaseTargets()) {
         ['POST', '/api/auth/refresh-token', undefined],
         ['POST', '/api/auth/logout', undefined],
         ['POST', '/api/auth/expo-push-token', user.accessToken],
+        ['DELETE', '/api/auth/expo-push-token', user.accessToken],
         ['PATCH', `/api/admin/users/${user.user.id}`, admin.accessToken],
         ['POST', '/api/nothing-here', undefined],
       ];

@@ -37,6 +37,8 @@ export interface RefreshTokensTable {
 export interface PushTokensTable {
   token: string;
   user_id: string;
+  /** Null only for tokens stored before tokens belonged to sessions. */
+  session_id: string | null;
   device_id: string | null;
   updated_at: Date;
 }

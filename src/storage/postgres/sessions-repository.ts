@@ -20,8 +20,8 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
 type SessionsUpdate = UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>;
 
 /**
- * Revokes the live sessions `narrow` selects and, in the same statement, records the revocation in the
- * account-events feed (one event per user). Returns the revoked session ids.
+ * Revokes the live sessions `narrow` selects and, in the same statement, deletes their push tokens and
+ * records the revocation in the account-events feed (one event per user). Returns the revoked session ids.
  */
 async function revokeWhere(
   db: Kysely<Database>,
@@ -34,6 +34,9 @@ async function revokeWhere(
         'id',
         'user_id',
       ]),
+    )
+    .with('dropped_push_tokens', (query) =>
+      query.deleteFrom('push_tokens').where('session_id', 'in', (eb) => eb.selectFrom('revoked').select('id')),
     )
     .insertInto('account_events')
     .columns(['user_id', 'kind', 'session_ids'])

@@ -5,6 +5,7 @@ import * as calls from './0003-calls.js';
 import * as accountEvents from './0004-account-events.js';
 import * as peoplePrivacy from './0005-people-privacy.js';
 import * as sessionsEnded from './0006-sessions-ended.js';
+import * as pushTokenSessions from './0007-push-token-sessions.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004-account-events': accountEvents,
   '0005-people-privacy': peoplePrivacy,
   '0006-sessions-ended': sessionsEnded,
+  '0007-push-token-sessions': pushTokenSessions,
 };
 
 export const migrationProvider: MigrationProvider = {
