@@ -144,8 +144,9 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
       await inFlight.drain(timeoutMs);
       const connections = [...io.of('/').sockets.values()].map((socket) => once(socket.conn, 'close'));
       io.disconnectSockets(true);
-      // Let the disconnect packets leave before the engine closes what is left without flushing.
-      await Promise.race([Promise.all(connections), setTimeout(DISCONNECT_FLUSH_MS)]);
+      // Let the disconnect packets leave before the engine closes what is left without flushing, and
+      // finish the work the disconnects started (presence, calls' devices).
+      await Promise.all([Promise.race([Promise.all(connections), setTimeout(DISCONNECT_FLUSH_MS)]), inFlight.drain(timeoutMs)]);
       // io.close() also closes the HTTP server, which the app's stop() does itself with a deadline.
       io.engine.close();
     },
