@@ -21,6 +21,9 @@ import { requireAuth } from './http/authenticate.js';
 import { drainAcceptQueue } from './http/accept-queue.js';
 import { createHttpApp } from './http/http-app.js';
 import { createRateLimits } from './http/rate-limits.js';
+import { ExpoPushClient } from './push/expo-push-client.js';
+import { PushNotifier } from './push/push-notifier.js';
+import { PushWorker } from './push/push-worker.js';
 import { createSocketDelivery } from './realtime/delivery.js';
 import { createEventBudgets } from './realtime/event-budgets.js';
 import { createRealtimeServer } from './realtime/realtime-server.js';
@@ -76,6 +79,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     intervalSeconds: config.sessions.cleanupIntervalSeconds,
     retentionSeconds: config.sessions.retentionSeconds,
   });
+  const pushWorker = new PushWorker({
+    store: storage.pushOutbox,
+    sender: new ExpoPushClient({ accessToken: config.push.expoAccessToken }),
+    logger,
+    pollMs: config.push.pollMs,
+    receiptDelaySeconds: config.push.receiptDelaySeconds,
+    maxPerSecond: config.push.maxPerSecond,
+  });
   const accountEvents = new AccountEventsFeed({ feed: storage.accountEvents, events, logger, pollMs: config.sessions.accountEventsPollMs });
 
   // The services need Socket.io to deliver, so it is built first and attached to the HTTP server last:
@@ -101,6 +112,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     users: storage.users,
     people,
     delivery,
+    events,
   });
   registerPresenceEvents(realtime, people);
   registerChatEvents(realtime, chat);
@@ -110,12 +122,23 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     live: new InProcessLiveCalls(),
     timers: new InProcessCallTimers(),
     delivery,
+    events,
     logger,
     ringTimeoutMs: config.calls.ringTimeoutMs,
     reconnectGraceMs: config.calls.reconnectGraceMs,
   });
   await calls.closeOrphans();
   registerCallEvents(realtime, calls);
+  const pushNotifier = new PushNotifier({
+    events,
+    store: storage.pushOutbox,
+    worker: pushWorker,
+    messages: storage.messages,
+    users: storage.users,
+    logger,
+    preview: config.push.preview,
+    coalesceMs: config.push.coalesceMs,
+  });
 
   const http = createHttpApp({
     logger,
@@ -142,6 +165,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         httpServer.listen(config.port, config.host, () => {
           accountEvents.start();
           sessionCleanup.start();
+          pushNotifier.start();
+          pushWorker.start();
           resolve((httpServer.address() as AddressInfo).port);
         });
       }),
@@ -162,6 +187,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       clearTimeout(deadline);
       await accountEvents.stop();
       await sessionCleanup.stop();
+      // The pushes of the calls just ended are queued before the worker's last cycle.
+      await pushNotifier.stop(config.shutdownTimeoutMs);
+      await pushWorker.stop();
       await storage.close();
     },
   };

@@ -1,8 +1,9 @@
 import type { CallAcceptInput, CallRequestInput, CallSignalInput, IceCandidate, IceCandidateInput } from '../protocol/call-events.js';
 import type { CallDto, CallHistoryQuery, CallHistoryResponse } from '../protocol/calls.js';
 import type { Delivery } from '../realtime/delivery.js';
-import { InFlight } from '../realtime/in-flight.js';
+import { InFlight } from '../shared/in-flight.js';
 import { AppError } from '../shared/app-error.js';
+import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
@@ -35,6 +36,7 @@ export interface CallServiceDeps {
   live: LiveCalls;
   timers: CallTimers;
   delivery: Delivery;
+  events: DomainEvents;
   logger: Logger;
   ringTimeoutMs: number;
   reconnectGraceMs: number;
@@ -247,7 +249,21 @@ export class CallService {
       if (call.status !== 'ringing') await this.deps.timers.cancel(call.id, 'ring');
     }
     deliverNotices(this.deps.delivery, live, result.notices, context);
+    if (live.call.status === 'ringing') this.stoppedRinging(call);
     return call;
+  }
+
+  /** `call` rang and no longer does: answered on one of the callee's devices, or over. */
+  private stoppedRinging(call: CallRecord): void {
+    const reason = call.status === 'accepted' ? 'answered_elsewhere' : call.endReason;
+    if (reason === null) return;
+    this.deps.events.emit('callStoppedRinging', {
+      callId: call.id,
+      calleeId: call.calleeId,
+      callerId: call.callerId,
+      reason,
+      missed: call.status === 'missed',
+    });
   }
 
   private decide(call: CallRecord, event: CallEvent): { call: CallRecord; notices: CallNotice[] } {
@@ -321,6 +337,13 @@ export class CallService {
       }
       await this.deps.timers.start(ringing.id, 'ring', this.deps.ringTimeoutMs);
       this.ring(live, caller.name);
+      this.deps.events.emit('callRang', {
+        callId: ringing.id,
+        callType: ringing.type,
+        calleeId: callee.id,
+        caller: { id: caller.id, name: caller.name },
+        ringTimeoutMs: this.deps.ringTimeoutMs,
+      });
       return presentCall(ringing);
     });
   }

@@ -8,6 +8,7 @@ import type {
 import type { Timestamp } from '../protocol/common.js';
 import type { Delivery } from '../realtime/delivery.js';
 import { AppError } from '../shared/app-error.js';
+import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import { paginate } from '../shared/pagination.js';
 import type { MessageRecord, MessagesRepository, UsersRepository } from '../storage/ports.js';
@@ -33,6 +34,7 @@ export interface ChatServiceDeps {
   users: UsersRepository;
   people: PeopleService;
   delivery: Delivery;
+  events: DomainEvents;
   now?: () => Date;
 }
 
@@ -70,6 +72,9 @@ export class ChatService {
       const { delivery } = this.deps;
       delivery.toUsers([message.to], 'CHAT_MESSAGE', { message, seq: stored.recipientSeq });
       delivery.toUsers([message.from], 'CHAT_MESSAGE', { message, seq: stored.senderSeq }, { exceptSocketId: actor.origin });
+      const { id, senderId, recipientId, text, createdAt } = stored.message;
+      const recipientConnected = await delivery.hasConnectedDevice(recipientId);
+      this.deps.events.emit('messageStored', { messageId: id, senderId, recipientId, text, createdAt, recipientConnected });
     }
     return { message, seq: stored.senderSeq };
   }

@@ -56,6 +56,12 @@ const envSchema = z.object({
   TURN_URLS: iceUrls(/^turns?:/, 'turn:').default([]),
   TURN_SECRET: z.string().optional(),
   TURN_CREDENTIAL_TTL: durationSeconds.default(3600),
+  EXPO_ACCESS_TOKEN: z.string().optional(),
+  PUSH_PREVIEW: z.stringbool().default(true),
+  PUSH_POLL_MS: z.coerce.number().int().positive().default(1000),
+  PUSH_COALESCE_MS: int(1000),
+  PUSH_RECEIPT_DELAY: durationSeconds.default(15 * 60),
+  PUSH_MAX_PER_SECOND: z.coerce.number().int().positive().default(600),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -131,6 +137,20 @@ export interface Config {
     /** coturn's static-auth-secret; TURN is handed out only with it. */
     turnSecret: string | undefined;
     turnCredentialTtlSeconds: number;
+  };
+  push: {
+    /** Expo's access token for projects with enhanced push security; optional. */
+    expoAccessToken: string | undefined;
+    /** Message text in the notification; false shows "New message" only. */
+    preview: boolean;
+    /** How often the worker looks for due pushes when nothing woke it. */
+    pollMs: number;
+    /** How long a message push waits for more messages of the same conversation to merge with. */
+    coalesceMs: number;
+    /** How long after sending Expo's receipt is fetched (Expo suggests about 15 minutes). */
+    receiptDelaySeconds: number;
+    /** Pushes sent per second at most (Expo's documented per-project rate is 600). */
+    maxPerSecond: number;
   };
 }
 
@@ -225,6 +245,14 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       turnUrls: env.TURN_URLS,
       turnSecret: env.TURN_SECRET,
       turnCredentialTtlSeconds: env.TURN_CREDENTIAL_TTL,
+    },
+    push: {
+      expoAccessToken: env.EXPO_ACCESS_TOKEN,
+      preview: env.PUSH_PREVIEW,
+      pollMs: env.PUSH_POLL_MS,
+      coalesceMs: env.PUSH_COALESCE_MS,
+      receiptDelaySeconds: env.PUSH_RECEIPT_DELAY,
+      maxPerSecond: env.PUSH_MAX_PER_SECOND,
     },
   };
 }

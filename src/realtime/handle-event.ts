@@ -5,7 +5,7 @@ import type { ClientToServerEvents } from '../protocol/events.js';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { Logger } from '../shared/logger.js';
 import type { RateLimit } from '../shared/rate-limit.js';
-import type { InFlight } from './in-flight.js';
+import type { InFlight } from '../shared/in-flight.js';
 import type { AppSocket } from './socket-types.js';
 
 /** Events of each socket being handled right now. */

@@ -10,7 +10,7 @@ import type { DomainEvents } from '../shared/domain-events.js';
 import type { Logger } from '../shared/logger.js';
 import type { EventBudgets } from './event-budgets.js';
 import { handleEvent, type ResultOf } from './handle-event.js';
-import { InFlight } from './in-flight.js';
+import { InFlight } from '../shared/in-flight.js';
 import { registerSessionEvents } from './session-socket.js';
 import { MAX_SOCKET_FRAME_BYTES, SocketLimits, type SocketLimitSettings } from './socket-limits.js';
 import { sessionRoom, userRoom, type AppServer, type AppSocket } from './socket-types.js';

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { CallEndedNoticeReason, CallType } from '../calls/call-state-machine.js';
 import type { UserStatus } from '../storage/ports.js';
 
 /**
@@ -10,6 +11,22 @@ export interface DomainEventMap {
   accountChanged: [{ userId: string; status: UserStatus }];
   /** These sessions can no longer be used. */
   sessionsRevoked: [{ userId: string; sessionIds: string[] }];
+  /*
+   * The events below are facts of this process only, each emitted once its change is stored: they must
+   * never be relayed to other processes (as the account-events feed relays the two above), since every
+   * process that heard one would push it again.
+   */
+  /** A new chat message (not a retry) was stored and sent to the connected devices of its parties. */
+  messageStored: [
+    { messageId: string; senderId: string; recipientId: string; text: string; createdAt: Date; recipientConnected: boolean },
+  ];
+  /** A call was stored ringing and rang the callee's connected devices. */
+  callRang: [{ callId: string; callType: CallType; calleeId: string; caller: { id: string; name: string }; ringTimeoutMs: number }];
+  /**
+   * A call that rang for the callee stopped ringing: it ended before the callee answered (`missed` when
+   * the callee did not answer in time), or one of the callee's devices answered it (answered_elsewhere).
+   */
+  callStoppedRinging: [{ callId: string; calleeId: string; callerId: string; reason: CallEndedNoticeReason; missed: boolean }];
 }
 
 export type DomainEvents = EventEmitter<DomainEventMap>;

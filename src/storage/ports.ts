@@ -3,6 +3,7 @@
  * PGlite today, MongoDB later) implement it; nothing SQL-shaped crosses this line.
  */
 import type { CallRecord, CallStatus } from '../calls/call-state-machine.js';
+import type { PushStore } from '../push/push-store.js';
 
 export type UserRole = 'user' | 'admin';
 export type UserStatus = 'active' | 'banned' | 'deleted';
@@ -187,6 +188,8 @@ export interface MessagesRepository {
    * belong to.
    */
   contactsAmong(userId: string, otherIds: readonly string[]): Promise<Set<string>>;
+  /** How many messages to `userId` are unread, from everyone (the app's badge). */
+  unreadTotal(userId: string): Promise<number>;
 }
 
 export interface CallHistoryFilter {
@@ -242,6 +245,7 @@ export interface Storage {
   users: UsersRepository;
   sessions: SessionsRepository;
   pushTokens: PushTokensRepository;
+  pushOutbox: PushStore;
   messages: MessagesRepository;
   calls: CallsRepository;
   accountEvents: AccountEventsRepository;

@@ -6,6 +6,7 @@ import { accountEventsContract } from './sections/account-events.contract.js';
 import { callsContract } from './sections/calls.contract.js';
 import { messagesContract } from './sections/messages.contract.js';
 import { peopleContract } from './sections/people.contract.js';
+import { pushOutboxContract } from './sections/push-outbox.contract.js';
 import { pushTokensContract } from './sections/push-tokens.contract.js';
 import { sessionsContract } from './sections/sessions.contract.js';
 import { usersContract } from './sections/users.contract.js';
@@ -34,6 +35,7 @@ export const storageContractSections: Record<string, ContractSection> = {
   users: usersContract,
   sessions: sessionsContract,
   'push tokens': pushTokensContract,
+  'push outbox': pushOutboxContract,
   people: peopleContract,
   messages: messagesContract,
   calls: callsContract,

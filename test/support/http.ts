@@ -56,3 +56,11 @@ export async function login(
   if (result.status !== 200) throw new Error(`login failed: ${result.status} ${JSON.stringify(result.body)}`);
   return result.body;
 }
+
+/** Registers a fresh Expo push token for the session of `accessToken` and returns it. */
+export async function registerPushToken(baseUrl: string, accessToken: string): Promise<string> {
+  const token = `ExponentPushToken[${randomUUID()}]`;
+  const result = await request(baseUrl, 'POST', '/api/auth/expo-push-token', { token: accessToken, body: { token } });
+  if (result.status !== 200) throw new Error(`push token registration failed: ${result.status} ${JSON.stringify(result.body)}`);
+  return token;
+}

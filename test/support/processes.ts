@@ -22,7 +22,8 @@ export function childEnv(kind: DatabaseKind, dataDir: string, extra: Record<stri
     ...extra,
   };
   if (kind === 'postgres') {
-    const url = process.env['DATABASE_URL'];
+    // The test runner's database unless `extra` names another (a scratch database).
+    const url = extra['DATABASE_URL'] ?? process.env['DATABASE_URL'];
     if (!url) throw new Error('DATABASE_URL is not set');
     env['DATABASE_URL'] = url;
   }

@@ -4,6 +4,7 @@ import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { freshDataDir, type DatabaseKind } from './databases.js';
+import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 import { closeAllSockets } from './sockets.js';
 
 export interface TestApp {
@@ -80,15 +81,22 @@ export interface SuiteApp {
  * closes every test socket, stops the app and removes the data dir. node:test runs hooks in the order they
  * are added, so the suite's own hooks added after this call see the app running.
  */
-export function useTestApp(kind: DatabaseKind, env: Record<string, string> = {}): SuiteApp {
+export function useTestApp(kind: DatabaseKind, env: Record<string, string> = {}, options: { privateDatabase?: boolean } = {}): SuiteApp {
   let dataDir: string | undefined;
   let running: TestApp | undefined;
+  let scratch: ScratchDatabase | undefined;
   const current = (): TestApp => {
     if (!running) throw new Error('the test app is not running (read it in a hook or test, between start and stop)');
     return running;
   };
   before(async () => {
     dataDir = await freshDataDir(kind);
+    // Work other test apps must not pick up from a shared database (the push outbox: their workers would
+    // send it elsewhere) needs a database of its own. PGlite always has one.
+    if (options.privateDatabase && kind === 'postgres') {
+      scratch = await createScratchDatabase('call_app_test');
+      env = { ...env, DATABASE_URL: scratch.url };
+    }
     running = await startTestApp(kind, env, { dataDir });
   });
   after(async () => {
@@ -96,6 +104,7 @@ export function useTestApp(kind: DatabaseKind, env: Record<string, string> = {})
     await running?.stop();
     running = undefined;
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    await scratch?.drop();
   });
   return {
     get app() {

@@ -192,5 +192,16 @@ export function createMessagesRepository(db: Kysely<Database>): MessagesReposito
         .execute();
       return new Set(rows.map((row) => row.peer_id));
     },
+
+    async unreadTotal(userId) {
+      // Served by messages_unread_idx (a partial index of the unread messages).
+      const row = await db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('recipient_id', '=', userId)
+        .where('read_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
   };
 }

@@ -8,6 +8,7 @@ import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrateToLatest } from './migrate.js';
 import { holdProcessLock, singleProcessLiveness, type ProcessLiveness } from './process-liveness.js';
+import { createPushOutboxRepository } from './push-outbox-repository.js';
 import { createPushTokensRepository } from './push-tokens-repository.js';
 import type { Database } from './schema.js';
 import { createSessionsRepository } from './sessions-repository.js';
@@ -43,6 +44,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     users: createUsersRepository(db),
     sessions: createSessionsRepository(db),
     pushTokens: createPushTokensRepository(db),
+    pushOutbox: createPushOutboxRepository(db),
     messages: createMessagesRepository(db),
     calls: createCallsRepository(db, liveness),
     accountEvents: createAccountEventsRepository(db),

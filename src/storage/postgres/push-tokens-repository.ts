@@ -34,6 +34,9 @@ export function createPushTokensRepository(db: Kysely<Database>): PushTokensRepo
           .values({ token: token.token, ...values })
           .onConflict((oc) => oc.column('token').doUpdateSet(values))
           .execute();
+        // A token that moved from another account must not carry that account's pushes. After the upsert:
+        // an enqueue for the previous owner holds the token row, so the upsert waited for its pushes.
+        await trx.deleteFrom('push_outbox').where('token', '=', token.token).where('user_id', '!=', token.userId).execute();
         return true;
       });
     },

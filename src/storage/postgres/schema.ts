@@ -1,5 +1,6 @@
 import type { ColumnType } from 'kysely';
 import type { CallEndReason, CallStatus, CallType } from '../../calls/call-state-machine.js';
+import type { PushContent, PushKind } from '../../push/push-store.js';
 import type { UserRole, UserStatus } from '../ports.js';
 
 /** Table shapes as Kysely sees them; kept in step with ./migrations. */
@@ -41,6 +42,27 @@ export interface PushTokensTable {
   session_id: string | null;
   device_id: string | null;
   updated_at: Date;
+}
+
+export interface PushOutboxTable {
+  id: string;
+  token: string;
+  user_id: string;
+  kind: PushKind;
+  /** jsonb: written as JSON text, read back parsed. */
+  content: ColumnType<PushContent, string, string>;
+  coalesce_key: string | null;
+  due_at: Date;
+  expires_at: Date;
+  attempts: ColumnType<number, number | undefined, number>;
+  lease_until: Date | null;
+  /** Merges of newer pushes into this one; leased_revision is the revision the current lease took. */
+  revision: ColumnType<number, number | undefined, number>;
+  leased_revision: ColumnType<number, number | undefined, number>;
+  ticket_id: string | null;
+  sent_at: Date | null;
+  receipt_at: Date | null;
+  created_at: Date;
 }
 
 /** PostgreSQL bigint: node-postgres reads it as a string. */
@@ -105,6 +127,7 @@ export interface Database {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   push_tokens: PushTokensTable;
+  push_outbox: PushOutboxTable;
   messages: MessagesTable;
   conversations: ConversationsTable;
   chat_streams: ChatStreamsTable;

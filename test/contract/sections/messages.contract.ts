@@ -156,4 +156,16 @@ export function messagesContract(ctx: ContractContext): void {
     assert.deepEqual(summary(await messages().conversations(alice.id, { limit: 10 })), [[carol.id, toCarol.id, 0], [bob.id, lastFromBob, 1]]);
     assert.deepEqual(summary(await messages().conversations(carol.id, { limit: 10 })), [[alice.id, toCarol.id, 1]]);
   });
+
+  test('unreadTotal counts the unread messages to the user, from everyone', async () => {
+    const [alice, bob] = await twoUsers();
+    const carol = await ctx.createUser();
+    const read = newMessage(bob.id, alice.id);
+    await messages().create(read);
+    for (const message of [newMessage(bob.id, alice.id), newMessage(carol.id, alice.id), newMessage(alice.id, bob.id)]) await messages().create(message);
+    await messages().markRead({ readerId: alice.id, senderId: bob.id, upToId: read.id, at: new Date() });
+    assert.equal(await messages().unreadTotal(alice.id), 2);
+    assert.equal(await messages().unreadTotal(bob.id), 1);
+    assert.equal(await messages().unreadTotal(carol.id), 0);
+  });
 }

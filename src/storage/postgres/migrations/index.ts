@@ -6,6 +6,7 @@ import * as accountEvents from './0004-account-events.js';
 import * as peoplePrivacy from './0005-people-privacy.js';
 import * as sessionsEnded from './0006-sessions-ended.js';
 import * as pushTokenSessions from './0007-push-token-sessions.js';
+import * as pushOutbox from './0008-push-outbox.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-people-privacy': peoplePrivacy,
   '0006-sessions-ended': sessionsEnded,
   '0007-push-token-sessions': pushTokenSessions,
+  '0008-push-outbox': pushOutbox,
 };
 
 export const migrationProvider: MigrationProvider = {

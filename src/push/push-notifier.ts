@@ -1,0 +1,171 @@
+import type { DomainEventMap, DomainEvents } from '../shared/domain-events.js';
+import { InFlight } from '../shared/in-flight.js';
+import { KeyedQueue } from '../shared/keyed-queue.js';
+import type { Logger } from '../shared/logger.js';
+import type { MessagesRepository, UsersRepository } from '../storage/ports.js';
+import type { NewPush, PushStore } from './push-store.js';
+
+/** Android notification channels and the iOS category an app creates for these pushes (docs/api/push.md). */
+export const PUSH_CHANNELS = { messages: 'messages', calls: 'calls' } as const;
+export const INCOMING_CALL_CATEGORY = 'incoming_call';
+
+/** Characters of a message's text shown in its notification. */
+export const PREVIEW_LENGTH = 200;
+const MESSAGE_TTL_MS = 24 * 60 * 60 * 1000;
+const MISSED_CALL_TTL_MS = 24 * 60 * 60 * 1000;
+/** A stop-ringing push is useless once the phone would have stopped by itself anyway. */
+const CALL_ENDED_TTL_MS = 60 * 1000;
+
+export interface PushNotifierDeps {
+  events: DomainEvents;
+  store: PushStore;
+  /** Told after each enqueue, so due pushes go out without waiting for the next poll. */
+  worker: { nudge(queued: number): void };
+  messages: Pick<MessagesRepository, 'unreadTotal'>;
+  users: Pick<UsersRepository, 'findById'>;
+  logger: Logger;
+  /** Message text in the notification; false shows "New message" instead. */
+  preview: boolean;
+  coalesceMs: number;
+  now?: () => Date;
+}
+
+type MessageStored = DomainEventMap['messageStored'][0];
+type CallRang = DomainEventMap['callRang'][0];
+type CallStoppedRinging = DomainEventMap['callStoppedRinging'][0];
+
+/**
+ * Turns what chat and calls announce into pushes in the outbox. Runs after the change it reacts to was
+ * stored (the events are emitted then), so a push never tells of something that did not happen. A
+ * failure is logged and goes no further: the message or the call it is about has already succeeded.
+ */
+export class PushNotifier {
+  /** Pushes of one recipient (messages) or one call are queued in the order their events came. */
+  private readonly queue = new KeyedQueue();
+  private readonly inFlight = new InFlight();
+  private readonly now: () => Date;
+  private unsubscribe = () => {};
+
+  constructor(private readonly deps: PushNotifierDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  start(): void {
+    const { events } = this.deps;
+    const onMessage = (event: MessageStored) => {
+      if (!event.recipientConnected) this.schedule(`user:${event.recipientId}`, 'message', () => this.message(event));
+    };
+    const onRang = (event: CallRang) => this.schedule(`call:${event.callId}`, 'incoming call', () => this.call(event));
+    const onStopped = (event: CallStoppedRinging) => this.schedule(`call:${event.callId}`, 'call ended', () => this.callEnded(event));
+    events.on('messageStored', onMessage).on('callRang', onRang).on('callStoppedRinging', onStopped);
+    this.unsubscribe = () => events.off('messageStored', onMessage).off('callRang', onRang).off('callStoppedRinging', onStopped);
+  }
+
+  /** Stops listening and waits (at most `timeoutMs`) for the pushes being queued, so none is cut off by the storage closing. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.unsubscribe();
+    await this.inFlight.drain(timeoutMs);
+  }
+
+  private schedule(key: string, what: string, task: () => Promise<NewPush[]>): void {
+    const work = this.queue
+      .run(key, async () => {
+        let queued = 0;
+        for (const push of await task()) queued += await this.deps.store.enqueue(push);
+        if (queued > 0) this.deps.worker.nudge(queued);
+      })
+      .catch((error: unknown) => this.deps.logger.error({ err: error, key }, `could not queue the ${what} push`));
+    this.inFlight.track(work);
+  }
+
+  private async message(event: MessageStored): Promise<NewPush[]> {
+    const sender = await this.deps.users.findById(event.senderId);
+    if (!sender) return [];
+    const key = `message:${event.senderId}`;
+    const sentAt = event.createdAt.getTime();
+    return [
+      {
+        userId: event.recipientId,
+        kind: 'message',
+        content: {
+          title: sender.name,
+          body: this.deps.preview ? preview(event.text) : 'New message',
+          data: { type: 'message', messageId: event.messageId, from: event.senderId },
+          priority: 'high',
+          sound: 'default',
+          badge: await this.deps.messages.unreadTotal(event.recipientId),
+          channelId: PUSH_CHANNELS.messages,
+          collapseId: key,
+        },
+        // The window starts with the message, however long it took to get here.
+        dueAt: new Date(sentAt + this.deps.coalesceMs),
+        expiresAt: new Date(sentAt + MESSAGE_TTL_MS),
+        coalesceKey: key,
+      },
+    ];
+  }
+
+  private async call(event: CallRang): Promise<NewPush[]> {
+    const now = this.now();
+    return [
+      {
+        userId: event.calleeId,
+        kind: 'call',
+        content: {
+          title: event.callType === 'video' ? 'Incoming video call' : 'Incoming audio call',
+          body: event.caller.name,
+          data: { type: 'call', callId: event.callId, callType: event.callType, from: event.caller },
+          priority: 'high',
+          sound: 'default',
+          channelId: PUSH_CHANNELS.calls,
+          categoryId: INCOMING_CALL_CATEGORY,
+          collapseId: `call:${event.callId}`,
+        },
+        dueAt: now,
+        // A ring that arrives after the call stopped ringing is worse than none.
+        expiresAt: new Date(now.getTime() + event.ringTimeoutMs),
+        coalesceKey: null,
+      },
+    ];
+  }
+
+  private async callEnded(event: CallStoppedRinging): Promise<NewPush[]> {
+    const now = this.now();
+    const pushes: NewPush[] = [
+      {
+        userId: event.calleeId,
+        kind: 'call_ended',
+        content: { data: { type: 'call_ended', callId: event.callId, reason: event.reason }, priority: 'high', contentAvailable: true },
+        dueAt: now,
+        expiresAt: new Date(now.getTime() + CALL_ENDED_TTL_MS),
+        coalesceKey: null,
+      },
+    ];
+    if (!event.missed) return pushes;
+    const caller = await this.deps.users.findById(event.callerId);
+    const from = { id: event.callerId, name: caller?.name ?? '' };
+    pushes.push({
+      userId: event.calleeId,
+      kind: 'missed_call',
+      content: {
+        title: 'Missed call',
+        body: from.name,
+        data: { type: 'missed_call', callId: event.callId, from },
+        priority: 'default',
+        channelId: PUSH_CHANNELS.calls,
+        // Takes the place of the incoming-call notification where the platform supports it (iOS).
+        collapseId: `call:${event.callId}`,
+      },
+      dueAt: now,
+      expiresAt: new Date(now.getTime() + MISSED_CALL_TTL_MS),
+      coalesceKey: null,
+    });
+    return pushes;
+  }
+}
+
+/** The first PREVIEW_LENGTH characters (code points: an emoji is never cut in half), with an ellipsis when cut. */
+function preview(text: string): string {
+  const characters = Array.from(text);
+  return characters.length <= PREVIEW_LENGTH ? text : `${characters.slice(0, PREVIEW_LENGTH).join('')}…`;
+}
