@@ -20,7 +20,7 @@ export interface PushNotifierDeps {
   events: DomainEvents;
   store: PushStore;
   /** Told after each enqueue, so due pushes go out without waiting for the next poll. */
-  worker: { nudge(queued: number): void };
+  worker: { nudge(queued: number, dueAt?: Date): void };
   messages: Pick<MessagesRepository, 'unreadTotal'>;
   users: Pick<UsersRepository, 'findById'>;
   logger: Logger;
@@ -71,8 +71,12 @@ export class PushNotifier {
     const work = this.queue
       .run(key, async () => {
         let queued = 0;
-        for (const push of await task()) queued += await this.deps.store.enqueue(push);
-        if (queued > 0) this.deps.worker.nudge(queued);
+        let firstDue: Date | undefined;
+        for (const push of await task()) {
+          queued += await this.deps.store.enqueue(push);
+          if (!firstDue || push.dueAt < firstDue) firstDue = push.dueAt;
+        }
+        if (queued > 0) this.deps.worker.nudge(queued, firstDue);
       })
       .catch((error: unknown) => this.deps.logger.error({ err: error, key }, `could not queue the ${what} push`));
     this.inFlight.track(work);

@@ -41,6 +41,9 @@ export class PushWorker {
   private statsTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private nudged = false;
+  /** A nudge asked for later (a push due then), and when. */
+  private wake: NodeJS.Timeout | undefined;
+  private wakeAt = 0;
   private stopped = true;
   /** Earliest time the next batch may go out, for maxPerSecond. */
   private sendableAt = 0;
@@ -61,10 +64,15 @@ export class PushWorker {
     this.run();
   }
 
-  /** Something was queued: look now rather than at the next poll. `queued` is how many, for the stats. */
-  nudge(queued = 0): void {
+  /**
+   * Something was queued: look when it is due (`dueAt`, default now) rather than at the next poll.
+   * `queued` is how many, for the stats.
+   */
+  nudge(queued = 0, dueAt?: Date): void {
     this.stats.add('queued', queued);
     if (this.stopped) return;
+    const wait = dueAt ? dueAt.getTime() - this.now().getTime() : 0;
+    if (wait > 0) return this.wakeIn(wait);
     if (this.running) {
       this.nudged = true;
       return;
@@ -78,10 +86,24 @@ export class PushWorker {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.wake);
     clearInterval(this.statsTimer);
     this.wakeFromPause?.();
     await this.running;
     this.stats.log();
+  }
+
+  /** A nudge for later: the earliest one asked for is kept. */
+  private wakeIn(ms: number): void {
+    const at = this.now().getTime() + ms;
+    if (this.wake && this.wakeAt <= at) return;
+    clearTimeout(this.wake);
+    this.wakeAt = at;
+    this.wake = setTimeout(() => {
+      this.wake = undefined;
+      this.nudge();
+    }, Math.min(ms, MAX_DELAY_MS));
+    this.wake.unref();
   }
 
   private run(): void {

@@ -145,8 +145,18 @@ for (const target of databaseTargets()) {
     });
   });
 
-  describe(`push notifications without preview (${target.kind})`, { skip: target.skip }, () => {
-    const server = useTestApp(target.kind, { ...PUSH_ENV, PUSH_PREVIEW: 'false' }, { privateDatabase: true });
+  describe(`push notifications without preview, and without polling (${target.kind})`, { skip: target.skip }, () => {
+    // A poll every 10 minutes: a push goes out only because the worker wakes up when it falls due.
+    const server = useTestApp(target.kind, { ...PUSH_ENV, PUSH_PREVIEW: 'false', PUSH_POLL_MS: '600000' }, { privateDatabase: true });
+
+    test('a push waiting out its coalescing window is sent when it falls due, not at the next poll', async () => {
+      const alice = await chatUser(server.baseUrl, 'Alice');
+      const bob = await offlineUser(server.baseUrl, 'Bob');
+      const sentAt = Date.now();
+      await sendOk(device(alice), { to: bob.id, text: 'hello' });
+      const [push] = await received(bob.token);
+      assert.ok(push!.receivedAt.getTime() - sentAt >= COALESCE_MS - 50, 'not before its window closed');
+    });
 
     test('PUSH_PREVIEW=false: the notification says "New message", never the text', async () => {
       const alice = await chatUser(server.baseUrl, 'Alice');
