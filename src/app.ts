@@ -134,6 +134,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     store: storage.pushOutbox,
     worker: pushWorker,
     messages: storage.messages,
+    delivery,
     users: storage.users,
     logger,
     preview: config.push.preview,

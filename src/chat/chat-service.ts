@@ -73,8 +73,7 @@ export class ChatService {
       delivery.toUsers([message.to], 'CHAT_MESSAGE', { message, seq: stored.recipientSeq });
       delivery.toUsers([message.from], 'CHAT_MESSAGE', { message, seq: stored.senderSeq }, { exceptSocketId: actor.origin });
       const { id, senderId, recipientId, text, createdAt } = stored.message;
-      const recipientConnected = await delivery.hasConnectedDevice(recipientId);
-      this.deps.events.emit('messageStored', { messageId: id, senderId, recipientId, text, createdAt, recipientConnected });
+      this.deps.events.emit('messageStored', { messageId: id, senderId, recipientId, text, createdAt });
     }
     return { message, seq: stored.senderSeq };
   }

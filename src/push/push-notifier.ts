@@ -1,3 +1,4 @@
+import type { Delivery } from '../realtime/delivery.js';
 import type { DomainEventMap, DomainEvents } from '../shared/domain-events.js';
 import { InFlight } from '../shared/in-flight.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
@@ -22,6 +23,8 @@ export interface PushNotifierDeps {
   /** Told after each enqueue, so due pushes go out without waiting for the next poll. */
   worker: { nudge(queued: number, dueAt?: Date): void };
   messages: Pick<MessagesRepository, 'unreadTotal'>;
+  /** Whether the recipient of a message has a device connected, which then needs no push. */
+  delivery: Pick<Delivery, 'hasConnectedDevice'>;
   users: Pick<UsersRepository, 'findById'>;
   logger: Logger;
   /** Message text in the notification; false shows "New message" instead. */
@@ -53,7 +56,7 @@ export class PushNotifier {
   start(): void {
     const { events } = this.deps;
     const onMessage = (event: MessageStored) => {
-      if (!event.recipientConnected) this.schedule(`user:${event.recipientId}`, 'message', () => this.message(event));
+      this.schedule(`user:${event.recipientId}`, 'message', () => this.message(event));
     };
     const onRang = (event: CallRang) => this.schedule(`call:${event.callId}`, 'incoming call', () => this.call(event));
     const onStopped = (event: CallStoppedRinging) => this.schedule(`call:${event.callId}`, 'call ended', () => this.callEnded(event));
@@ -82,7 +85,9 @@ export class PushNotifier {
     this.inFlight.track(work);
   }
 
+  /** Only for a recipient with no connected device: a connected one had the message on its socket. */
   private async message(event: MessageStored): Promise<NewPush[]> {
+    if (await this.deps.delivery.hasConnectedDevice(event.recipientId)) return [];
     const sender = await this.deps.users.findById(event.senderId);
     if (!sender) return [];
     const key = `message:${event.senderId}`;

@@ -17,9 +17,7 @@ export interface DomainEventMap {
    * process that heard one would push it again.
    */
   /** A new chat message (not a retry) was stored and sent to the connected devices of its parties. */
-  messageStored: [
-    { messageId: string; senderId: string; recipientId: string; text: string; createdAt: Date; recipientConnected: boolean },
-  ];
+  messageStored: [{ messageId: string; senderId: string; recipientId: string; text: string; createdAt: Date }];
   /** A call was stored ringing and rang the callee's connected devices. */
   callRang: [{ callId: string; callType: CallType; calleeId: string; caller: { id: string; name: string }; ringTimeoutMs: number }];
   /**
