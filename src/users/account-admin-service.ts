@@ -18,17 +18,14 @@ export class AccountAdminService {
     if (change.role && change.role !== user.role) {
       user = (await this.storage.users.setRole(userId, change.role)) ?? user;
     }
+    let revoked: string[] = [];
     if (change.status && change.status !== user.status) {
       user = (await this.storage.users.setStatus(userId, change.status)) ?? user;
-      if (change.status !== 'active') {
-        const sessionIds = await this.storage.sessions.revokeAllForUser(userId, change.status, this.now());
-        // The account change first, so open connections learn the real reason (banned), not just "revoked".
-        this.events.emit('accountChanged', { userId, status: user.status });
-        this.events.emit('sessionsRevoked', { userId, sessionIds });
-        return presentUser(user);
-      }
+      if (change.status !== 'active') revoked = await this.storage.sessions.revokeAllForUser(userId, change.status, this.now());
     }
+    // The account change first, so open connections learn the real reason (banned), not just "revoked".
     this.events.emit('accountChanged', { userId, status: user.status });
+    if (revoked.length > 0) this.events.emit('sessionsRevoked', { userId, sessionIds: revoked });
     return presentUser(user);
   }
 }
