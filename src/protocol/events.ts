@@ -10,4 +10,4 @@ export interface ClientToServerEvents extends SessionClientEvents, ChatClientEve
 export interface ServerToClientEvents extends SessionServerEvents, ChatServerEvents, PresenceServerEvents, CallServerEvents {}
 
 /** `connect_error` messages: the handshake's refusal reasons. */
-export type ConnectErrorCode = 'UNAUTHORIZED' | 'TOKEN_EXPIRED' | 'ACCOUNT_BANNED' | 'TOO_MANY_CONNECTIONS' | 'RATE_LIMITED';
+export type ConnectErrorCode = 'UNAUTHORIZED' | 'TOKEN_EXPIRED' | 'ACCOUNT_BANNED' | 'TOO_MANY_CONNECTIONS';
