@@ -116,13 +116,28 @@ async function storedByClientId(baseUrl: string, senders: { token: string }[], r
   return stored;
 }
 
+/**
+ * Runs `body` against the real server process on a fresh data dir, then, however it ended, closes the
+ * test's sockets, kills whatever still runs and removes the data dir.
+ */
+async function withServer(kind: DatabaseKind, body: (server: ServerProcess, dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = await freshDataDir(kind);
+  let server: ServerProcess | undefined;
+  try {
+    server = await spawnServer(kind, dataDir);
+    await body(server, dataDir);
+  } finally {
+    closeAllSockets();
+    server?.child.kill('SIGKILL');
+    await server?.exited;
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 for (const target of databaseTargets()) {
   describe(`graceful shutdown (${target.kind})`, { skip: target.skip }, () => {
-    test('SIGTERM during a burst of registrations: every request sent before it is answered 201 and stored', async () => {
-      const dataDir = await freshDataDir(target.kind);
-      let server: ServerProcess | undefined;
-      try {
-        server = await spawnServer(target.kind, dataDir);
+    test('SIGTERM during a burst of registrations: every request sent before it is answered 201 and stored', () =>
+      withServer(target.kind, async (server, dataDir) => {
         const { child, baseUrl } = server;
         // A request counts as sent once fetch has written all of it.
         let sent = 0;
@@ -157,18 +172,10 @@ for (const target of databaseTargets()) {
         }
         await afterRestart(target.kind, dataDir, (app) => assertAccountsStored(app, outcomes.filter(created)));
         assertNothingFailed(exit);
-      } finally {
-        server?.child.kill('SIGKILL');
-        await server?.exited;
-        await rm(dataDir, { recursive: true, force: true });
-      }
-    });
+      }));
 
-    test('SIGTERM with chat messages in flight on several sockets: each ends in an ack or a clean disconnect, and every received message is stored', async () => {
-      const dataDir = await freshDataDir(target.kind);
-      let server: ServerProcess | undefined;
-      try {
-        server = await spawnServer(target.kind, dataDir);
+    test('SIGTERM with chat messages in flight on several sockets: each ends in an ack or a clean disconnect, and every received message is stored', () =>
+      withServer(target.kind, async (server, dataDir) => {
         const { child, baseUrl } = server;
         const recipient = await chatUser(baseUrl, 'Rita', 0);
         const senders = await Promise.all(Array.from({ length: SENDERS }, (_, index) => chatUser(baseUrl, `Sender ${index}`)));
@@ -224,19 +231,10 @@ for (const target of databaseTargets()) {
           }
         });
         assertNothingFailed(exit);
-      } finally {
-        closeAllSockets();
-        server?.child.kill('SIGKILL');
-        await server?.exited;
-        await rm(dataDir, { recursive: true, force: true });
-      }
-    });
+      }));
 
-    test('SIGKILL during registrations and chat messages: every 201 and every ok ack survives a restart', async () => {
-      const dataDir = await freshDataDir(target.kind);
-      let server: ServerProcess | undefined;
-      try {
-        server = await spawnServer(target.kind, dataDir);
+    test('SIGKILL during registrations and chat messages: every 201 and every ok ack survives a restart', () =>
+      withServer(target.kind, async (server, dataDir) => {
         const { child, baseUrl } = server;
         const sender = await chatUser(baseUrl, 'Kim', 2);
         const recipient = await registerUser(baseUrl, 'Lee');
@@ -280,12 +278,6 @@ for (const target of databaseTargets()) {
             assert.deepEqual(stored.get(clientMessageId), [outcome.ack.message], `"${text}" was acknowledged but is lost`);
           }
         });
-      } finally {
-        closeAllSockets();
-        server?.child.kill('SIGKILL');
-        await server?.exited;
-        await rm(dataDir, { recursive: true, force: true });
-      }
-    });
+      }));
   });
 }
