@@ -11,11 +11,16 @@ import { CallService } from './calls/call-service.js';
 import { registerCallEvents } from './calls/call-socket.js';
 import { InProcessCallTimers } from './calls/call-timers.js';
 import { InProcessLiveCalls } from './calls/live-calls.js';
+import { ChatReader } from './chat/chat-reader.js';
 import { createChatRouter } from './chat/chat-routes.js';
 import { ChatService } from './chat/chat-service.js';
 import { registerChatEvents } from './chat/chat-socket.js';
+import { registerConversationRooms } from './chat/conversation-rooms.js';
 import type { Config } from './config/config.js';
 import { resolveJwtSecret } from './config/jwt-secret.js';
+import { createGroupRouter } from './groups/group-routes.js';
+import { GroupService } from './groups/group-service.js';
+import { memberAddPolicy } from './groups/member-add-policy.js';
 import { createHealthRouter } from './health/health-routes.js';
 import { requireAuth } from './http/authenticate.js';
 import { drainAcceptQueue } from './http/accept-queue.js';
@@ -109,12 +114,30 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   });
   const chat = new ChatService({
     messages: storage.messages,
+    conversations: storage.conversations,
     users: storage.users,
-    people,
     delivery,
     events,
   });
+  const reader = new ChatReader({
+    messages: storage.messages,
+    conversations: storage.conversations,
+    chatChanges: storage.chatChanges,
+    users: storage.users,
+    people,
+  });
+  const hourly = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 3600 }, what);
+  const groups = new GroupService({
+    conversations: storage.conversations,
+    users: storage.users,
+    delivery,
+    policy: memberAddPolicy(config.groups.addPolicy, storage.messages),
+    maxMembers: config.groups.maxMembers,
+    creations: hourly(config.groups.createdPerHour, 'groups created'),
+    additions: hourly(config.groups.membersAddedPerHour, 'members added'),
+  });
   registerPresenceEvents(realtime, people);
+  registerConversationRooms(realtime, storage.conversations, logger);
   registerChatEvents(realtime, chat);
   const calls = new CallService({
     calls: storage.calls,
@@ -134,6 +157,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     store: storage.pushOutbox,
     worker: pushWorker,
     messages: storage.messages,
+    conversations: storage.conversations,
     delivery,
     users: storage.users,
     logger,
@@ -149,7 +173,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       { path: '/', router: createHealthRouter(storage) },
       { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits: createRateLimits(config.rateLimit) }) },
       { path: '/api/admin', router: createAdminRouter({ accounts, requireAuth: authenticated }) },
-      { path: '/api/chat', router: createChatRouter({ chat, requireAuth: authenticated }) },
+      { path: '/api/chat', router: createChatRouter({ reader, groups: createGroupRouter({ groups, reader }), requireAuth: authenticated }) },
       { path: '/api/users', router: createPeopleRouter({ people, requireAuth: authenticated }) },
       { path: '/api/call', router: createCallRouter({ calls, iceServers: config.calls, requireAuth: authenticated }) },
     ],

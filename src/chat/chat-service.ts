@@ -1,27 +1,11 @@
-import type {
-  ChatMessageEvent,
-  ConversationsResponse,
-  HistoryResponse,
-  SendMessageInput,
-  SyncResponse,
-} from '../protocol/chat.js';
+import type { ChatMessageEvent, SendMessageInput, TypingPayload } from '../protocol/chat.js';
 import type { Timestamp } from '../protocol/common.js';
 import type { Delivery } from '../realtime/delivery.js';
 import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
-import { paginate } from '../shared/pagination.js';
-import type { MessageRecord, MessagesRepository, UsersRepository } from '../storage/ports.js';
-import type { PeopleService } from '../users/people-service.js';
+import type { ConversationsRepository, MessageRecord, MessagesRepository, UsersRepository } from '../storage/ports.js';
 import { presentMessage } from './message-presenter.js';
-
-/**
- * A send that reuses a clientMessageId is a retry only if it says the same thing to the same conversation
- * (for a group message: the same conversationId); anything else would be lost if answered as a retry.
- */
-function isRetryOf(stored: MessageRecord, input: SendMessageInput): boolean {
-  return stored.recipientId === input.to && stored.text === input.text;
-}
 
 /** Who asks, and from which connection: that connection gets the answer, the user's others get the event. */
 export interface Actor {
@@ -31,19 +15,25 @@ export interface Actor {
 
 export interface ChatServiceDeps {
   messages: MessagesRepository;
+  conversations: ConversationsRepository;
   users: UsersRepository;
-  people: PeopleService;
   delivery: Delivery;
   events: DomainEvents;
   now?: () => Date;
 }
 
-type Page = { before?: string | undefined; limit: number };
+/** Where a message or a typing event goes: a group, or the other member of a direct conversation. */
+type Target = { conversationId: string; recipientId: string | null };
+
+type TypingTarget = Pick<TypingPayload, 'to' | 'conversationId'>;
+
+const noSuchConversation = () => new AppError('NOT_FOUND', 'No such conversation');
 
 /**
- * 1:1 chat: messages are stored before anyone hears of them, retries are recognised by the sender's
- * clientMessageId (and refused when it names another message), receipts are set once, and every change
- * reaches each party's chat stream for sync.
+ * Chat in direct and group conversations: messages are stored before anyone hears of them, retries are
+ * recognised by the sender's clientMessageId (and refused when it names another message), receipts are
+ * set once and read positions only move forward. Only current members send, type or read; to anyone
+ * else a conversation does not exist.
  */
 export class ChatService {
   private readonly now: () => Date;
@@ -53,104 +43,89 @@ export class ChatService {
   }
 
   async send(actor: Actor, input: SendMessageInput): Promise<ChatMessageEvent> {
-    await this.checkRecipient(actor, input.to);
+    const target = input.to ? await this.directTarget(actor, input.to) : await this.memberTarget(actor, input.conversationId!);
     const stored = await this.deps.messages.create({
       id: newId(),
+      conversationId: target.conversationId,
       senderId: actor.userId,
-      recipientId: input.to,
+      recipientId: target.recipientId,
       text: input.text,
       clientMessageId: input.clientMessageId ?? null,
       createdAt: this.now(),
     });
-    if (!stored.created && !isRetryOf(stored.message, input)) {
+    // Removed between the membership check and the insert.
+    if (stored.outcome === 'notMember') throw noSuchConversation();
+    // A send that reuses a clientMessageId is a retry only if it says the same thing to the same conversation.
+    if (!stored.created && (stored.message.conversationId !== target.conversationId || stored.message.text !== input.text)) {
       throw new AppError('VALIDATION_FAILED', 'This clientMessageId was already used for another message', {
         details: [{ path: 'clientMessageId', message: 'already used for another message: give a new message a new clientMessageId' }],
       });
     }
     const message = presentMessage(stored.message);
     if (stored.created) {
-      const { delivery } = this.deps;
-      delivery.toUsers([message.to], 'CHAT_MESSAGE', { message, seq: stored.recipientSeq });
-      delivery.toUsers([message.from], 'CHAT_MESSAGE', { message, seq: stored.senderSeq }, { exceptSocketId: actor.origin });
-      const { id, senderId, recipientId, text, createdAt } = stored.message;
-      this.deps.events.emit('messageStored', { messageId: id, senderId, recipientId, text, createdAt });
+      this.toMembers(actor, target, 'CHAT_MESSAGE', { message });
+      const { id, conversationId, senderId, recipientId, text, createdAt } = stored.message;
+      this.deps.events.emit('messageStored', { messageId: id, conversationId, senderId, recipientId, text, createdAt });
     }
-    return { message, seq: stored.senderSeq };
+    return { message };
   }
 
-  /** Relays CHAT_TYPING or CHAT_STOP_TYPING to the recipient's devices; nothing is stored. */
-  async typing(actor: Actor, to: string, event: 'CHAT_TYPING' | 'CHAT_STOP_TYPING'): Promise<void> {
-    await this.checkRecipient(actor, to);
-    this.deps.delivery.toUsers([to], event, { from: actor.userId });
+  /** Relays CHAT_TYPING or CHAT_STOP_TYPING to the other members' devices; nothing is stored. */
+  async typing(actor: Actor, input: TypingTarget, event: 'CHAT_TYPING' | 'CHAT_STOP_TYPING'): Promise<void> {
+    if (input.to) {
+      await this.checkRecipient(actor, input.to);
+      this.deps.delivery.toUsers([input.to], event, { from: actor.userId });
+      return;
+    }
+    const target = await this.memberTarget(actor, input.conversationId!);
+    const payload = { from: actor.userId, conversationId: target.conversationId };
+    if (target.recipientId) this.deps.delivery.toUsers([target.recipientId], event, payload);
+    else this.deps.delivery.toConversation(target.conversationId, event, payload, { exceptUserId: actor.userId });
   }
 
-  /** Marks a message and every earlier unread one from the same sender read. Only its recipient may. */
+  /**
+   * Moves the reader's read position to a message. In a direct conversation that marks it and every
+   * earlier message from the other party read (only its recipient may); in a group it is the member's
+   * position alone, which the other members hear of.
+   */
   async markRead(actor: Actor, messageId: string): Promise<{ readAt: Timestamp }> {
-    const message = await this.incomingMessage(actor, messageId);
-    if (message.readAt) return { readAt: message.readAt.toISOString() };
+    const { message, target } = await this.visibleMessage(actor, messageId);
     const at = this.now();
-    const marked = await this.deps.messages.markRead({ readerId: actor.userId, senderId: message.senderId, upToId: messageId, at });
+    const event = { messageId, readerId: actor.userId, readAt: at.toISOString(), conversationId: target.conversationId };
+    if (target.recipientId === null) {
+      const read = await this.deps.conversations.moveReadPosition({ conversationId: target.conversationId, userId: actor.userId, messageId, at });
+      if (!read.moved) return { readAt: (read.readAt ?? at).toISOString() };
+      this.deps.delivery.toConversation(target.conversationId, 'MESSAGE_READ', event, { exceptSocketId: actor.origin });
+      return { readAt: event.readAt };
+    }
+    this.checkIncoming(actor, message);
+    if (message.readAt) return { readAt: message.readAt.toISOString() };
+    const marked = await this.deps.messages.markRead({ readerId: actor.userId, conversationId: target.conversationId, upToId: messageId, at });
     if (!marked) return { readAt: await this.settled(messageId, 'readAt') };
-    const readAt = at.toISOString();
-    const event = { messageId, readerId: actor.userId, readAt };
-    this.deps.delivery.toUsers([message.senderId], 'MESSAGE_READ', { ...event, seq: marked.senderSeq });
-    this.deps.delivery.toUsers([actor.userId], 'MESSAGE_READ', { ...event, seq: marked.readerSeq }, { exceptSocketId: actor.origin });
-    return { readAt };
+    this.deps.delivery.toUsers([message.senderId], 'MESSAGE_READ', event);
+    this.deps.delivery.toUsers([actor.userId], 'MESSAGE_READ', event, { exceptSocketId: actor.origin });
+    return { readAt: event.readAt };
   }
 
-  /** A recipient device has the message: deliveredAt is set once and the sender's devices hear of it. */
+  /**
+   * A recipient device has the message: deliveredAt is set once, by the first member's device that
+   * confirms, and only then do the sender's devices hear of it (in a group: once, not once per member).
+   */
   async markDelivered(actor: Actor, messageId: string): Promise<{ deliveredAt: Timestamp }> {
-    const message = await this.incomingMessage(actor, messageId);
+    const { message, target } = await this.visibleMessage(actor, messageId);
+    if (target.recipientId !== null) this.checkIncoming(actor, message);
+    else if (message.senderId === actor.userId) throw new AppError('FORBIDDEN', 'Only the recipients of a message can acknowledge it');
     if (message.deliveredAt) return { deliveredAt: message.deliveredAt.toISOString() };
     const at = this.now();
-    const marked = await this.deps.messages.markDelivered({ messageId, senderId: message.senderId, at });
-    if (!marked) return { deliveredAt: await this.settled(messageId, 'deliveredAt') };
+    if (!(await this.deps.messages.markDelivered({ messageId, at }))) return { deliveredAt: await this.settled(messageId, 'deliveredAt') };
     const deliveredAt = at.toISOString();
     this.deps.delivery.toUsers([message.senderId], 'MESSAGE_DELIVERED', {
       messageId,
       recipientId: actor.userId,
       deliveredAt,
-      seq: marked.senderSeq,
+      conversationId: target.conversationId,
     });
     return { deliveredAt };
-  }
-
-  /** Messages between the caller and `peerId`, newest first. */
-  async history(userId: string, peerId: string, page: Page): Promise<HistoryResponse> {
-    if (!(await this.deps.users.findById(peerId))) throw new AppError('NOT_FOUND', 'No such user');
-    const rows = await this.deps.messages.history(userId, peerId, { before: page.before, limit: page.limit + 1 });
-    const { items, nextCursor } = paginate(rows, page.limit, (message) => message.id);
-    return { messages: items.map(presentMessage), nextCursor };
-  }
-
-  /** The caller's conversations, the one with the latest message first. */
-  async conversations(userId: string, page: Page): Promise<ConversationsResponse> {
-    const rows = await this.deps.messages.conversations(userId, { before: page.before, limit: page.limit + 1 });
-    const { items, nextCursor } = paginate(rows, page.limit, (conversation) => conversation.lastMessage.id);
-    const peers = await this.deps.people.describe(userId, items.map((conversation) => conversation.peer));
-    return {
-      conversations: items.map((conversation, index) => ({
-        peer: peers[index]!,
-        lastMessage: presentMessage(conversation.lastMessage),
-        unreadCount: conversation.unreadCount,
-      })),
-      nextCursor,
-    };
-  }
-
-  /**
-   * What changed in the caller's chat stream after position `after`, oldest first. Without `after`,
-   * nothing but the current position: where a new device starts.
-   */
-  async sync(userId: string, after: number | undefined, limit: number): Promise<SyncResponse> {
-    if (after === undefined) return { messages: [], seq: await this.deps.messages.streamHead(userId), hasMore: false };
-    const rows = await this.deps.messages.streamAfter(userId, after, limit + 1);
-    const items = rows.slice(0, limit);
-    return {
-      messages: items.map((row) => presentMessage(row.message)),
-      seq: items.at(-1)?.seq ?? after,
-      hasMore: rows.length > limit,
-    };
   }
 
   /** The recipient must be someone else with an active account. */
@@ -160,11 +135,38 @@ export class ChatService {
     if (recipient?.status !== 'active') throw new AppError('NOT_FOUND', 'No such user');
   }
 
-  private async incomingMessage(actor: Actor, messageId: string): Promise<MessageRecord> {
+  private async directTarget(actor: Actor, to: string): Promise<Target> {
+    await this.checkRecipient(actor, to);
+    return { conversationId: await this.deps.conversations.ensureDirect(actor.userId, to, this.now()), recipientId: to };
+  }
+
+  /** A conversation the actor is a current member of; in a direct one the other member must still be active. */
+  private async memberTarget(actor: Actor, conversationId: string): Promise<Target> {
+    const membership = await this.deps.conversations.membership(conversationId, actor.userId);
+    if (!membership) throw noSuchConversation();
+    if (membership.peerId) await this.checkRecipient(actor, membership.peerId);
+    return { conversationId, recipientId: membership.peerId };
+  }
+
+  private async visibleMessage(actor: Actor, messageId: string): Promise<{ message: MessageRecord; target: Target }> {
     const message = await this.deps.messages.findById(messageId);
-    if (!message) throw new AppError('NOT_FOUND', 'No such message');
+    const membership = message && (await this.deps.conversations.membership(message.conversationId, actor.userId));
+    if (!message || !membership) throw new AppError('NOT_FOUND', 'No such message');
+    return { message, target: { conversationId: message.conversationId, recipientId: membership.peerId } };
+  }
+
+  private checkIncoming(actor: Actor, message: MessageRecord): void {
     if (message.recipientId !== actor.userId) throw new AppError('FORBIDDEN', 'Only the recipient of a message can acknowledge it');
-    return message;
+  }
+
+  private toMembers(actor: Actor, target: Target, event: 'CHAT_MESSAGE', payload: ChatMessageEvent): void {
+    const { delivery } = this.deps;
+    if (target.recipientId === null) {
+      delivery.toConversation(target.conversationId, event, payload, { exceptSocketId: actor.origin });
+      return;
+    }
+    delivery.toUsers([target.recipientId], event, payload);
+    delivery.toUsers([actor.userId], event, payload, { exceptSocketId: actor.origin });
   }
 
   /** A receipt another request set a moment ago, between our read and our write. */

@@ -8,8 +8,8 @@ export function registerChatEvents(realtime: RealtimeServer, chat: ChatService):
     const actor: Actor = { userId: socket.data.principal.userId, origin: socket.id };
     realtime.handle(socket, 'CHAT_MESSAGE', sendMessagePayload, (payload) => chat.send(actor, payload));
     for (const event of ['CHAT_TYPING', 'CHAT_STOP_TYPING'] as const) {
-      realtime.handle(socket, event, typingPayload, async ({ to }) => {
-        await chat.typing(actor, to, event);
+      realtime.handle(socket, event, typingPayload, async (payload) => {
+        await chat.typing(actor, payload, event);
         return {};
       });
     }

@@ -4,6 +4,7 @@ import type { MessageRecord } from '../storage/ports.js';
 export function presentMessage(message: MessageRecord): MessageDto {
   return {
     id: message.id,
+    conversationId: message.conversationId,
     from: message.senderId,
     to: message.recipientId,
     text: message.text,

@@ -48,6 +48,10 @@ const envSchema = z.object({
   CHAT_TYPING_PER_WINDOW: int(20),
   CHAT_RECEIPTS_PER_WINDOW: int(200),
   PRESENCE_SUBSCRIBES_PER_MINUTE: int(30),
+  GROUP_MAX_MEMBERS: z.coerce.number().int().min(2).default(1000),
+  GROUPS_CREATED_PER_HOUR: int(20),
+  GROUP_MEMBERS_ADDED_PER_HOUR: int(2000),
+  GROUP_ADD_POLICY: z.enum(['anyone', 'contacts']).default('anyone'),
   CALL_RING_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   CALL_RECONNECT_GRACE_MS: int(10_000),
   CALL_REQUESTS_PER_MINUTE: int(20),
@@ -125,6 +129,15 @@ export interface Config {
   };
   /** Per-user budgets on the socket: messages, typing events (start and stop together), receipts, presence. */
   chat: { rateWindowSeconds: number; messagesPerWindow: number; typingPerWindow: number; receiptsPerWindow: number; presenceSubscribesPerMinute: number };
+  groups: {
+    /** Members a group may have, its owner included. */
+    maxMembers: number;
+    /** Groups one user may create per hour, and users one user may add to groups per hour (creation included). */
+    createdPerHour: number;
+    membersAddedPerHour: number;
+    /** Who may be added to a group by whom (src/groups/member-add-policy.ts). */
+    addPolicy: 'anyone' | 'contacts';
+  };
   calls: {
     ringTimeoutMs: number;
     reconnectGraceMs: number;
@@ -235,6 +248,12 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       typingPerWindow: env.CHAT_TYPING_PER_WINDOW,
       receiptsPerWindow: env.CHAT_RECEIPTS_PER_WINDOW,
       presenceSubscribesPerMinute: env.PRESENCE_SUBSCRIBES_PER_MINUTE,
+    },
+    groups: {
+      maxMembers: env.GROUP_MAX_MEMBERS,
+      createdPerHour: env.GROUPS_CREATED_PER_HOUR,
+      membersAddedPerHour: env.GROUP_MEMBERS_ADDED_PER_HOUR,
+      addPolicy: env.GROUP_ADD_POLICY,
     },
     calls: {
       ringTimeoutMs: env.CALL_RING_TIMEOUT_MS,

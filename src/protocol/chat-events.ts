@@ -10,8 +10,9 @@ import type {
   TypingPayload,
 } from './chat.js';
 import type { Timestamp } from './common.js';
+import type { ConversationUpdatedEvent } from './conversations.js';
 
-/** Chat events (CONTRACT.md "Chat events", plus delivery receipts); documented in docs/api/chat.md. */
+/** Chat events (CONTRACT.md "Chat events" and its v1.1 section, plus delivery receipts); documented in docs/api/chat.md. */
 export interface ChatClientEvents {
   /** Acknowledged once the message is stored. */
   CHAT_MESSAGE: ClientEvent<SendMessagePayload, ChatMessageEvent>;
@@ -28,4 +29,5 @@ export interface ChatServerEvents {
   CHAT_STOP_TYPING: (payload: TypingEvent) => void;
   MESSAGE_READ: (payload: MessageReadEvent) => void;
   MESSAGE_DELIVERED: (payload: MessageDeliveredEvent) => void;
+  CONVERSATION_UPDATED: (payload: ConversationUpdatedEvent) => void;
 }

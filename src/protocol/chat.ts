@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idSchema, pageLimitSchema, pageQuerySchema, textSchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
-import type { PersonDto } from './people.js';
+import type { ConversationDto, LeftConversationDto, ReadPositionDto } from './conversations.js';
 
 /** The contract's chat text limits, in characters (Unicode code points: an emoji is one). */
 export const MESSAGE_TEXT_LENGTH = { min: 1, max: 4000 } as const;
@@ -18,13 +18,18 @@ const messageText = textSchema
 /** A client's own id for a message, so a retry is recognised: UUIDs, nanoids and the like. */
 export const clientMessageIdSchema = z.string().regex(/^[\w.:-]{1,100}$/, 'must be 1-100 letters, digits or . _ : -');
 
-export const sendMessagePayload = z.object({
-  to: idSchema,
-  text: messageText,
-  clientMessageId: clientMessageIdSchema.optional(),
-});
+/** Who a chat event is for: a user (their direct conversation) or any conversation by id, never both. */
+const targetFields = { to: idSchema.optional(), conversationId: idSchema.optional() };
+const oneTarget: [(payload: { to?: string | undefined; conversationId?: string | undefined }) => boolean, { message: string; path: string[] }] = [
+  (payload) => (payload.to === undefined) !== (payload.conversationId === undefined),
+  { message: 'give exactly one of to and conversationId', path: ['conversationId'] },
+];
 
-export const typingPayload = z.object({ to: idSchema });
+export const sendMessagePayload = z
+  .object({ ...targetFields, text: messageText, clientMessageId: clientMessageIdSchema.optional() })
+  .refine(...oneTarget);
+
+export const typingPayload = z.object(targetFields).refine(...oneTarget);
 
 export const messageReadPayload = z.object({ messageId: idSchema });
 
@@ -36,14 +41,13 @@ export const historyQuery = pageQuerySchema;
 
 export const conversationsQuery = pageQuerySchema;
 
-/** A position in a user's chat stream: a non-negative integer, sent as a query string. */
-const streamPosition = z
+/** A sync cursor as the server handed it out: opaque to clients (positions before v1.1 are numbers, refused). */
+export const syncCursorSchema = z
   .string()
-  .regex(/^\d{1,15}$/, 'must be a stream position (a non-negative integer)')
-  .transform(Number);
+  .regex(/^[\w-]{1,8000}$/, 'must be a cursor from an earlier sync (positions before v1.1 are no longer accepted: sync without after)');
 
 export const syncQuery = z.object({
-  after: streamPosition.optional(),
+  after: syncCursorSchema.optional(),
   limit: pageLimitSchema,
 });
 
@@ -55,8 +59,10 @@ export type MessageDeliveredPayload = z.input<typeof messageDeliveredPayload>;
 
 export interface MessageDto {
   id: string;
+  conversationId: string;
   from: string;
-  to: string;
+  /** The recipient of a direct message; null in a group. */
+  to: string | null;
   text: string;
   /** The sender's own id for the message, or null when it sent none. */
   clientMessageId: string | null;
@@ -65,32 +71,33 @@ export interface MessageDto {
   readAt: Timestamp | null;
 }
 
-/**
- * `seq` is the change's position in the receiving user's chat stream. A client keeps the highest `seq`
- * it has processed and, on every (re)connect, asks `GET /api/chat/sync?after=<seq>` for what it missed.
- */
 export interface ChatMessageEvent {
   message: MessageDto;
-  seq: number;
 }
 
 export interface TypingEvent {
   from: string;
+  /** Present when the typing was addressed by conversation (always in a group). */
+  conversationId?: string;
 }
 
 export interface MessageReadEvent {
-  /** This message and every earlier one from the same sender to `readerId` are read. */
+  /**
+   * The reader's read position is now this message: in a direct conversation this message and every
+   * earlier one from the other party are read.
+   */
   messageId: string;
   readerId: string;
   readAt: Timestamp;
-  seq: number;
+  conversationId: string;
 }
 
 export interface MessageDeliveredEvent {
   messageId: string;
+  /** The member whose device confirmed first. */
   recipientId: string;
   deliveredAt: Timestamp;
-  seq: number;
+  conversationId: string;
 }
 
 export interface HistoryResponse {
@@ -98,22 +105,25 @@ export interface HistoryResponse {
   nextCursor: string | null;
 }
 
-export interface ConversationDto {
-  peer: PersonDto;
-  lastMessage: MessageDto;
-  /** Messages from the peer the caller has not read. */
-  unreadCount: number;
-}
-
 export interface ConversationsResponse {
   conversations: ConversationDto[];
   nextCursor: string | null;
 }
 
+/**
+ * What changed in the caller's conversations after a cursor, each thing once and in its latest state.
+ * A client applies all four lists (upserting by id) and keeps `cursor` for the next sync.
+ */
 export interface SyncResponse {
-  /** New messages and messages whose receipts changed, oldest change first, each in its latest state. */
+  /** New messages and messages whose receipts changed. */
   messages: MessageDto[];
+  /** Conversations that were created, renamed or whose members or roles changed. */
+  conversations: ConversationDto[];
+  /** Members' read positions that moved. */
+  reads: ReadPositionDto[];
+  /** Conversations the caller was removed from or left: drop them and their messages. */
+  left: LeftConversationDto[];
   /** Where this page ends: pass it as `after` next time. */
-  seq: number;
+  cursor: string;
   hasMore: boolean;
 }

@@ -3,7 +3,7 @@ import type { DomainEventMap, DomainEvents } from '../shared/domain-events.js';
 import { InFlight } from '../shared/in-flight.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
-import type { MessagesRepository, UsersRepository } from '../storage/ports.js';
+import type { ConversationsRepository, MessagesRepository, UserRecord, UsersRepository } from '../storage/ports.js';
 import type { NewPush, PushStore } from './push-store.js';
 
 /** Android notification channels and the iOS category an app creates for these pushes (docs/api/push.md). */
@@ -22,9 +22,11 @@ export interface PushNotifierDeps {
   store: PushStore;
   /** Told after each enqueue, so due pushes go out without waiting for the next poll. */
   worker: { nudge(queued: number, dueAt?: Date): void };
-  messages: Pick<MessagesRepository, 'unreadTotal'>;
-  /** Whether the recipient of a message has a device connected, which then needs no push. */
-  delivery: Pick<Delivery, 'hasConnectedDevice'>;
+  messages: Pick<MessagesRepository, 'unreadTotals'>;
+  /** A group's members (who gets its messages) and title (the notification's). */
+  conversations: Pick<ConversationsRepository, 'memberIds' | 'find'>;
+  /** Which recipients of a message have a device connected, which then need no push. */
+  delivery: Pick<Delivery, 'connectedAmong'>;
   users: Pick<UsersRepository, 'findById'>;
   logger: Logger;
   /** Message text in the notification; false shows "New message" instead. */
@@ -43,7 +45,10 @@ type CallStoppedRinging = DomainEventMap['callStoppedRinging'][0];
  * failure is logged and goes no further: the message or the call it is about has already succeeded.
  */
 export class PushNotifier {
-  /** Pushes of one recipient (messages) or one call are queued in the order their events came. */
+  /**
+   * Pushes of one direct recipient, one group or one call are queued in the order their events came, so
+   * the newest message of a conversation is the one a coalesced push shows.
+   */
   private readonly queue = new KeyedQueue();
   private readonly inFlight = new InFlight();
   private readonly now: () => Date;
@@ -56,7 +61,8 @@ export class PushNotifier {
   start(): void {
     const { events } = this.deps;
     const onMessage = (event: MessageStored) => {
-      this.schedule(`user:${event.recipientId}`, 'message', () => this.message(event));
+      const key = event.recipientId === null ? `conversation:${event.conversationId}` : `user:${event.recipientId}`;
+      this.schedule(key, 'message', () => this.message(event));
     };
     const onRang = (event: CallRang) => this.schedule(`call:${event.callId}`, 'incoming call', () => this.call(event));
     const onStopped = (event: CallStoppedRinging) => this.schedule(`call:${event.callId}`, 'call ended', () => this.callEnded(event));
@@ -73,45 +79,63 @@ export class PushNotifier {
   private schedule(key: string, what: string, task: () => Promise<NewPush[]>): void {
     const work = this.queue
       .run(key, async () => {
-        let queued = 0;
-        let firstDue: Date | undefined;
-        for (const push of await task()) {
-          queued += await this.deps.store.enqueue(push);
-          if (!firstDue || push.dueAt < firstDue) firstDue = push.dueAt;
-        }
-        if (queued > 0) this.deps.worker.nudge(queued, firstDue);
+        const pushes = await task();
+        const queued = await this.deps.store.enqueueMany(pushes);
+        if (queued > 0) this.deps.worker.nudge(queued, new Date(Math.min(...pushes.map((push) => push.dueAt.getTime()))));
       })
       .catch((error: unknown) => this.deps.logger.error({ err: error, key }, `could not queue the ${what} push`));
     this.inFlight.track(work);
   }
 
-  /** Only for a recipient with no connected device: a connected one had the message on its socket. */
+  /**
+   * For each recipient (the other party of a direct message, or every member of a group but the sender)
+   * with no connected device: a connected one had the message on its socket. One push per recipient,
+   * queued together.
+   */
   private async message(event: MessageStored): Promise<NewPush[]> {
-    if (await this.deps.delivery.hasConnectedDevice(event.recipientId)) return [];
+    const recipients =
+      event.recipientId !== null
+        ? [event.recipientId]
+        : (await this.deps.conversations.memberIds(event.conversationId)).filter((userId) => userId !== event.senderId);
+    const connected = await this.deps.delivery.connectedAmong(recipients);
+    const offline = recipients.filter((userId) => !connected.has(userId));
+    if (offline.length === 0) return [];
     const sender = await this.deps.users.findById(event.senderId);
     if (!sender) return [];
-    const key = `message:${event.senderId}`;
+    const notice = await this.messageNotice(event, sender);
+    if (!notice) return [];
     const sentAt = event.createdAt.getTime();
-    return [
-      {
-        userId: event.recipientId,
+    const badges = await this.deps.messages.unreadTotals(offline);
+    return offline.map((userId) => ({
+        userId,
         kind: 'message',
         content: {
-          title: sender.name,
-          body: this.deps.preview ? preview(event.text) : 'New message',
-          data: { type: 'message', messageId: event.messageId, from: event.senderId },
+          ...notice.content,
+          data: { type: 'message', messageId: event.messageId, conversationId: event.conversationId, from: event.senderId },
           priority: 'high',
           sound: 'default',
-          badge: await this.deps.messages.unreadTotal(event.recipientId),
+          badge: badges.get(userId) ?? 0,
           channelId: PUSH_CHANNELS.messages,
-          collapseId: key,
+          collapseId: notice.key,
         },
         // The window starts with the message, however long it took to get here.
         dueAt: new Date(sentAt + this.deps.coalesceMs),
         expiresAt: new Date(sentAt + MESSAGE_TTL_MS),
-        coalesceKey: key,
-      },
-    ];
+        coalesceKey: notice.key,
+      }));
+  }
+
+  /**
+   * What a message's notification says, and the key its pushes coalesce under: one notification per
+   * recipient and conversation. A direct conversation is its sender's (as the recipient sees it), a
+   * group its own, whoever wrote. Null when the group is gone.
+   */
+  private async messageNotice(event: MessageStored, sender: UserRecord): Promise<{ content: { title: string; body: string }; key: string } | null> {
+    const text = this.deps.preview ? preview(event.text) : 'New message';
+    if (event.recipientId !== null) return { content: { title: sender.name, body: text }, key: `message:${event.senderId}` };
+    const group = await this.deps.conversations.find(event.conversationId);
+    if (!group?.title) return null;
+    return { content: { title: group.title, body: `${sender.name}: ${text}` }, key: `conversation:${event.conversationId}` };
   }
 
   private async call(event: CallRang): Promise<NewPush[]> {

@@ -59,12 +59,24 @@ export interface SentPush {
   sentAt: Date;
 }
 
+/**
+ * A push goes to at most this many of its user's devices, the most recently registered: one event
+ * never turns into an unbounded burst of pushes, however many sessions an account opens.
+ */
+export const MAX_DEVICES_PER_PUSH = 32;
+
 export interface PushStore {
   /**
-   * Queues `push` for every token of its user's live sessions (coalescing per token and key); returns
-   * how many pushes were queued or merged.
+   * Queues `push` for every token of its user's live sessions (the MAX_DEVICES_PER_PUSH most recently
+   * registered), coalescing per token and key; returns how many pushes were queued or merged.
    */
   enqueue(push: NewPush): Promise<number>;
+  /**
+   * `enqueue` for many pushes (a group message's members) at once, in one round trip. Pushes in one call
+   * with the same user and coalesce key are one, as if enqueued one after another: the last one's content,
+   * the first one's due time. Returns how many pushes (one per token) were queued or merged.
+   */
+  enqueueMany(pushes: readonly NewPush[]): Promise<number>;
   /**
    * Leases up to `limit` unsent pushes due by `now`, oldest due first, until `leaseUntil`. Two workers
    * (processes) never lease the same push at once; a lease that ran out (its worker died) is taken over.

@@ -101,7 +101,8 @@ export class PushWorker {
     this.wakeAt = at;
     this.wake = setTimeout(() => {
       this.wake = undefined;
-      this.nudge();
+      // A timer may fire a millisecond before the clock reads `at`, when nothing is due yet: then it waits again.
+      this.nudge(0, new Date(at));
     }, Math.min(ms, MAX_DELAY_MS));
     this.wake.unref();
   }

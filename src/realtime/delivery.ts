@@ -1,6 +1,6 @@
 import type { ServerToClientEvents } from '../protocol/events.js';
 import type { PresenceEvent } from '../protocol/people.js';
-import { presenceRoom, userRoom, type AppServer } from './socket-types.js';
+import { conversationRoom, presenceRoom, userRoom, type AppServer } from './socket-types.js';
 
 export type ServerEvent = keyof ServerToClientEvents;
 export type ServerEventPayload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
@@ -17,6 +17,20 @@ export interface Delivery {
     payload: ServerEventPayload<E>,
     options?: { exceptSocketId?: string | undefined },
   ): void;
+  /**
+   * To every connected device of a group's current members (the sockets in its room), except the socket
+   * `exceptSocketId` or every device of `exceptUserId`.
+   */
+  toConversation<E extends ServerEvent>(
+    conversationId: string,
+    event: E,
+    payload: ServerEventPayload<E>,
+    options?: { exceptSocketId?: string | undefined; exceptUserId?: string | undefined },
+  ): void;
+  /** These users' connected devices now receive the group's events (the join runs on every process). */
+  joinConversation(userIds: readonly string[], conversationId: string): void;
+  /** These users' connected devices stop receiving the group's events at once. */
+  leaveConversation(userIds: readonly string[], conversationId: string): void;
   /** To every socket watching the presence of `userId`. */
   toPresenceWatchers(userId: string, payload: PresenceEvent): void;
   /**
@@ -26,7 +40,11 @@ export interface Delivery {
   toSockets<E extends ServerEvent>(socketIds: readonly string[], event: E, payload: ServerEventPayload<E>): void;
   /** Whether any device of `userId` is connected right now. */
   hasConnectedDevice(userId: string): Promise<boolean>;
+  /** The users among `userIds` with a device connected right now. */
+  connectedAmong(userIds: readonly string[]): Promise<Set<string>>;
 }
+
+type Emit = (event: ServerEvent, payload: unknown) => boolean;
 
 export function createSocketDelivery(io: AppServer): Delivery {
   return {
@@ -35,7 +53,19 @@ export function createSocketDelivery(io: AppServer): Delivery {
       const rooms = io.to(userIds.map(userRoom));
       const target = options.exceptSocketId ? rooms.except(options.exceptSocketId) : rooms;
       // Socket.io cannot relate a generic event name to its payload type; the signature above does.
-      (target.emit as (event: ServerEvent, payload: unknown) => boolean)(event, payload);
+      (target.emit as Emit)(event, payload);
+    },
+    toConversation(conversationId, event, payload, options = {}) {
+      let target = io.to(conversationRoom(conversationId));
+      if (options.exceptSocketId) target = target.except(options.exceptSocketId);
+      if (options.exceptUserId) target = target.except(userRoom(options.exceptUserId));
+      (target.emit as Emit)(event, payload);
+    },
+    joinConversation(userIds, conversationId) {
+      if (userIds.length > 0) io.in(userIds.map(userRoom)).socketsJoin(conversationRoom(conversationId));
+    },
+    leaveConversation(userIds, conversationId) {
+      if (userIds.length > 0) io.in(userIds.map(userRoom)).socketsLeave(conversationRoom(conversationId));
     },
     toPresenceWatchers(userId, payload) {
       io.to(presenceRoom(userId)).emit('PRESENCE', payload);
@@ -43,10 +73,15 @@ export function createSocketDelivery(io: AppServer): Delivery {
     toSockets(socketIds, event, payload) {
       if (socketIds.length === 0) return;
       // A socket's own room, not the socket object: the broadcast is kept for connection recovery.
-      (io.to([...socketIds]).emit as (event: ServerEvent, payload: unknown) => boolean)(event, payload);
+      (io.to([...socketIds]).emit as Emit)(event, payload);
     },
     async hasConnectedDevice(userId) {
       return (await io.in(userRoom(userId)).fetchSockets()).length > 0;
+    },
+    async connectedAmong(userIds) {
+      if (userIds.length === 0) return new Set();
+      const sockets = await io.in(userIds.map(userRoom)).fetchSockets();
+      return new Set(sockets.map((socket) => socket.data.principal.userId));
     },
   };
 }

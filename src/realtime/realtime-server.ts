@@ -28,11 +28,19 @@ export interface RealtimeOptions {
 }
 
 export type ConnectionHandler = (socket: AppSocket) => void;
+/** Runs during an authenticated socket's handshake, before it connects; must not throw. */
+export type HandshakeHandler = (socket: AppSocket) => Promise<void>;
 
 export interface RealtimeServer {
   io: AppServer;
   /** Features register their socket handlers here; each runs for every authenticated connection. */
   onConnection(handler: ConnectionHandler): void;
+  /**
+   * Work that must be done before a socket connects (joining rooms whose events it must not miss once
+   * connected). The socket is not yet in its user's room, so changes made meanwhile need a second look
+   * on connection.
+   */
+  onHandshake(handler: HandshakeHandler): void;
   /** Registers a client event on a socket: budgeted, validated, acknowledged, and waited for at shutdown. */
   handle<E extends keyof ClientToServerEvents, S extends z.ZodType>(
     socket: AppSocket,
@@ -80,6 +88,7 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
     connectTimeout: 5_000,
   });
   const handlers: ConnectionHandler[] = [];
+  const handshakeHandlers: HandshakeHandler[] = [];
   const inFlight = new InFlight();
   const limits = new SocketLimits(options.limits, logger);
   let closing = false;
@@ -102,6 +111,7 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
       checkedAt.set(socket, options.authenticator.revocations);
       socket.data.principal = await options.authenticator.authenticate(token);
       limits.admit(socket, socket.data.principal.userId);
+      for (const handler of handshakeHandlers) await handler(socket);
       next();
     } catch (error) {
       const appError = error instanceof AppError ? error : new AppError('UNAUTHORIZED', 'Authentication failed');
@@ -135,6 +145,7 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
   return {
     io,
     onConnection: (handler) => handlers.push(handler),
+    onHandshake: (handler) => handshakeHandlers.push(handler),
     handle,
     track: (socket, what, work) =>
       inFlight.track(work.catch((error: unknown) => logger.error({ err: error, userId: socket.data.principal.userId }, `${what} failed`))),

@@ -16,6 +16,8 @@ export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, Inter
 export const userRoom = (userId: string) => `user:${userId}`;
 /** Every socket of a session joins this room, so revoking the session can disconnect it. */
 export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+/** Every socket of a group's current members joins this room: a group message is one emit to it. */
+export const conversationRoom = (conversationId: string) => `conversation:${conversationId}`;
 /** Sockets watching a user's presence join this room (PRESENCE_SUBSCRIBE). */
 export const presenceRoom = (userId: string) => `presence:${userId}`;
 export const isPresenceRoom = (room: string) => room.startsWith('presence:');

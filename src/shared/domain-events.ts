@@ -16,8 +16,21 @@ export interface DomainEventMap {
    * never be relayed to other processes (as the account-events feed relays the two above), since every
    * process that heard one would push it again.
    */
-  /** A new chat message (not a retry) was stored and sent to the connected devices of its parties. */
-  messageStored: [{ messageId: string; senderId: string; recipientId: string; text: string; createdAt: Date }];
+  /**
+   * A new chat message (not a retry) was stored and sent to the connected devices of its conversation's
+   * members: the other party of a direct conversation (`recipientId`), or a group's members.
+   */
+  messageStored: [
+    {
+      messageId: string;
+      conversationId: string;
+      senderId: string;
+      /** The other party of a direct message; null in a group. */
+      recipientId: string | null;
+      text: string;
+      createdAt: Date;
+    },
+  ];
   /** A call was stored ringing and rang the callee's connected devices. */
   callRang: [{ callId: string; callType: CallType; calleeId: string; caller: { id: string; name: string }; ringTimeoutMs: number }];
   /**

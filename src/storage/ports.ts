@@ -124,72 +124,160 @@ export interface PushTokensRepository {
 
 export interface MessageRecord {
   id: string;
+  conversationId: string;
   senderId: string;
-  recipientId: string;
+  /** The other member of a direct conversation; null in a group. */
+  recipientId: string | null;
   text: string;
   clientMessageId: string | null;
   createdAt: Date;
+  /** When the first recipient device confirmed it. */
   deliveredAt: Date | null;
+  /** Direct messages only: when the recipient read it (in groups, members' read positions say). */
   readAt: Date | null;
 }
 
 export type NewMessage = Omit<MessageRecord, 'deliveredAt' | 'readAt'>;
 
-/**
- * Every user has a chat stream: each change to a message that user hears about (a new message, a
- * receipt) gets the next position in it, in commit order, and the message row remembers its latest
- * position. Sync is "the stream after position n". Positions grow but may skip (a retried send).
- */
-export interface StreamedMessage {
-  message: MessageRecord;
-  seq: number;
-}
-
-export interface CreateMessageResult {
+export type CreateMessageResult =
   /**
-   * False when a message with the same (senderId, clientMessageId) was stored before: `message` is that
-   * one, whatever it holds (the caller decides whether the new one was a retry of it).
+   * `created` false: a message with the same (senderId, clientMessageId) was stored before; `message` is
+   * that one, whatever it holds (the caller decides whether the new one was a retry of it).
    */
-  created: boolean;
-  message: MessageRecord;
-  /** The message's position in each party's stream. */
-  senderSeq: number;
-  recipientSeq: number;
-}
-
-export interface ConversationRecord {
-  peer: PersonRecord;
-  lastMessage: MessageRecord;
-  unreadCount: number;
-}
+  | { outcome: 'stored'; created: boolean; message: MessageRecord }
+  /** The sender is not a member of the conversation (any more): nothing was stored. */
+  | { outcome: 'notMember' };
 
 export interface MessagesRepository {
-  /** Stores a message at most once per (senderId, clientMessageId), also under concurrent retries. */
+  /**
+   * Stores a message at most once per (senderId, clientMessageId), also under concurrent retries, and
+   * only while the sender is a member of its conversation (checked in the same statement).
+   */
   create(message: NewMessage): Promise<CreateMessageResult>;
   findById(id: string): Promise<MessageRecord | null>;
   /**
-   * Marks read (and delivered, if not yet) every unread message from `senderId` to `readerId` up to
-   * and including `upToId`. Null when there was none; otherwise both parties' new stream positions.
+   * Direct conversations: marks read (and delivered, if not yet) every unread message to `readerId` in
+   * the conversation up to and including `upToId`; false when there was none.
    */
-  markRead(change: { readerId: string; senderId: string; upToId: string; at: Date }): Promise<{ readerSeq: number; senderSeq: number } | null>;
-  /** Sets deliveredAt once. Null when it was already set; otherwise the sender's new stream position. */
-  markDelivered(change: { messageId: string; senderId: string; at: Date }): Promise<{ senderSeq: number } | null>;
-  /** Messages between two users, newest first, older than the message `before`. */
-  history(userId: string, peerId: string, page: { before?: string | undefined; limit: number }): Promise<MessageRecord[]>;
-  /** The user's conversations, most recent first, whose last message is older than `before`. */
-  conversations(userId: string, page: { before?: string | undefined; limit: number }): Promise<ConversationRecord[]>;
-  /** The user's stream after position `after`, oldest first. */
-  streamAfter(userId: string, after: number, limit: number): Promise<StreamedMessage[]>;
-  /** The user's latest stream position: 0 before anything happened. */
-  streamHead(userId: string): Promise<number>;
+  markRead(change: { readerId: string; conversationId: string; upToId: string; at: Date }): Promise<boolean>;
+  /** Sets deliveredAt once; false when it was already set. */
+  markDelivered(change: { messageId: string; at: Date }): Promise<boolean>;
+  /** A conversation's messages, newest first, older than the message `before`. */
+  history(conversationId: string, page: { before?: string | undefined; limit: number }): Promise<MessageRecord[]>;
   /**
-   * `userId`'s contacts among `otherIds`: the users who have sent `userId` a message, so chose to be in
-   * touch. A user sees the presence of their contacts only. Groups will add the members of a group both
-   * belong to.
+   * `userId`'s contacts among `otherIds`: the users who have sent `userId` a direct message, so chose to
+   * be in touch. A user sees the presence of their contacts only.
    */
   contactsAmong(userId: string, otherIds: readonly string[]): Promise<Set<string>>;
-  /** How many messages to `userId` are unread, from everyone (the app's badge). */
-  unreadTotal(userId: string): Promise<number>;
+  /** For each user, how many messages from others are after their read positions, over all their conversations (the app's badge). */
+  unreadTotals(userIds: readonly string[]): Promise<Map<string, number>>;
+}
+
+export type ConversationType = 'direct' | 'group';
+export type MemberRole = 'owner' | 'admin' | 'member';
+
+export interface MemberRecord {
+  userId: string;
+  name: string;
+  role: MemberRole;
+  joinedAt: Date;
+  lastReadMessageId: string | null;
+  lastReadAt: Date | null;
+}
+
+export interface ConversationRecord {
+  id: string;
+  type: ConversationType;
+  title: string | null;
+  createdAt: Date;
+  memberCount: number;
+  /** The first `EMBEDDED_MEMBERS` current members by join time. */
+  members: MemberRecord[];
+  lastMessage: MessageRecord | null;
+}
+
+/** A conversation as one member sees it. */
+export interface MemberConversationRecord extends ConversationRecord {
+  /** Messages from others after the member's read position. */
+  unreadCount: number;
+  /** In a direct conversation: the other member. */
+  peerId: string | null;
+}
+
+export type AddMembersResult = { outcome: 'added'; userIds: string[] } | { outcome: 'full'; memberCount: number } | { outcome: 'notFound' };
+
+/**
+ * Conversations and their members. A direct conversation has exactly its two users as members, comes
+ * into being with its first message and never changes; a group has an owner, admins and members. A
+ * member who leaves keeps a row with leftAt (so their devices learn it through sync) but reads nothing more.
+ */
+export interface ConversationsRepository {
+  /** The direct conversation of two users, created (with both as members) if it does not exist yet. */
+  ensureDirect(userA: string, userB: string, at: Date): Promise<string>;
+  findDirect(userA: string, userB: string): Promise<string | null>;
+  /** Creates a group with `ownerId` as owner and `memberIds` as members (all must exist). */
+  createGroup(group: { id: string; title: string; ownerId: string; memberIds: readonly string[]; createdAt: Date }): Promise<void>;
+  /** The conversation as `viewerId` sees it; null unless the viewer is a current member. */
+  findForMember(conversationId: string, viewerId: string): Promise<MemberConversationRecord | null>;
+  /** The conversation as every member sees it; null when it does not exist. */
+  find(conversationId: string): Promise<ConversationRecord | null>;
+  /** The user's conversations, the latest activity first (last message, else creation), older than `before`'s. */
+  listForMember(userId: string, page: { before?: string | undefined; limit: number }): Promise<MemberConversationRecord[]>;
+  /**
+   * The user's membership of a conversation: null unless a current member. `peerId` is the other member
+   * of a direct conversation (null in a group).
+   */
+  membership(conversationId: string, userId: string): Promise<{ type: ConversationType; role: MemberRole; peerId: string | null } | null>;
+  /** Current members by join time, after the member `after`. */
+  members(conversationId: string, page: { after?: string | undefined; limit: number }): Promise<MemberRecord[]>;
+  /** Every current member's id. */
+  memberIds(conversationId: string): Promise<string[]>;
+  /** The groups the user is a current member of. */
+  groupIdsOf(userId: string): Promise<string[]>;
+  /**
+   * Adds users (current members are skipped, former ones return), atomically against the member limit:
+   * `full` when the group would exceed `maxMembers`.
+   */
+  addMembers(conversationId: string, userIds: readonly string[], at: Date, maxMembers: number): Promise<AddMembersResult>;
+  /**
+   * Removes a current member. When it was the owner, the longest-standing admin (else member) becomes
+   * owner; `removed` false when the user was not a member.
+   */
+  removeMember(conversationId: string, userId: string, at: Date): Promise<{ removed: boolean; newOwnerId: string | null }>;
+  /** False when the user is not a current member (or is the owner, whose role only passes on). */
+  setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<boolean>;
+  setTitle(conversationId: string, title: string): Promise<boolean>;
+  /**
+   * Moves a current member's read position forward to `messageId` (a message of the conversation); never
+   * back. `moved` false when it was already there or further (or the user is no member): `readAt` is then
+   * when the member read that far (null if never).
+   */
+  moveReadPosition(change: { conversationId: string; userId: string; messageId: string; at: Date }): Promise<{ moved: boolean; readAt: Date | null }>;
+}
+
+/** A position in the chat changes: opaque to clients, comparable only by the adapter that made it. */
+export type ChatCursor = string;
+
+export interface ChatChanges {
+  messages: MessageRecord[];
+  /** The user's conversations that were created or whose title, members or roles changed, as the user sees them. */
+  conversations: MemberConversationRecord[];
+  reads: { conversationId: string; userId: string; lastReadMessageId: string; readAt: Date }[];
+  left: { conversationId: string; leftAt: Date }[];
+  cursor: ChatCursor;
+  hasMore: boolean;
+}
+
+/**
+ * Every change to a message, a conversation or a membership gets a position, without writing anything
+ * per member; a user's changes are those of the conversations they belong to. Positions are handed out
+ * so that a change committed later never gets a position before one already returned.
+ */
+export interface ChatChangesRepository {
+  /** Where a new device starts: every change so far is before it. */
+  head(): Promise<ChatCursor>;
+  /** The user's changes after `after`, oldest first, at most `limit` in all; null when `after` is no cursor this adapter handed out. */
+  after(userId: string, after: ChatCursor, limit: number): Promise<ChatChanges | null>;
 }
 
 export interface CallHistoryFilter {
@@ -247,6 +335,8 @@ export interface Storage {
   pushTokens: PushTokensRepository;
   pushOutbox: PushStore;
   messages: MessagesRepository;
+  conversations: ConversationsRepository;
+  chatChanges: ChatChangesRepository;
   calls: CallsRepository;
   accountEvents: AccountEventsRepository;
   /** Resolves when the database answers; rejects otherwise. */

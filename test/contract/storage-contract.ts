@@ -4,6 +4,8 @@ import { newId } from '../../src/shared/ids.js';
 import type { NewSession, NewUser, Storage, UserRecord } from '../../src/storage/ports.js';
 import { accountEventsContract } from './sections/account-events.contract.js';
 import { callsContract } from './sections/calls.contract.js';
+import { chatChangesContract } from './sections/chat-changes.contract.js';
+import { conversationsContract } from './sections/conversations.contract.js';
 import { messagesContract } from './sections/messages.contract.js';
 import { peopleContract } from './sections/people.contract.js';
 import { pushOutboxContract } from './sections/push-outbox.contract.js';
@@ -38,6 +40,8 @@ export const storageContractSections: Record<string, ContractSection> = {
   'push outbox': pushOutboxContract,
   people: peopleContract,
   messages: messagesContract,
+  conversations: conversationsContract,
+  'chat changes': chatChangesContract,
   calls: callsContract,
   'account events': accountEventsContract,
 };

@@ -62,7 +62,7 @@ for (const target of databaseTargets()) {
       assert.deepEqual((await history(server.baseUrl, bob.token, alice.id)).messages, []);
     });
 
-    test('MESSAGE_READ marks the message and every earlier one read; only the recipient may', async () => {
+    test('MESSAGE_READ marks the message and every earlier one read; only the recipient may, and to others it does not exist', async () => {
       const alice = await chatUser(server.baseUrl, 'Alice', 2);
       const bob = await chatUser(server.baseUrl, 'Bob', 2);
       const carol = await chatUser(server.baseUrl, 'Carol');
@@ -72,7 +72,7 @@ for (const target of databaseTargets()) {
 
       const refusedCarol = await emitAck(device(carol), 'MESSAGE_READ', { messageId: second!.id });
       assert.equal(refusedCarol.ok, false);
-      assert.equal(refusedCarol.error.code, 'FORBIDDEN');
+      assert.equal(refusedCarol.error.code, 'NOT_FOUND');
       const refusedSender = await emitAck(device(alice), 'MESSAGE_READ', { messageId: second!.id });
       assert.equal(refusedSender.error.code, 'FORBIDDEN');
 
@@ -115,7 +115,9 @@ for (const target of databaseTargets()) {
       const receipts = alice.devices.map((socket) => collect<MessageDeliveredEvent>(socket, 'MESSAGE_DELIVERED'));
 
       const refused = await emitAck(device(carol), 'MESSAGE_DELIVERED', { messageId: message.id });
-      assert.equal(refused.error.code, 'FORBIDDEN');
+      assert.equal(refused.error.code, 'NOT_FOUND');
+      const refusedSender = await emitAck(device(alice), 'MESSAGE_DELIVERED', { messageId: message.id });
+      assert.equal(refusedSender.error.code, 'FORBIDDEN');
       // Both of Bob's devices acknowledge at once: the first sets it, the second gets the same time.
       const acks = await Promise.all(bob.devices.map((socket) => emitAck(socket, 'MESSAGE_DELIVERED', { messageId: message.id })));
       assert.ok(acks.every((ack) => ack.ok));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ChatMessageEvent, ConversationsResponse, MessageDto, SyncResponse } from '../../src/protocol/chat.js';
 import { newId } from '../../src/shared/ids.js';
-import { chatUser, device, history, sendOk, texts, type ChatUser } from '../support/chat.js';
+import { chatUser, device, history, sendOk, storeMessage, texts, type ChatUser } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { request } from '../support/http.js';
 import { connectSocket, emitAck, nextEvent } from '../support/sockets.js';
@@ -12,9 +12,9 @@ for (const target of databaseTargets()) {
   describe(`chat history and sync (${target.kind})`, { skip: target.skip }, () => {
     const server = useTestApp(target.kind);
 
-    async function sync(user: ChatUser, after?: number, limit?: number): Promise<SyncResponse> {
+    async function sync(user: ChatUser, after?: string, limit?: number): Promise<SyncResponse> {
       const query = new URLSearchParams();
-      if (after !== undefined) query.set('after', String(after));
+      if (after !== undefined) query.set('after', after);
       if (limit !== undefined) query.set('limit', String(limit));
       const result = await request<SyncResponse>(server.baseUrl, 'GET', `/api/chat/sync?${query}`, { token: user.token });
       assert.equal(result.status, 200, JSON.stringify(result.body));
@@ -22,16 +22,19 @@ for (const target of databaseTargets()) {
     }
 
     /** Every page of the stream after `after`, as the client algorithm in docs/api/chat.md does it. */
-    async function syncAll(user: ChatUser, after: number, limit: number): Promise<{ messages: MessageDto[]; seq: number }> {
+    async function syncAll(user: ChatUser, after: string, limit: number): Promise<{ messages: MessageDto[]; cursor: string }> {
       const messages: MessageDto[] = [];
-      let position = after;
+      let cursor = after;
       for (;;) {
-        const page = await sync(user, position, limit);
+        const page = await sync(user, cursor, limit);
         messages.push(...page.messages);
-        position = page.seq;
-        if (!page.hasMore) return { messages, seq: position };
+        cursor = page.cursor;
+        if (!page.hasMore) return { messages, cursor };
       }
     }
+
+    /** Where a device stands once it has synced everything so far. */
+    const caughtUpCursor = async (user: ChatUser) => (await sync(user)).cursor;
 
     async function conversations(user: ChatUser, query = ''): Promise<ConversationsResponse> {
       const result = await request<ConversationsResponse>(server.baseUrl, 'GET', `/api/chat/conversations${query}`, { token: user.token });
@@ -45,7 +48,8 @@ for (const target of databaseTargets()) {
       const carol = await chatUser(server.baseUrl, 'Carol');
       const seen = nextEvent<ChatMessageEvent>(device(bob), 'CHAT_MESSAGE');
       const before = await sendOk(device(alice), { to: bob.id, text: 'while online' });
-      const position = (await seen).seq;
+      await seen;
+      const position = await caughtUpCursor(bob);
       assert.equal((await sync(bob, position)).messages.length, 0);
 
       device(bob).disconnect();
@@ -56,7 +60,7 @@ for (const target of databaseTargets()) {
       }
       // Alice, offline too, misses the read receipt Bob sends from another device.
       device(alice).disconnect();
-      const aliceBefore = (await sync(alice)).seq;
+      const aliceBefore = await caughtUpCursor(alice);
       const bobPhone = await connectSocket(server.baseUrl, bob.token);
       const read = await emitAck(bobPhone, 'MESSAGE_READ', { messageId: before.message.id });
       assert.equal(read.ok, true);
@@ -65,23 +69,31 @@ for (const target of databaseTargets()) {
       assert.deepEqual(texts(caughtUp.messages), [...texts(missed), 'while online']);
       // The last entry is the read message again, now in its read state: a change, not a duplicate message.
       assert.equal(caughtUp.messages.at(-1)!.readAt, read.readAt);
-      assert.equal((await sync(bob, caughtUp.seq)).messages.length, 0);
+      assert.equal((await sync(bob, caughtUp.cursor)).messages.length, 0);
 
       const aliceChanges = await syncAll(alice, aliceBefore, 50);
       assert.deepEqual(aliceChanges.messages.map((message) => [message.id, message.readAt]), [[before.message.id, read.readAt]]);
     });
 
-    test('without `after`, sync answers the current position only: where a new device starts', async () => {
+    test('without `after`, sync answers the current cursor only: where a new device starts', async () => {
       const alice = await chatUser(server.baseUrl, 'Alice');
       const bob = await chatUser(server.baseUrl, 'Bob');
-      assert.deepEqual(await sync(bob), { messages: [], seq: 0, hasMore: false });
+      const start = await sync(bob);
+      assert.deepEqual({ ...start, cursor: typeof start.cursor }, { messages: [], conversations: [], reads: [], left: [], cursor: 'string', hasMore: false });
       const { message } = await sendOk(device(alice), { to: bob.id, text: 'hello' });
       const head = await sync(bob);
       assert.deepEqual(head.messages, []);
-      assert.deepEqual((await sync(bob, 0)).messages, [message]);
-      assert.deepEqual((await sync(bob, head.seq)).messages, []);
-      const bad = await request(server.baseUrl, 'GET', '/api/chat/sync?after=-1', { token: bob.token });
-      assert.equal(bad.status, 400);
+      const changes = await sync(bob, start.cursor);
+      assert.deepEqual(changes.messages, [message]);
+      // The conversation came into being with its first message.
+      assert.deepEqual(changes.conversations.map((conversation) => [conversation.id, conversation.peer?.id]), [[message.conversationId, alice.id]]);
+      assert.deepEqual((await sync(bob, head.cursor)).messages, []);
+      // Positions of the per-user streams before conversations, and anything made up, are refused.
+      for (const after of ['-1', '17', 'not-a-cursor', start.cursor.slice(0, -2)]) {
+        const bad = await request(server.baseUrl, 'GET', `/api/chat/sync?after=${encodeURIComponent(after)}`, { token: bob.token });
+        assert.equal(bad.status, 400, after);
+        assert.equal(bad.body.error.code, 'VALIDATION_FAILED');
+      }
     });
 
     test('a dropped device reconnects as a new connection and catches up through sync, missing nothing', async () => {
@@ -90,7 +102,8 @@ for (const target of databaseTargets()) {
       const [phone, laptop] = [device(bob, 0), device(bob, 1)];
       const seen = nextEvent<ChatMessageEvent>(phone, 'CHAT_MESSAGE');
       const before = await sendOk(device(alice), { to: bob.id, text: 'before the drop' });
-      const position = (await seen).seq;
+      await seen;
+      const position = await caughtUpCursor(bob);
 
       // The network goes: the transport closes under the socket, as when a phone loses its signal.
       const dropped = nextEvent(phone, 'disconnect');
@@ -111,10 +124,8 @@ for (const target of databaseTargets()) {
       // From here on the live events continue where sync ended.
       const live = nextEvent<ChatMessageEvent>(phone, 'CHAT_MESSAGE');
       const { message } = await sendOk(device(alice), { to: bob.id, text: 'after the reconnect' });
-      const event = await live;
-      assert.deepEqual(event.message, message);
-      assert.ok(event.seq > caughtUp.seq);
-      assert.deepEqual((await sync(bob, caughtUp.seq)).messages, [message]);
+      assert.deepEqual((await live).message, message);
+      assert.deepEqual((await sync(bob, caughtUp.cursor)).messages, [message]);
     });
 
     test('history pages newest first without gaps or overlaps, however the pages are cut', async () => {
@@ -126,7 +137,7 @@ for (const target of databaseTargets()) {
         const [from, to] = i % 3 ? [alice, bob] : [bob, alice];
         const id = newId();
         ids.push(id);
-        await server.app.storage.messages.create({ id, senderId: from.id, recipientId: to.id, text: `m${i}`, clientMessageId: null, createdAt: new Date() });
+        await storeMessage(server.app.storage, from.id, to.id, `m${i}`, id);
         // Another conversation interleaved: it must never show up.
         if (i % 50 === 0) await sendOk(device(carol), { to: alice.id, text: 'elsewhere' });
       }
@@ -155,10 +166,11 @@ for (const target of databaseTargets()) {
       const alice = await chatUser(server.baseUrl, 'Alice');
       const bob = await chatUser(server.baseUrl, 'Bob');
       const eve = await chatUser(server.baseUrl, 'Eve');
+      const eveStart = await caughtUpCursor(eve);
       await sendOk(device(alice), { to: bob.id, text: 'just between us' });
       assert.deepEqual((await history(server.baseUrl, eve.token, alice.id)).messages, []);
       assert.deepEqual((await history(server.baseUrl, eve.token, bob.id)).messages, []);
-      assert.equal((await sync(eve, 0)).messages.length, 0);
+      assert.equal((await sync(eve, eveStart)).messages.length, 0);
       assert.equal((await conversations(eve)).conversations.length, 0);
       const unknown = await request(server.baseUrl, 'GET', `/api/chat/history/${newId()}`, { token: eve.token });
       assert.equal(unknown.status, 404);
@@ -183,7 +195,7 @@ for (const target of databaseTargets()) {
 
       const list = await conversations(alice);
       assert.deepEqual(
-        list.conversations.map((c) => [c.peer.name, c.lastMessage.text, c.unreadCount]),
+        list.conversations.map((c) => [c.peer!.name, c.lastMessage!.text, c.unreadCount]),
         [
           ['Dave', 'a1', 0],
           ['Carol', 'c1', 1],
@@ -196,13 +208,13 @@ for (const target of databaseTargets()) {
       assert.deepEqual(list.conversations[0]!.lastMessage, mine);
       // The other side's view of the same conversation.
       const bobs = await conversations(bob);
-      assert.deepEqual(bobs.conversations.map((c) => [c.peer.id, c.lastMessage.text, c.unreadCount]), [[alice.id, 'b3', 0]]);
+      assert.deepEqual(bobs.conversations.map((c) => [c.peer!.id, c.lastMessage!.text, c.unreadCount]), [[alice.id, 'b3', 0]]);
 
       await emitAck(device(alice), 'MESSAGE_READ', { messageId: fromBob[1]!.id });
       await sendOk(device(bob), { to: alice.id, text: 'b4' });
       const after = await conversations(alice);
       assert.deepEqual(
-        after.conversations.map((c) => [c.peer.name, c.lastMessage.text, c.unreadCount]),
+        after.conversations.map((c) => [c.peer!.name, c.lastMessage!.text, c.unreadCount]),
         [
           ['Bob', 'b4', 2],
           ['Dave', 'a1', 0],
@@ -214,7 +226,7 @@ for (const target of databaseTargets()) {
       assert.equal(firstPage.conversations.length, 2);
       assert.ok(firstPage.nextCursor);
       const secondPage = await conversations(alice, `?limit=2&before=${firstPage.nextCursor}`);
-      assert.deepEqual(secondPage.conversations.map((c) => c.peer.name), ['Carol']);
+      assert.deepEqual(secondPage.conversations.map((c) => c.peer!.name), ['Carol']);
       assert.equal(secondPage.nextCursor, null);
     });
   });

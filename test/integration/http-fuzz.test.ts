@@ -4,6 +4,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { AuthResponse } from '../../src/protocol/auth.js';
 import { ERROR_STATUS, type ErrorCode } from '../../src/protocol/errors.js';
+import { newId } from '../../src/shared/ids.js';
 import { databaseTargets } from '../support/databases.js';
 import { login, PASSWORD, registerUser } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
@@ -88,6 +89,8 @@ for (const target of databaseTargets()) {
      */
     let spare: Identity;
     let bystander: Identity;
+    /** A group of the fuzzed user (owner) and the bystander. */
+    let groupId: string;
 
     const identity = (tokens: AuthResponse, email: string): Identity => ({
       userId: tokens.user.id,
@@ -107,6 +110,8 @@ for (const target of databaseTargets()) {
       admin = await register('Fuzz Admin');
       await server.app.storage.users.setRole(admin.userId, 'admin');
       bystander = await register('Fuzz Bystander');
+      groupId = newId();
+      await server.app.storage.conversations.createGroup({ id: groupId, title: 'Fuzz group', ownerId: user.userId, memberIds: [bystander.userId], createdAt: new Date() });
     });
 
     interface Route {
@@ -122,7 +127,7 @@ for (const target of databaseTargets()) {
     function arbitraries() {
       const { issuer, audience } = server.config.jwt;
       const id = fc.oneof(
-        fc.constantFrom(bystander.userId, spare.sessionId, bystander.sessionId, bystander.userId.toUpperCase(), 'me'),
+        fc.constantFrom(bystander.userId, spare.sessionId, bystander.sessionId, bystander.userId.toUpperCase(), 'me', groupId),
         fc.uuid({ version: 7 }),
         urlText,
       );
@@ -137,7 +142,7 @@ for (const target of databaseTargets()) {
         { weight: 1, arbitrary: email },
         { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
       );
-      const field = fc.constantFrom('email', 'password', 'name', 'deviceName', 'refreshToken', 'token', 'deviceId', 'status', 'role', '__proto__', 'constructor');
+      const field = fc.constantFrom('email', 'password', 'name', 'deviceName', 'refreshToken', 'token', 'deviceId', 'status', 'role', 'title', 'memberIds', 'userIds', '__proto__', 'constructor');
       const queryValue = fc.oneof(urlText, fc.constantFrom('0', '-1', '1', '50', '101', '1e3', '999999999999999999999', 'Fuzz', bystander.userId, spare.sessionId));
       const queryKey = fc.constantFrom('query', 'limit', 'before', 'after', 'status', 'direction', 'limit[]', 'query[$ne]', 'after[a]', 'x');
 
@@ -160,7 +165,15 @@ for (const target of databaseTargets()) {
         { method: 'PATCH', path: withId('/api/admin/users/'), as: admin, body: { status: fc.constantFrom('active', 'banned'), role: fc.constant('user') } },
         { method: 'GET', path: withId('/api/chat/history/'), as: user, query: page },
         { method: 'GET', path: at('/api/chat/conversations'), as: user, query: page },
-        { method: 'GET', path: at('/api/chat/sync'), as: user, query: { after: fc.constantFrom('0', '5'), limit: fc.constant('10') } },
+        { method: 'GET', path: at('/api/chat/sync'), as: user, query: { after: fc.constantFrom('0', '5', 'eyJzaW5jZSI6IjE6MToifQ'), limit: fc.constant('10') } },
+        { method: 'POST', path: at('/api/chat/groups'), as: user, body: { title: fc.constant('Fuzz'), memberIds: fc.constant([bystander.userId]) } },
+        { method: 'GET', path: withId('/api/chat/conversations/'), as: user },
+        { method: 'GET', path: id.map((value) => `/api/chat/conversations/${value}/members`), as: user, query: { limit: fc.constant('5') } },
+        { method: 'GET', path: id.map((value) => `/api/chat/conversations/${value}/messages`), as: user, query: page },
+        { method: 'PATCH', path: withId('/api/chat/groups/'), as: user, body: { title: fc.constant('Renamed') } },
+        { method: 'POST', path: id.map((value) => `/api/chat/groups/${value}/members`), as: user, body: { userIds: fc.constant([bystander.userId]) } },
+        { method: 'PATCH', path: fc.tuple(id, id).map(([group, member]) => `/api/chat/groups/${group}/members/${member}`), as: user, body: { role: fc.constantFrom('admin', 'member') } },
+        { method: 'DELETE', path: fc.tuple(id, id).map(([group, member]) => `/api/chat/groups/${group}/members/${member}`), as: user },
         { method: 'GET', path: at('/api/users'), as: user, query: { query: fc.constant('Fuzz'), limit: fc.constant('5') } },
         { method: 'GET', path: withId('/api/users/'), as: user },
         { method: 'GET', path: at('/api/call/history'), as: user, query: page },

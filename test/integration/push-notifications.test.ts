@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { callEventOk, callUser, device as callDevice, OFFER, until } from '../support/calls.js';
+import { callEventOk, callUser, device as callDevice, OFFER } from '../support/calls.js';
 import { chatUser, device, sendOk } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
-import { startFakeExpo, type ReceivedPush } from '../support/fake-expo.js';
+import { startFakeExpo } from '../support/fake-expo.js';
 import { login, registerPushToken, registerUser } from '../support/http.js';
+import { offlineUser, received as receivedBy, seen } from '../support/push.js';
 
 // expo-server-sdk reads EXPO_BASE_URL when it loads: set it before anything imports the app.
 const expo = await startFakeExpo();
@@ -22,24 +23,7 @@ const PUSH_ENV = {
   RATE_LIMIT_AUTH_PER_IP: '100000',
 };
 
-
-/** The first `count` pushes to `token`, once they arrived. */
-async function received(token: string, count = 1): Promise<ReceivedPush[]> {
-  await until(`${count} pushes to ${token}`, async () => expo.pushesTo(token).length >= count);
-  return expo.pushesTo(token).slice(0, count);
-}
-
-/** What an app sees of a push, without the transport's bookkeeping. */
-const seen = ({ title, body, badge, data, priority, sound, channelId, categoryId, collapseId, _contentAvailable }: ReceivedPush) =>
-  Object.fromEntries(
-    Object.entries({ title, body, badge, data, priority, sound, channelId, categoryId, collapseId, _contentAvailable }).filter(([, value]) => value !== undefined),
-  );
-
-/** A user signed in on one device with an Expo token and no socket: their app is in the background. */
-async function offlineUser(baseUrl: string, name: string): Promise<{ id: string; token: string }> {
-  const user = await registerUser(baseUrl, name);
-  return { id: user.user.id, token: await registerPushToken(baseUrl, user.accessToken) };
-}
+const received = (token: string, count?: number) => receivedBy(expo, token, count);
 
 for (const target of databaseTargets()) {
   describe(`push notifications (${target.kind})`, { skip: target.skip }, () => {
@@ -55,7 +39,7 @@ for (const target of databaseTargets()) {
         title: 'Alice',
         body: 'Are you there?',
         badge: 1,
-        data: { type: 'message', messageId: message.id, from: alice.id },
+        data: { type: 'message', messageId: message.id, conversationId: message.conversationId, from: alice.id },
         priority: 'high',
         sound: 'default',
         channelId: 'messages',
@@ -89,7 +73,7 @@ for (const target of databaseTargets()) {
 
       assert.deepEqual(
         expo.pushesTo(bob.token).map((push) => [push.title, push.body, push.badge, push.data]),
-        [['Alice', 'three', 3, { type: 'message', messageId: last.id, from: alice.id }]],
+        [['Alice', 'three', 3, { type: 'message', messageId: last.id, conversationId: last.conversationId, from: alice.id }]],
       );
     });
 

@@ -55,7 +55,12 @@ export async function roundTrip(socket: ClientSocket): Promise<void> {
 
 export const texts = (messages: MessageDto[]) => messages.map((message) => message.text);
 
-/** Stores a message from one user to another straight in the database: set-up for users with no socket. */
-export async function storeMessage(storage: Storage, fromId: string, toId: string, text = 'hello'): Promise<void> {
-  await storage.messages.create({ id: newId(), senderId: fromId, recipientId: toId, text, clientMessageId: null, createdAt: new Date() });
+/**
+ * Stores a message from one user to another straight in the database, in their direct conversation
+ * (created if need be): set-up for users with no socket.
+ */
+export async function storeMessage(storage: Storage, fromId: string, toId: string, text = 'hello', id = newId()): Promise<void> {
+  const at = new Date();
+  const conversationId = await storage.conversations.ensureDirect(fromId, toId, at);
+  await storage.messages.create({ id, conversationId, senderId: fromId, recipientId: toId, text, clientMessageId: null, createdAt: at });
 }

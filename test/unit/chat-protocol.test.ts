@@ -36,12 +36,18 @@ describe('chat message payload', () => {
     const parsed = sendMessagePayload.parse({ to: to.toUpperCase(), text: 'hi', from: newId() });
     assert.deepEqual(parsed, { to, text: 'hi' });
   });
+
+  test('names exactly one of a recipient (to) and a conversation (conversationId)', () => {
+    const conversationId = newId();
+    assert.deepEqual(sendMessagePayload.parse({ conversationId, text: 'hi' }), { conversationId, text: 'hi' });
+    for (const target of [{}, { to, conversationId }]) assert.deepEqual(issuesOf({ ...target, text: 'hi' }), ['give exactly one of to and conversationId']);
+  });
 });
 
 describe('sync query', () => {
-  test('after is an optional non-negative integer', () => {
+  test('after is an optional cursor: URL-safe text of bounded length (the storage adapter reads it)', () => {
     assert.deepEqual(syncQuery.parse({}), { limit: 50 });
-    assert.deepEqual(syncQuery.parse({ after: '0', limit: '100' }), { after: 0, limit: 100 });
-    for (const after of ['', '-1', '1.5', '1e3', ['1'], '1234567890123456']) assert.equal(syncQuery.safeParse({ after }).success, false, String(after));
+    assert.deepEqual(syncQuery.parse({ after: 'eyJzaW5jZSI6IjE6MToifQ', limit: '100' }), { after: 'eyJzaW5jZSI6IjE6MToifQ', limit: 100 });
+    for (const after of ['', '1.5', 'a b', 'a=', ['abc'], 'a'.repeat(8001)]) assert.equal(syncQuery.safeParse({ after }).success, false, String(after));
   });
 });

@@ -4,6 +4,8 @@ import type { Logger } from '../../shared/logger.js';
 import type { Storage } from '../ports.js';
 import { createAccountEventsRepository } from './account-events-repository.js';
 import { createCallsRepository } from './calls-repository.js';
+import { createChatChangesRepository } from './chat-changes-repository.js';
+import { createConversationsRepository } from './conversations-repository.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrateToLatest } from './migrate.js';
@@ -46,6 +48,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     pushTokens: createPushTokensRepository(db),
     pushOutbox: createPushOutboxRepository(db),
     messages: createMessagesRepository(db),
+    conversations: createConversationsRepository(db),
+    chatChanges: createChatChangesRepository(db),
     calls: createCallsRepository(db, liveness),
     accountEvents: createAccountEventsRepository(db),
     async ping() {

@@ -1,42 +1,66 @@
 import { sql, type Kysely } from 'kysely';
-import type { DuePush, PushContent, PushKind, PushStore, SentPush } from '../../push/push-store.js';
+import { MAX_DEVICES_PER_PUSH, type DuePush, type PushContent, type PushKind, type PushStore, type SentPush } from '../../push/push-store.js';
 import { newId } from '../../shared/ids.js';
 import type { Database } from './schema.js';
 
 /**
- * A push goes to at most this many of its user's devices, the most recently registered: one event
- * never turns into an unbounded burst of pushes, however many sessions an account opens.
+ * A UUIDv7 made by the database (the millisecond clock over gen_random_uuid's random bits, version 7):
+ * a statement that writes a row per device cannot know beforehand how many ids to bring.
  */
-export const MAX_DEVICES_PER_PUSH = 32;
+const uuidV7 = sql`encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+  placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid`;
 
 /** A lease is free when there is none or it ran out (its worker died or gave up). */
 const leaseFree = (now: Date) => sql`(lease_until is null or lease_until <= ${now})`;
 
 export function createPushOutboxRepository(db: Kysely<Database>): PushStore {
+  const enqueueMany: PushStore['enqueueMany'] = async (pushes) => {
+    if (pushes.length === 0) return 0;
+    // One statement: the tokens of the users' live sessions (a token without a session predates sessions
+    // and counts as live), each queued or merged into its unsent push with the same key. Locking the
+    // tokens FOR SHARE orders this against a registration moving a token to another user: either the move
+    // waits for these rows (and then drops them) or this sees the token already moved. Rows are written in
+    // token order, so two of these never wait for each other's rows in opposite orders.
+    const { rows } = await sql<{ id: string }>`
+      with input as (
+        select
+          (e.push->>'userId')::uuid as user_id, e.push->>'kind' as kind, e.push->'content' as content,
+          e.push->>'coalesceKey' as coalesce_key, (e.push->>'dueAt')::timestamptz as due_at,
+          (e.push->>'expiresAt')::timestamptz as expires_at, e.ord
+        from jsonb_array_elements(${JSON.stringify(pushes)}::jsonb) with ordinality e(push, ord)
+      ),
+      -- Pushes of one call with the same user and key are one, as if enqueued one after another.
+      merged as (
+        select user_id, kind, content, coalesce_key, expires_at,
+          first_value(due_at) over (same order by ord) as due_at,
+          row_number() over (same order by ord desc) as newest_first
+        from input
+        window same as (partition by user_id, coalesce_key, case when coalesce_key is null then ord end)
+      ),
+      live as (
+        select t.token, t.user_id, t.updated_at from push_tokens t left join sessions s on s.id = t.session_id
+        where t.user_id in (select user_id from input)
+          and (t.session_id is null or (s.revoked_at is null and s.expires_at > now()))
+        for share of t
+      ),
+      -- Each user's MAX_DEVICES_PER_PUSH most recently registered of them.
+      devices as (
+        select token, user_id, row_number() over (partition by user_id order by updated_at desc) as newest_first from live
+      )
+      insert into push_outbox (id, token, user_id, kind, content, coalesce_key, due_at, expires_at, created_at)
+      select ${uuidV7}, d.token, p.user_id, p.kind, p.content, p.coalesce_key, p.due_at, p.expires_at, now()
+      from merged p join devices d on d.user_id = p.user_id and d.newest_first <= ${MAX_DEVICES_PER_PUSH}
+      where p.newest_first = 1
+      order by d.token
+      on conflict (token, coalesce_key) where ticket_id is null and coalesce_key is not null do update set
+        kind = excluded.kind, content = excluded.content, expires_at = excluded.expires_at, revision = push_outbox.revision + 1
+      returning id`.execute(db);
+    return rows.length;
+  };
+
   return {
-    async enqueue(push) {
-      // One statement: the user's tokens of live sessions (a token without a session predates sessions
-      // and counts as live), each queued or merged into its unsent push with the same key. Locking the
-      // tokens FOR SHARE orders this against a registration moving a token to another user: either the
-      // move waits for these rows (and then drops them) or this sees the token already moved.
-      const ids = Array.from({ length: MAX_DEVICES_PER_PUSH }, newId);
-      const { rows } = await sql<{ id: string }>`
-        insert into push_outbox (id, token, user_id, kind, content, coalesce_key, due_at, expires_at, created_at)
-        select (${ids}::uuid[])[row_number() over ()], live.token, ${push.userId}::uuid, ${push.kind}::text,
-          ${JSON.stringify(push.content)}::jsonb, ${push.coalesceKey}::text, ${push.dueAt}::timestamptz, ${push.expiresAt}::timestamptz, now()
-        from (
-          select t.token from push_tokens t left join sessions s on s.id = t.session_id
-          where t.user_id = ${push.userId}
-            and (t.session_id is null or (s.revoked_at is null and s.expires_at > now()))
-          order by t.updated_at desc
-          limit ${MAX_DEVICES_PER_PUSH}
-          for share of t
-        ) live
-        on conflict (token, coalesce_key) where ticket_id is null and coalesce_key is not null do update set
-          kind = excluded.kind, content = excluded.content, expires_at = excluded.expires_at, revision = push_outbox.revision + 1
-        returning id`.execute(db);
-      return rows.length;
-    },
+    enqueue: (push) => enqueueMany([push]),
+    enqueueMany,
 
     async claimDue(now, leaseUntil, limit) {
       const { rows } = await sql<{

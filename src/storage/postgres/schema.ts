@@ -1,7 +1,7 @@
 import type { ColumnType } from 'kysely';
 import type { CallEndReason, CallStatus, CallType } from '../../calls/call-state-machine.js';
 import type { PushContent, PushKind } from '../../push/push-store.js';
-import type { UserRole, UserStatus } from '../ports.js';
+import type { ConversationType, MemberRole, UserRole, UserStatus } from '../ports.js';
 
 /** Table shapes as Kysely sees them; kept in step with ./migrations. */
 export interface UsersTable {
@@ -65,35 +65,54 @@ export interface PushOutboxTable {
   created_at: Date;
 }
 
-/** PostgreSQL bigint: node-postgres reads it as a string. */
-type Int8 = ColumnType<string, number, number>;
+/**
+ * A row's place in the chat changes: the writing transaction's id (xid8) and a sequence value (bigint),
+ * both read as strings by node-postgres. Inserts take them from the column defaults; updates set them
+ * with `newChangePosition` (change-positions.ts).
+ */
+type ChangePositionPart = ColumnType<string, never, string>;
 
 export interface MessagesTable {
   id: string;
+  conversation_id: string;
   sender_id: string;
-  recipient_id: string;
-  low_user_id: string;
-  high_user_id: string;
+  /** The other member of a direct conversation; null in a group. */
+  recipient_id: string | null;
   text: string;
   client_message_id: string | null;
   created_at: Date;
   delivered_at: Date | null;
   read_at: Date | null;
-  sender_seq: Int8;
-  recipient_seq: Int8;
+  change_xid: ChangePositionPart;
+  change_pos: ChangePositionPart;
 }
 
 export interface ConversationsTable {
-  owner_id: string;
-  peer_id: string;
-  last_message_id: string;
-  /** Whether the peer has ever sent the owner a message: the owner then sees the peer's presence. */
-  peer_has_written: ColumnType<boolean, boolean | undefined, boolean>;
+  id: string;
+  type: ConversationType;
+  /** Groups only. */
+  title: string | null;
+  /** Direct conversations only: their two users, the lower id first. */
+  direct_low_user_id: string | null;
+  direct_high_user_id: string | null;
+  created_at: Date;
+  member_count: number;
+  change_xid: ChangePositionPart;
+  change_pos: ChangePositionPart;
 }
 
-export interface ChatStreamsTable {
+export interface ConversationMembersTable {
+  conversation_id: string;
   user_id: string;
-  seq: Int8;
+  role: MemberRole;
+  joined_at: Date;
+  left_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  last_read_message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  last_read_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Whether the member has ever written in the conversation: a direct peer then sees their presence. */
+  has_written: ColumnType<boolean, boolean | undefined, boolean>;
+  change_xid: ChangePositionPart;
+  change_pos: ChangePositionPart;
 }
 
 export interface CallsTable {
@@ -130,7 +149,7 @@ export interface Database {
   push_outbox: PushOutboxTable;
   messages: MessagesTable;
   conversations: ConversationsTable;
-  chat_streams: ChatStreamsTable;
+  conversation_members: ConversationMembersTable;
   calls: CallsTable;
   account_events: AccountEventsTable;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import type { DuePush, NewPush } from '../../../src/push/push-store.js';
+import { MAX_DEVICES_PER_PUSH, type DuePush, type NewPush } from '../../../src/push/push-store.js';
 import type { ContractContext } from '../storage-contract.js';
 
 const expoToken = () => `ExponentPushToken[${randomUUID()}]`;
@@ -76,6 +76,73 @@ export function pushOutboxContract(ctx: ContractContext): void {
     const merged = claimed.filter((push) => push.content.body === newest.content.body);
     assert.deepEqual(merged.map((push) => [push.token, push.expiresAt]), [[tokens[0], newest.expiresAt]]);
     assert.equal(claimed.some((push) => push.content.body === first.content.body), false);
+  });
+
+  test('enqueueMany queues the pushes of many users in one call, each as enqueue would', async (t) => {
+    const alice = await userWithDevices(t, 2);
+    const bob = await userWithDevices(t, 1);
+    const nobody = (await ctx.createUser()).id;
+    const pushes = [alice.userId, bob.userId, nobody].map((userId) => newPush(userId, { coalesceKey: 'message:group' }));
+    assert.equal(await outbox().enqueueMany(pushes), 3);
+    assert.equal(await outbox().enqueueMany([]), 0);
+    const claimed = await claim([alice.userId, bob.userId, nobody]);
+    assert.deepEqual(tokensOf(claimed), [...alice.tokens, ...bob.tokens].sort());
+    for (const due of claimed) {
+      const push = pushes.find((candidate) => candidate.userId === due.userId)!;
+      assert.deepEqual(due, { id: due.id, token: due.token, userId: push.userId, kind: 'message', content: push.content, attempts: 0, expiresAt: push.expiresAt });
+    }
+    assert.equal(new Set(claimed.map((push) => push.id)).size, 3);
+  });
+
+  test('enqueueMany coalesces as enqueueing one after another would: into queued pushes, and within the call (the last content, the first due time)', async (t) => {
+    const alice = await userWithDevices(t, 1);
+    const bob = await userWithDevices(t, 1);
+    const keyed = (userId: string, dueAt: Date) => newPush(userId, { coalesceKey: 'message:group', dueAt, expiresAt: at(90_000_000) });
+    await outbox().enqueue(keyed(alice.userId, at(-2000)));
+    const aliceNewest = keyed(alice.userId, at(0));
+    const [bobFirst, bobNewest] = [keyed(bob.userId, at(-1000)), keyed(bob.userId, at(0))];
+    const unkeyed = [newPush(bob.userId), newPush(bob.userId)];
+    // Bob's two keyed pushes are one; his unkeyed ones never merge.
+    assert.equal(await outbox().enqueueMany([bobFirst, aliceNewest, unkeyed[0]!, bobNewest, unkeyed[1]!]), 4);
+
+    const seen = (pushes: DuePush[]) => pushes.map((push) => [push.userId, push.content.body, push.expiresAt]);
+    assert.deepEqual(seen(await claim([alice.userId, bob.userId], at(-2000))), [[alice.userId, aliceNewest.content.body, aliceNewest.expiresAt]]);
+    assert.deepEqual(seen(await claim([alice.userId, bob.userId], at(-1000))), [[bob.userId, bobNewest.content.body, bobNewest.expiresAt]]);
+    const rest = await claim([alice.userId, bob.userId], at(0));
+    assert.deepEqual(rest.map((push) => push.content.body).sort(), unkeyed.map((push) => push.content.body).sort());
+  });
+
+  test(`a push goes to the ${MAX_DEVICES_PER_PUSH} most recently registered tokens of its user at most`, async (t) => {
+    const users = [(await ctx.createUser()).id, (await ctx.createUser()).id];
+    const newest: string[] = [];
+    for (const userId of users) {
+      const tokens: string[] = [];
+      for (let i = 0; i < MAX_DEVICES_PER_PUSH + 2; i += 1) {
+        const session = await ctx.storage.sessions.create(ctx.newSession(userId), ctx.tokenHash());
+        const token = expoToken();
+        const updatedAt = new Date(Date.now() - 60_000 + i * 1000);
+        assert.equal(await ctx.storage.pushTokens.register({ token, userId, sessionId: session.id, deviceId: null, updatedAt }), true);
+        t.after(() => outbox().removeToken(token, new Date(8.64e15)));
+        tokens.push(token);
+      }
+      newest.push(...tokens.slice(2));
+    }
+    assert.equal(await outbox().enqueue(newPush(users[0]!)), MAX_DEVICES_PER_PUSH);
+    assert.equal(await outbox().enqueueMany([newPush(users[1]!)]), MAX_DEVICES_PER_PUSH);
+    assert.deepEqual(tokensOf(await claim(users)), newest.sort());
+  });
+
+  test('concurrent enqueueMany calls over the same users and key, in different orders, neither deadlock nor duplicate a push', async (t) => {
+    const users = await Promise.all(Array.from({ length: 20 }, () => userWithDevices(t, 2)));
+    const userIds = users.map((user) => user.userId);
+    const orders = Array.from({ length: 8 }, (_, i) => {
+      const rotated = [...userIds.slice(i * 3), ...userIds.slice(0, i * 3)];
+      return i % 2 === 0 ? rotated : rotated.reverse();
+    });
+    const counts = await Promise.all(orders.map((order) => outbox().enqueueMany(order.map((userId) => newPush(userId, { coalesceKey: 'message:group' })))));
+    assert.deepEqual(counts, orders.map(() => 40));
+    const claimed = await claim(userIds);
+    assert.deepEqual(tokensOf(claimed), users.flatMap((user) => user.tokens).sort(), 'one push per token');
   });
 
   test('claimDue leases due pushes oldest first; concurrent claims never lease the same push', async (t) => {

@@ -7,6 +7,7 @@ import * as peoplePrivacy from './0005-people-privacy.js';
 import * as sessionsEnded from './0006-sessions-ended.js';
 import * as pushTokenSessions from './0007-push-token-sessions.js';
 import * as pushOutbox from './0008-push-outbox.js';
+import * as conversations from './0009-conversations.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006-sessions-ended': sessionsEnded,
   '0007-push-token-sessions': pushTokenSessions,
   '0008-push-outbox': pushOutbox,
+  '0009-conversations': conversations,
 };
 
 export const migrationProvider: MigrationProvider = {
