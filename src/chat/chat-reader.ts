@@ -67,7 +67,7 @@ export class ChatReader {
     const changes = await chatChanges.after(userId, after, limit);
     if (!changes) {
       throw new AppError('VALIDATION_FAILED', 'The request is not valid', {
-        details: [{ path: 'after', message: 'must be a cursor from an earlier sync: sync without after to start again' }],
+        details: [{ path: 'query.after', message: 'must be a cursor from an earlier sync: sync without after to start again' }],
       });
     }
     return {

@@ -39,11 +39,11 @@ export class GroupService {
     const memberIds = [...new Set(input.memberIds)].filter((id) => id !== ownerId);
     if (memberIds.length + 1 > this.deps.maxMembers) {
       throw new AppError('VALIDATION_FAILED', `A group has at most ${this.deps.maxMembers} members`, {
-        details: [{ path: 'memberIds', message: `at most ${this.deps.maxMembers - 1} users besides you` }],
+        details: [{ path: 'body.memberIds', message: `at most ${this.deps.maxMembers - 1} users besides you` }],
       });
     }
     await this.deps.creations.consume(ownerId);
-    await this.checkAddable(ownerId, memberIds);
+    await this.checkAddable(ownerId, memberIds, 'body.memberIds');
     const id = newId();
     await this.deps.conversations.createGroup({ id, title: input.title, ownerId, memberIds, createdAt: this.now() });
     this.deps.delivery.joinConversation([ownerId, ...memberIds], id);
@@ -60,12 +60,12 @@ export class GroupService {
   async addMembers(actorId: string, groupId: string, userIds: readonly string[]): Promise<void> {
     await this.requireRole(actorId, groupId, ['owner', 'admin']);
     const candidates = [...new Set(userIds)].filter((id) => id !== actorId);
-    await this.checkAddable(actorId, candidates);
+    await this.checkAddable(actorId, candidates, 'body.userIds');
     const result = await this.deps.conversations.addMembers(groupId, candidates, this.now(), this.deps.maxMembers);
     if (result.outcome === 'notFound') throw noSuchGroup();
     if (result.outcome === 'full') {
       throw new AppError('VALIDATION_FAILED', `A group has at most ${this.deps.maxMembers} members; this one has ${result.memberCount}`, {
-        details: [{ path: 'userIds', message: `at most ${this.deps.maxMembers - result.memberCount} more users` }],
+        details: [{ path: 'body.userIds', message: `at most ${this.deps.maxMembers - result.memberCount} more users` }],
       });
     }
     if (result.userIds.length === 0) return;
@@ -115,18 +115,18 @@ export class GroupService {
   }
 
   /** Users may be added when they have an active account and the add policy lets the adder add them. */
-  private async checkAddable(adderId: string, userIds: readonly string[]): Promise<void> {
+  private async checkAddable(adderId: string, userIds: readonly string[], field: 'body.memberIds' | 'body.userIds'): Promise<void> {
     if (userIds.length === 0) return;
     await this.deps.additions.consume(adderId, userIds.length);
     const active = new Set((await this.deps.users.findPeople(userIds)).map((person) => person.id));
     const unknown = userIds.filter((id) => !active.has(id));
     if (unknown.length > 0) {
-      throw new AppError('NOT_FOUND', 'No such user', { details: unknown.map((id) => ({ path: 'userIds', message: `no such user: ${id}` })) });
+      throw new AppError('NOT_FOUND', 'No such user', { details: unknown.map((id) => ({ path: field, message: `no such user: ${id}` })) });
     }
     const refused = await this.deps.policy.refused(adderId, userIds);
     if (refused.length > 0) {
       throw new AppError('FORBIDDEN', 'These users join only groups of people they have written to', {
-        details: refused.map((id) => ({ path: 'userIds', message: `may not be added by you: ${id}` })),
+        details: refused.map((id) => ({ path: field, message: `may not be added by you: ${id}` })),
       });
     }
   }

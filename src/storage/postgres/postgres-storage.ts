@@ -42,12 +42,14 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     await embedded?.stop();
     throw error;
   }
+  // As many message writes at once as PGlite runs statements (one), or a few of the pool's connections.
+  const messages = createMessagesRepository(db, { concurrency: embedded ? 1 : 2 });
   return {
     users: createUsersRepository(db),
     sessions: createSessionsRepository(db),
     pushTokens: createPushTokensRepository(db),
     pushOutbox: createPushOutboxRepository(db),
-    messages: createMessagesRepository(db),
+    messages,
     conversations: createConversationsRepository(db),
     chatChanges: createChatChangesRepository(db),
     calls: createCallsRepository(db, liveness),
@@ -56,6 +58,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       await sql`select 1`.execute(db);
     },
     async close() {
+      // The messages handed to create are stored before the connections go.
+      await messages.close();
       await liveness.close();
       await db.destroy();
       await embedded?.stop();
