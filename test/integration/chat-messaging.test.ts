@@ -192,6 +192,11 @@ for (const target of databaseTargets()) {
       assert.deepEqual(heard.map(({ events }) => events.items.length), [1, 0, 1]);
       assert.deepEqual(texts((await history(server.baseUrl, bob.token, alice.id)).messages), [second.message.text, 'first']);
       assert.deepEqual((await history(server.baseUrl, carol.token, alice.id)).messages, []);
+      // No conversation with Carol came into being: it would with its first message.
+      for (const user of [alice, carol]) {
+        const list = await request(server.baseUrl, 'GET', '/api/chat/conversations', { token: user.token });
+        assert.ok(!list.body.conversations.some((conversation: { peer?: { id: string } }) => conversation.peer?.id === (user === alice ? carol.id : alice.id)));
+      }
     });
 
     test('a "from" in the payload is ignored: the sender is who the token says', async () => {

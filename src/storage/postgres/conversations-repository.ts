@@ -177,17 +177,18 @@ export function createConversationsRepository(db: Kysely<Database>): Conversatio
     },
 
     async listForMember(userId, page) {
-      // A conversation's activity is its last message's id (history index), else its own id: both are
-      // time-ordered, so the list needs no write to the conversation per message.
+      // A conversation's activity is its last message's id (history index), else a group's own id: both
+      // are time-ordered, so the list needs no write to the conversation per message. A direct
+      // conversation without a message (its first send was refused after it was made) is not listed.
       const { rows } = await sql<{ id: string }>`
         select page.id from (
           select m.conversation_id as id, coalesce(
             (select x.id from messages x where x.conversation_id = m.conversation_id order by x.id desc limit 1),
-            m.conversation_id) as activity
-          from conversation_members m
+            case when c.type = 'group' then m.conversation_id end) as activity
+          from conversation_members m join conversations c on c.id = m.conversation_id
           where m.user_id = ${userId} and m.left_at is null
         ) page
-        ${page.before ? sql`where page.activity < ${page.before}::uuid` : sql``}
+        where page.activity is not null ${page.before ? sql`and page.activity < ${page.before}::uuid` : sql``}
         order by page.activity desc
         limit ${page.limit}`.execute(db);
       return loadMemberConversations(db, userId, rows.map((row) => row.id));

@@ -97,7 +97,9 @@ export class GroupCommit<In, Out> {
   private async run(batch: Entry<In, Out>[]): Promise<PromiseSettledResult<Out>[]> {
     const items = batch.map((entry) => entry.item);
     try {
+      const t0 = performance.now();
       const results = await this.store(items);
+      HCSTATS.n += 1; HCSTATS.rows += items.length; HCSTATS.ms += performance.now() - t0; HCSTATS.queued += this.queue.length;
       return results.map((value) => ({ status: 'fulfilled', value }));
     } catch (error) {
       if (items.length === 1) return [{ status: 'rejected', reason: error }];
@@ -114,3 +116,6 @@ export class GroupCommit<In, Out> {
     }
   }
 }
+
+const HCSTATS = { n: 0, rows: 0, ms: 0, queued: 0 };
+if (process.env['HC_DEBUG']) setInterval(() => { if (HCSTATS.n) process.stderr.write(`batches ${HCSTATS.n} rows/batch ${(HCSTATS.rows / HCSTATS.n).toFixed(1)} ms/batch ${(HCSTATS.ms / HCSTATS.n).toFixed(2)} queuedAfter ${(HCSTATS.queued / HCSTATS.n).toFixed(1)}\n`); Object.assign(HCSTATS, { n: 0, rows: 0, ms: 0, queued: 0 }); }, 2000).unref();
