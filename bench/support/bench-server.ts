@@ -1,26 +1,28 @@
 /**
- * The server as benchmarks run it: the same composition root as src/main.ts, plus an event-loop delay
- * histogram the benchmark reads over IPC ('stats' -> figures, and the histogram starts again).
+ * The server as benchmarks run it: the same composition root as src/main.ts, from the production build
+ * (dist/) unless BENCH_FROM_SOURCE=1 (the smoke test, which does not build), plus the IPC stats of
+ * process-stats.ts.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/shared/logger.js';
+import { serveProcessStats } from './process-stats.js';
+
+type AppModule = typeof import('../../src/app.js');
+type ConfigModule = typeof import('../../src/config/config.js');
+type LoggerModule = typeof import('../../src/shared/logger.js');
+
+const root = process.env['BENCH_FROM_SOURCE'] === '1' ? '../../src/' : '../../dist/';
+const [{ createApp }, { loadConfig }, { createLogger }] = await Promise.all([
+  import(`${root}app.js`) as Promise<AppModule>,
+  import(`${root}config/config.js`) as Promise<ConfigModule>,
+  import(`${root}shared/logger.js`) as Promise<LoggerModule>,
+]);
 
 const config = loadConfig(process.env);
 const logger = createLogger(config.log);
 const app = await createApp(config, logger);
 const port = await app.start();
-const histogram = monitorEventLoopDelay({ resolution: 1 });
-histogram.enable();
+serveProcessStats();
 logger.info({ port, startupMs: Math.round(performance.now()) }, 'listening');
 
-const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-process.on('message', (message) => {
-  if (message !== 'stats') return;
-  process.send?.({ eventLoopDelayMs: { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) } });
-  histogram.reset();
-});
 process.once('SIGTERM', () => {
   void app.stop().then(() => process.exit(0));
 });
