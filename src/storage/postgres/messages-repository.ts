@@ -1,7 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { CreateMessageResult, MessageRecord, MessagesRepository, NewMessage } from '../ports.js';
+import type { MessageRecord, MessagesRepository } from '../ports.js';
 import { newChangePosition, setNewChangePosition } from './change-positions.js';
-import { GroupCommit } from './group-commit.js';
 import type { Database, MessagesTable } from './schema.js';
 
 export type MessageRow = Omit<Selectable<MessagesTable>, 'change_xid' | 'change_pos'>;
@@ -34,81 +33,44 @@ export const unreadCountOf = (member: string) => sql<string>`(
     and x.sender_id <> ${sql.ref(`${member}.user_id`)}
 )`;
 
-const identity = (...parts: (string | null)[]) => parts.join(' ');
-
-/** The columns of a stored message that the port shows. */
-const messageColumns = sql.raw('id, conversation_id, sender_id, recipient_id, text, client_message_id, created_at, delivered_at, read_at');
-
-/**
- * Stores messages in one statement, in their order: the membership checks, the inserts (at most once per
- * (sender, clientMessageId): a second copy in the same batch, or a retry racing in another transaction,
- * which waits for the first to commit, inserts nothing) and the senders' first-write flags. Nothing is
- * written to the conversation rows: their last messages are read from the history index.
- */
-async function storeMessages(db: Kysely<Database>, messages: readonly NewMessage[]): Promise<CreateMessageResult[]> {
-  const column = <K extends keyof NewMessage>(key: K) => messages.map((message) => message[key]);
-  const { rows } = await sql<MessageRow>`
-    with batch as (
-      select * from unnest(${column('id')}::uuid[], ${column('conversationId')}::uuid[], ${column('senderId')}::uuid[],
-        ${column('recipientId')}::uuid[], ${column('text')}::text[], ${column('clientMessageId')}::text[], ${column('createdAt')}::timestamptz[])
-        with ordinality as b (id, conversation_id, sender_id, recipient_id, text, client_message_id, created_at, position)
-    ),
-    inserted as (
-      insert into messages (id, conversation_id, sender_id, recipient_id, text, client_message_id, created_at)
-      select b.id, b.conversation_id, b.sender_id, b.recipient_id, b.text, b.client_message_id, b.created_at from batch b
-      where exists (
-        select 1 from conversation_members m
-        where m.conversation_id = b.conversation_id and m.user_id = b.sender_id and m.left_at is null
-      )
-      order by b.position
-      on conflict (sender_id, client_message_id) do nothing
-      returning ${messageColumns}
-    ),
-    first_write as (
-      update conversation_members m set has_written = true, ${setNewChangePosition}
-      from (select distinct conversation_id, sender_id from inserted) w
-      where m.conversation_id = w.conversation_id and m.user_id = w.sender_id and not m.has_written
-    )
-    select * from inserted`.execute(db);
-  // An inserted row is the first message in the batch with its identity; later copies are retries of it.
-  const inserted = new Map(rows.map((row) => [identity(row.id, row.conversation_id, row.sender_id, row.client_message_id), row]));
-  const results = messages.map((message): CreateMessageResult | undefined => {
-    const key = identity(message.id, message.conversationId, message.senderId, message.clientMessageId);
-    const row = inserted.get(key);
-    inserted.delete(key);
-    return row && { outcome: 'stored', created: true, message: toMessage(row) };
-  });
-  // Retries: the first attempts have committed (a racing insert waits for them), so they are visible now.
-  const retries = messages.filter((message, index) => !results[index] && message.clientMessageId !== null);
-  const earlier = new Map<string, MessageRow>();
-  if (retries.length > 0) {
-    const { rows: found } = await sql<MessageRow>`
-      select ${messageColumns} from messages
-      where (sender_id, client_message_id) in (
-        select * from unnest(${retries.map((message) => message.senderId)}::uuid[], ${retries.map((message) => message.clientMessageId)}::text[])
-      )`.execute(db);
-    for (const row of found) earlier.set(identity(row.sender_id, row.client_message_id), row);
-  }
-  return messages.map((message, index) => {
-    const row = message.clientMessageId === null ? undefined : earlier.get(identity(message.senderId, message.clientMessageId));
-    return results[index] ?? (row ? { outcome: 'stored', created: false, message: toMessage(row) } : { outcome: 'notMember' });
-  });
-}
-
-export interface MessagesStore extends MessagesRepository {
-  /** Stores the messages already handed to create, then refuses new ones. */
-  close(): Promise<void>;
-}
-
-/**
- * Messages. Concurrent creates are written together (group-commit.ts): each resolves once the statement
- * that stored it has committed. `concurrency` is how many of those statements may run at once.
- */
-export function createMessagesRepository(db: Kysely<Database>, options: { concurrency: number }): MessagesStore {
-  const writes = new GroupCommit((batch: NewMessage[]) => storeMessages(db, batch), { maxBatch: 64, maxQueued: 1024, ...options, ...TEMP() });
+export function createMessagesRepository(db: Kysely<Database>): MessagesRepository {
   return {
-    create: (message) => writes.add(message),
-    close: () => writes.close(),
+    async create(message) {
+      // One statement: the membership check, the insert (at most once per clientMessageId: a racing
+      // retry waits for the first to commit and inserts nothing) and the sender's first-write flag.
+      // Nothing is written to the conversation row: its last message is read from the history index.
+      const { rows } = await sql<MessageRow>`
+        with inserted as (
+          insert into messages (id, conversation_id, sender_id, recipient_id, text, client_message_id, created_at)
+          select ${message.id}::uuid, ${message.conversationId}::uuid, ${message.senderId}::uuid, ${message.recipientId}::uuid,
+            ${message.text}::text, ${message.clientMessageId}::text, ${message.createdAt}::timestamptz
+          where exists (
+            select 1 from conversation_members
+            where conversation_id = ${message.conversationId} and user_id = ${message.senderId} and left_at is null
+          )
+          on conflict (sender_id, client_message_id) do nothing
+          returning *
+        ),
+        first_write as (
+          update conversation_members set has_written = true, ${setNewChangePosition}
+          where conversation_id = ${message.conversationId} and user_id = ${message.senderId} and not has_written
+            and exists (select 1 from inserted)
+        )
+        select * from inserted`.execute(db);
+      const inserted = rows[0];
+      if (inserted) return { outcome: 'stored', created: true, message: toMessage(inserted) };
+      // A retry: the first attempt has committed (a racing insert waits for it), so it is visible now.
+      const earlier =
+        message.clientMessageId === null
+          ? undefined
+          : await db
+              .selectFrom('messages')
+              .selectAll()
+              .where('sender_id', '=', message.senderId)
+              .where('client_message_id', '=', message.clientMessageId)
+              .executeTakeFirst();
+      return earlier ? { outcome: 'stored', created: false, message: toMessage(earlier) } : { outcome: 'notMember' };
+    },
 
     async findById(id) {
       const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
@@ -174,5 +136,3 @@ export function createMessagesRepository(db: Kysely<Database>, options: { concur
     },
   };
 }
-
-const TEMP = () => ({ ...(process.env['HC_BATCH'] ? { maxBatch: Number(process.env['HC_BATCH']) } : {}), ...(process.env['HC_CONC'] ? { concurrency: Number(process.env['HC_CONC']) } : {}) });

@@ -42,14 +42,12 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     await embedded?.stop();
     throw error;
   }
-  // As many message writes at once as PGlite runs statements (one), or a few of the pool's connections.
-  const messages = createMessagesRepository(db, { concurrency: embedded ? 1 : 2 });
   return {
     users: createUsersRepository(db),
     sessions: createSessionsRepository(db),
     pushTokens: createPushTokensRepository(db),
     pushOutbox: createPushOutboxRepository(db),
-    messages,
+    messages: createMessagesRepository(db),
     conversations: createConversationsRepository(db),
     chatChanges: createChatChangesRepository(db),
     calls: createCallsRepository(db, liveness),
@@ -58,8 +56,6 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       await sql`select 1`.execute(db);
     },
     async close() {
-      // The messages handed to create are stored before the connections go.
-      await messages.close();
       await liveness.close();
       await db.destroy();
       await embedded?.stop();
