@@ -5,6 +5,7 @@ import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import type { ConversationsRepository, MessageRecord, MessagesRepository, UsersRepository } from '../storage/ports.js';
+import { DirectConversations } from './direct-conversations.js';
 import { presentMessage } from './message-presenter.js';
 
 /** Who asks, and from which connection: that connection gets the answer, the user's others get the event. */
@@ -28,6 +29,8 @@ type Target = { conversationId: string; recipientId: string | null };
 type TypingTarget = Pick<TypingPayload, 'to' | 'conversationId'>;
 
 const noSuchConversation = () => new AppError('NOT_FOUND', 'No such conversation');
+const noSuchUser = () => new AppError('NOT_FOUND', 'No such user');
+const cannotMessageYourself = () => new AppError('VALIDATION_FAILED', 'You cannot message yourself');
 
 /**
  * Chat in direct and group conversations: messages are stored before anyone hears of them, retries are
@@ -37,34 +40,37 @@ const noSuchConversation = () => new AppError('NOT_FOUND', 'No such conversation
  */
 export class ChatService {
   private readonly now: () => Date;
+  private readonly directConversations: DirectConversations;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.directConversations = new DirectConversations(deps.conversations);
   }
 
   async send(actor: Actor, input: SendMessageInput): Promise<ChatMessageEvent> {
-    const target = input.to ? await this.directTarget(actor, input.to) : await this.memberTarget(actor, input.conversationId!);
+    const conversationId = input.to ? await this.directConversationWith(actor, input.to) : input.conversationId!;
+    // The store checks, in the statement that inserts, that the sender is a member and that a direct
+    // conversation's other member is still active: nothing is looked up before.
     const stored = await this.deps.messages.create({
       id: newId(),
-      conversationId: target.conversationId,
+      conversationId,
       senderId: actor.userId,
-      recipientId: target.recipientId,
       text: input.text,
       clientMessageId: input.clientMessageId ?? null,
       createdAt: this.now(),
     });
-    // Removed between the membership check and the insert.
     if (stored.outcome === 'notMember') throw noSuchConversation();
+    if (stored.outcome === 'recipientUnavailable') throw noSuchUser();
     // A send that reuses a clientMessageId is a retry only if it says the same thing to the same conversation.
-    if (!stored.created && (stored.message.conversationId !== target.conversationId || stored.message.text !== input.text)) {
+    if (!stored.created && (stored.message.conversationId !== conversationId || stored.message.text !== input.text)) {
       throw new AppError('VALIDATION_FAILED', 'This clientMessageId was already used for another message', {
         details: [{ path: 'clientMessageId', message: 'already used for another message: give a new message a new clientMessageId' }],
       });
     }
     const message = presentMessage(stored.message);
     if (stored.created) {
-      this.toMembers(actor, target, 'CHAT_MESSAGE', { message });
-      const { id, conversationId, senderId, recipientId, text, createdAt } = stored.message;
+      const { id, senderId, recipientId, text, createdAt } = stored.message;
+      this.toMembers(actor, { conversationId, recipientId }, 'CHAT_MESSAGE', { message });
       this.deps.events.emit('messageStored', { messageId: id, conversationId, senderId, recipientId, text, createdAt });
     }
     return { message };
@@ -130,14 +136,15 @@ export class ChatService {
 
   /** The recipient must be someone else with an active account. */
   private async checkRecipient(actor: Actor, to: string): Promise<void> {
-    if (to === actor.userId) throw new AppError('VALIDATION_FAILED', 'You cannot message yourself');
+    if (to === actor.userId) throw cannotMessageYourself();
     const recipient = await this.deps.users.findById(to);
-    if (recipient?.status !== 'active') throw new AppError('NOT_FOUND', 'No such user');
+    if (recipient?.status !== 'active') throw noSuchUser();
   }
 
-  private async directTarget(actor: Actor, to: string): Promise<Target> {
-    await this.checkRecipient(actor, to);
-    return { conversationId: await this.deps.conversations.ensureDirect(actor.userId, to, this.now()), recipientId: to };
+  /** The conversation with `to`; the first message of a pair creates it, if `to` is an active user. */
+  private async directConversationWith(actor: Actor, to: string): Promise<string> {
+    if (to === actor.userId) throw cannotMessageYourself();
+    return this.directConversations.ensure(actor.userId, to, this.now(), () => this.checkRecipient(actor, to));
   }
 
   /** A conversation the actor is a current member of; in a direct one the other member must still be active. */

@@ -137,7 +137,8 @@ export interface MessageRecord {
   readAt: Date | null;
 }
 
-export type NewMessage = Omit<MessageRecord, 'deliveredAt' | 'readAt'>;
+/** The store sets the recipient: the other member of a direct conversation, none in a group. */
+export type NewMessage = Omit<MessageRecord, 'recipientId' | 'deliveredAt' | 'readAt'>;
 
 export type CreateMessageResult =
   /**
@@ -146,12 +147,15 @@ export type CreateMessageResult =
    */
   | { outcome: 'stored'; created: boolean; message: MessageRecord }
   /** The sender is not a member of the conversation (any more): nothing was stored. */
-  | { outcome: 'notMember' };
+  | { outcome: 'notMember' }
+  /** The other member of a direct conversation has no active account (banned): nothing was stored. */
+  | { outcome: 'recipientUnavailable' };
 
 export interface MessagesRepository {
   /**
    * Stores a message at most once per (senderId, clientMessageId), also under concurrent retries, and
-   * only while the sender is a member of its conversation (checked in the same statement).
+   * only while the sender is a member of its conversation and, in a direct one, the recipient's account
+   * is active (checked in the same statement). Resolves once the message is committed.
    */
   create(message: NewMessage): Promise<CreateMessageResult>;
   findById(id: string): Promise<MessageRecord | null>;

@@ -9,21 +9,20 @@ export function chatFixtures(ctx: ContractContext) {
   /** New users, each with a name of their own. */
   const users = (count: number): Promise<UserRecord[]> =>
     Promise.all(Array.from({ length: count }, () => ctx.createUser({ name: `User ${randomUUID().slice(0, 8)}` })));
-  const newMessage = (conversationId: string, senderId: string, recipientId: string | null, overrides: Partial<NewMessage> = {}): NewMessage => ({
+  const newMessage = (conversationId: string, senderId: string, overrides: Partial<NewMessage> = {}): NewMessage => ({
     id: newId(),
     conversationId,
     senderId,
-    recipientId,
     text: `text ${randomUUID()}`,
     clientMessageId: randomUUID(),
     createdAt: new Date(),
     ...overrides,
   });
-  /** Stores a message that must be new, and returns it. */
+  /** Stores a message that must be new (to `recipientId` in a direct conversation), and returns it. */
   const send = async (conversationId: string, senderId: string, recipientId: string | null = null, overrides: Partial<NewMessage> = {}): Promise<MessageRecord> => {
-    const message = newMessage(conversationId, senderId, recipientId, overrides);
+    const message = newMessage(conversationId, senderId, overrides);
     const result = await ctx.storage.messages.create(message);
-    assert.deepEqual(result, { outcome: 'stored', created: true, message: { ...message, deliveredAt: null, readAt: null } });
+    assert.deepEqual(result, { outcome: 'stored', created: true, message: { ...message, recipientId, deliveredAt: null, readAt: null } });
     return result.message;
   };
   return {

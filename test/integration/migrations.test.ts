@@ -207,10 +207,10 @@ for (const target of databaseTargets()) {
 
         // The migrated conversations go on as new ones: messages, receipts, sync.
         const head = await storage.chatChanges.head();
-        const reply = { id: newId(), conversationId: pair, senderId: bob!.id, recipientId: alice!.id, text: 'after', clientMessageId: 'after', createdAt: new Date() };
-        assert.deepEqual(await storage.messages.create(reply), { outcome: 'stored', created: true, message: { ...reply, deliveredAt: null, readAt: null } });
+        const reply = { id: newId(), conversationId: pair, senderId: bob!.id, text: 'after', clientMessageId: 'after', createdAt: new Date() };
+        assert.deepEqual(await storage.messages.create(reply), { outcome: 'stored', created: true, message: { ...reply, recipientId: alice!.id, deliveredAt: null, readAt: null } });
         // A client message id from before the migration is still a retry.
-        const retried = await storage.messages.create({ ...reply, id: newId(), clientMessageId: 'c1', senderId: alice!.id, recipientId: bob!.id });
+        const retried = await storage.messages.create({ ...reply, id: newId(), clientMessageId: 'c1', senderId: alice!.id });
         assert.deepEqual(retried, { outcome: 'stored', created: false, message: stored(toBob1, pair) });
         assert.equal(await storage.messages.markRead({ readerId: bob!.id, conversationId: pair, upToId: toBob3.id, at: at(30) }), true);
         const synced = await storage.chatChanges.after(alice!.id, head, 100);

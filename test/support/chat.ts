@@ -62,5 +62,5 @@ export const texts = (messages: MessageDto[]) => messages.map((message) => messa
 export async function storeMessage(storage: Storage, fromId: string, toId: string, text = 'hello', id = newId()): Promise<void> {
   const at = new Date();
   const conversationId = await storage.conversations.ensureDirect(fromId, toId, at);
-  await storage.messages.create({ id, conversationId, senderId: fromId, recipientId: toId, text, clientMessageId: null, createdAt: at });
+  await storage.messages.create({ id, conversationId, senderId: fromId, text, clientMessageId: null, createdAt: at });
 }

@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ChatChanges, ChatChangesRepository, MessageRecord } from '../ports.js';
 import { decodeCursor, encodeCursor, type ChangeWindow } from './chat-cursor.js';
 import { loadMemberConversations } from './conversations-repository.js';
-import { toMessage, type MessageRow } from './messages-repository.js';
+import { toMessage, type MessageRow } from './message-rows.js';
 import type { Database } from './schema.js';
 
 /**

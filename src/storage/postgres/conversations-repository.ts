@@ -3,7 +3,8 @@ import { EMBEDDED_MEMBERS } from '../../protocol/conversations.js';
 import { newId } from '../../shared/ids.js';
 import type { ConversationRecord, ConversationsRepository, MemberConversationRecord, MemberRecord } from '../ports.js';
 import { newChangePosition, setNewChangePosition } from './change-positions.js';
-import { toMessage, unreadCountOf, type MessageRow } from './messages-repository.js';
+import { toMessage, type MessageRow } from './message-rows.js';
+import { unreadCountOf } from './messages-repository.js';
 import type { ConversationMembersTable, ConversationsTable, Database } from './schema.js';
 
 type MemberRow = Pick<Selectable<ConversationMembersTable>, 'user_id' | 'role' | 'joined_at' | 'last_read_message_id' | 'last_read_at'> & {

@@ -1,23 +1,10 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
-import type { MessageRecord, MessagesRepository } from '../ports.js';
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from '../../shared/logger.js';
+import type { MessagesRepository } from '../ports.js';
 import { newChangePosition, setNewChangePosition } from './change-positions.js';
-import type { Database, MessagesTable } from './schema.js';
-
-export type MessageRow = Omit<Selectable<MessagesTable>, 'change_xid' | 'change_pos'>;
-
-export function toMessage(row: MessageRow): MessageRecord {
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    senderId: row.sender_id,
-    recipientId: row.recipient_id,
-    text: row.text,
-    clientMessageId: row.client_message_id,
-    createdAt: row.created_at,
-    deliveredAt: row.delivered_at,
-    readAt: row.read_at,
-  };
-}
+import { toMessage } from './message-rows.js';
+import { createMessageWrites } from './message-writes.js';
+import type { Database } from './schema.js';
 
 /** Sorts before every message id: the read position of a member who has read nothing. */
 const NOTHING_READ = sql`'00000000-0000-0000-0000-000000000000'::uuid`;
@@ -33,44 +20,11 @@ export const unreadCountOf = (member: string) => sql<string>`(
     and x.sender_id <> ${sql.ref(`${member}.user_id`)}
 )`;
 
-export function createMessagesRepository(db: Kysely<Database>): MessagesRepository {
+export function createMessagesRepository(db: Kysely<Database>, options: { writeConcurrency: number; logger: Logger }): MessagesRepository & { drain(): Promise<void> } {
+  const writes = createMessageWrites(db, { concurrency: options.writeConcurrency, logger: options.logger });
   return {
-    async create(message) {
-      // One statement: the membership check, the insert (at most once per clientMessageId: a racing
-      // retry waits for the first to commit and inserts nothing) and the sender's first-write flag.
-      // Nothing is written to the conversation row: its last message is read from the history index.
-      const { rows } = await sql<MessageRow>`
-        with inserted as (
-          insert into messages (id, conversation_id, sender_id, recipient_id, text, client_message_id, created_at)
-          select ${message.id}::uuid, ${message.conversationId}::uuid, ${message.senderId}::uuid, ${message.recipientId}::uuid,
-            ${message.text}::text, ${message.clientMessageId}::text, ${message.createdAt}::timestamptz
-          where exists (
-            select 1 from conversation_members
-            where conversation_id = ${message.conversationId} and user_id = ${message.senderId} and left_at is null
-          )
-          on conflict (sender_id, client_message_id) do nothing
-          returning *
-        ),
-        first_write as (
-          update conversation_members set has_written = true, ${setNewChangePosition}
-          where conversation_id = ${message.conversationId} and user_id = ${message.senderId} and not has_written
-            and exists (select 1 from inserted)
-        )
-        select * from inserted`.execute(db);
-      const inserted = rows[0];
-      if (inserted) return { outcome: 'stored', created: true, message: toMessage(inserted) };
-      // A retry: the first attempt has committed (a racing insert waits for it), so it is visible now.
-      const earlier =
-        message.clientMessageId === null
-          ? undefined
-          : await db
-              .selectFrom('messages')
-              .selectAll()
-              .where('sender_id', '=', message.senderId)
-              .where('client_message_id', '=', message.clientMessageId)
-              .executeTakeFirst();
-      return earlier ? { outcome: 'stored', created: false, message: toMessage(earlier) } : { outcome: 'notMember' };
-    },
+    drain: writes.drain,
+    create: writes.create,
 
     async findById(id) {
       const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();

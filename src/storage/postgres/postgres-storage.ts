@@ -42,12 +42,15 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     await embedded?.stop();
     throw error;
   }
+  // Concurrent message batches: a few in flight keep PostgreSQL's cores busy while one commits; PGlite
+  // runs one statement at a time.
+  const messages = createMessagesRepository(db, { writeConcurrency: embedded ? 1 : 4, logger: options.logger });
   return {
     users: createUsersRepository(db),
     sessions: createSessionsRepository(db),
     pushTokens: createPushTokensRepository(db),
     pushOutbox: createPushOutboxRepository(db),
-    messages: createMessagesRepository(db),
+    messages,
     conversations: createConversationsRepository(db),
     chatChanges: createChatChangesRepository(db),
     calls: createCallsRepository(db, liveness),
@@ -56,6 +59,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       await sql`select 1`.execute(db);
     },
     async close() {
+      await messages.drain();
       await liveness.close();
       await db.destroy();
       await embedded?.stop();

@@ -13,10 +13,10 @@ export function messagesContract(ctx: ContractContext): void {
 
   test('create stores a message in its conversation, without receipts; findById reads it back', async () => {
     const { a, b, id } = await direct();
-    const input = newMessage(id, a.id, b.id);
+    const input = newMessage(id, a.id);
     const result = await messages().create(input);
-    assert.deepEqual(result, { outcome: 'stored', created: true, message: { ...input, deliveredAt: null, readAt: null } });
-    assert.deepEqual(await messages().findById(input.id), { ...input, deliveredAt: null, readAt: null });
+    assert.deepEqual(result, { outcome: 'stored', created: true, message: { ...input, recipientId: b.id, deliveredAt: null, readAt: null } });
+    assert.deepEqual(await messages().findById(input.id), { ...input, recipientId: b.id, deliveredAt: null, readAt: null });
     const [owner, member] = await users(2);
     const groupId = await group(owner!, [member!]);
     const inGroup = await send(groupId, member!.id, null, { clientMessageId: null });
@@ -26,12 +26,12 @@ export function messagesContract(ctx: ContractContext): void {
 
   test('create is idempotent per (sender, clientMessageId), also under concurrent retries', async () => {
     const { a, b, id } = await direct();
-    const input = newMessage(id, a.id, b.id);
+    const input = newMessage(id, a.id);
     const first = await messages().create(input);
     // The stored message comes back whatever the new one holds: the service tells a retry from a reuse.
     assert.deepEqual(await messages().create({ ...input, id: newId(), text: 'changed on retry' }), { ...first, created: false });
 
-    const racing = newMessage(id, a.id, b.id);
+    const racing = newMessage(id, a.id);
     const results = await Promise.all(Array.from({ length: 8 }, () => messages().create({ ...racing, id: newId() })));
     const stored = results.map((result) => (result.outcome === 'stored' ? result : assert.fail('a retry was refused')));
     assert.equal(stored.filter((result) => result.created).length, 1);
@@ -45,19 +45,69 @@ export function messagesContract(ctx: ContractContext): void {
   test('create stores nothing from a non-member, a removed member or into an unknown conversation', async () => {
     const [owner, member, stranger] = await users(3);
     const groupId = await group(owner!, [member!]);
-    const { a, b, id } = await direct();
-    assert.deepEqual(await messages().create(newMessage(groupId, stranger!.id, null)), { outcome: 'notMember' });
-    assert.deepEqual(await messages().create(newMessage(id, stranger!.id, a.id)), { outcome: 'notMember' });
-    assert.deepEqual(await messages().create(newMessage(newId(), a.id, b.id)), { outcome: 'notMember' });
+    const { a, id } = await direct();
+    assert.deepEqual(await messages().create(newMessage(groupId, stranger!.id)), { outcome: 'notMember' });
+    assert.deepEqual(await messages().create(newMessage(id, stranger!.id)), { outcome: 'notMember' });
+    assert.deepEqual(await messages().create(newMessage(newId(), a.id)), { outcome: 'notMember' });
 
     const before = await send(groupId, member!.id);
     await conversations().removeMember(groupId, member!.id, new Date());
-    const afterLeaving = newMessage(groupId, member!.id, null);
+    const afterLeaving = newMessage(groupId, member!.id);
     assert.deepEqual(await messages().create(afterLeaving), { outcome: 'notMember' });
     assert.equal(await messages().findById(afterLeaving.id), null);
     // A retry of what was stored while a member is still answered with the stored message.
     assert.deepEqual(await messages().create({ ...before, id: newId() }), { outcome: 'stored', created: false, message: before });
     assert.deepEqual(await messages().history(groupId, { limit: 10 }), [before]);
+  });
+
+  test('create refuses a direct message once the recipient’s account is no longer active', async () => {
+    const { a, b, id } = await direct();
+    await send(id, a.id, b.id);
+    await ctx.storage.users.setStatus(b.id, 'banned');
+    const refused = newMessage(id, a.id);
+    assert.deepEqual(await messages().create(refused), { outcome: 'recipientUnavailable' });
+    assert.equal(await messages().findById(refused.id), null);
+    // Active again: reachable again.
+    await ctx.storage.users.setStatus(b.id, 'active');
+    await send(id, a.id, b.id);
+  });
+
+  test('concurrent creates (which an adapter may write together) each get their own outcome; one that fails fails alone', async () => {
+    const [owner, member, stranger] = await users(3);
+    const groupId = await group(owner!, [member!]);
+    const { a, b, id } = await direct();
+    const retried = newMessage(groupId, member!.id);
+    const collidingId = newId();
+    const inputs = [
+      ...Array.from({ length: 30 }, (_, i) => (i % 2 ? newMessage(groupId, owner!.id) : newMessage(id, i % 4 ? a.id : b.id))),
+      retried,
+      { ...retried, id: newId() },
+      newMessage(groupId, stranger!.id),
+      newMessage(groupId, owner!.id, { id: collidingId }),
+      newMessage(groupId, member!.id, { id: collidingId }),
+      ...Array.from({ length: 10 }, () => newMessage(groupId, member!.id)),
+    ];
+    const results = await Promise.allSettled(inputs.map((input) => messages().create(input)));
+    const [collisionA, collisionB] = results.slice(33, 35);
+    // Two messages with one id: exactly one is stored, the other fails, and nothing else does.
+    assert.deepEqual([collisionA!.status, collisionB!.status].sort(), ['fulfilled', 'rejected']);
+    const outcomes = results.map((result, index) => (index === 33 || index === 34 ? null : result.status === 'fulfilled' ? result.value : assert.fail(`create ${index} failed: ${String(result.reason)}`)));
+    assert.deepEqual(outcomes[32], { outcome: 'notMember' });
+    const [first, second] = [outcomes[30], outcomes[31]];
+    assert.ok(first?.outcome === 'stored' && second?.outcome === 'stored');
+    assert.deepEqual([first.created, second.created].sort(), [false, true]);
+    assert.equal(first.message.id, second.message.id);
+    for (const [index, outcome] of outcomes.entries()) {
+      if (index >= 30 && index <= 34) continue;
+      const input = inputs[index]!;
+      assert.deepEqual(outcome, {
+        outcome: 'stored',
+        created: true,
+        message: { ...input, recipientId: input.conversationId === id ? (input.senderId === a.id ? b.id : a.id) : null, deliveredAt: null, readAt: null },
+      });
+    }
+    const stored = new Set([...(await messages().history(groupId, { limit: 100 })), ...(await messages().history(id, { limit: 100 }))].map((m) => m.id));
+    assert.equal(stored.size, 30 + 1 + 1 + 10);
   });
 
   test('history is the conversation’s messages, newest first, paged by the message id cursor', async () => {

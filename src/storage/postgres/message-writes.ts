@@ -1,0 +1,114 @@
+import { sql, type Kysely } from 'kysely';
+import { GroupCommit } from '../../shared/group-commit.js';
+import type { Logger } from '../../shared/logger.js';
+import type { CreateMessageResult, NewMessage } from '../ports.js';
+import { toMessage, type MessageRow } from './message-rows.js';
+import { setNewChangePosition } from './change-positions.js';
+import type { Database } from './schema.js';
+
+/** How long a batch waits for a row lock before its messages are written one by one instead. */
+const BATCH_LOCK_TIMEOUT = '100ms';
+const MAX_BATCH_SIZE = 500;
+
+/** What the insert says of each message, in the order they came. */
+interface InsertOutcome {
+  is_member: boolean;
+  reachable: boolean | null;
+  recipient_id: string | null;
+  created: boolean;
+}
+
+/**
+ * Stores messages with group commit: concurrent sends share one statement and one commit (see
+ * GroupCommit), and every message is acknowledged only after the commit that stored it.
+ */
+export function createMessageWrites(db: Kysely<Database>, options: { concurrency: number; logger: Logger }) {
+  const writes = new GroupCommit<NewMessage, CreateMessageResult>({
+    concurrency: options.concurrency,
+    maxBatchSize: MAX_BATCH_SIZE,
+    writeOne: async (message) => (await outcomes(db, [message], await insert(db, [message])))[0]!,
+    async writeBatch(messages) {
+      const inserted = await db.transaction().execute(async (trx) => {
+        await sql`select set_config('lock_timeout', ${BATCH_LOCK_TIMEOUT}, true)`.execute(trx);
+        return insert(trx, messages);
+      });
+      return outcomes(db, messages, inserted);
+    },
+    onBatchFailed: (error, size) => options.logger.debug({ err: error, size }, 'message batch failed: writing its messages one by one'),
+  });
+  return { create: (message: NewMessage) => writes.submit(message), drain: () => writes.drain() };
+}
+
+/**
+ * One statement for any number of messages: the sender must be a current member, and the other member
+ * of a direct conversation (the message's recipient) an active account. A message is inserted at most
+ * once per (sender, clientMessageId): a racing retry waits for the first to commit and inserts nothing.
+ * The sender's first message in a conversation marks their member row as having written. Nothing is
+ * written to the conversation row: its last message is read from the history index.
+ */
+async function insert(executor: Kysely<Database>, messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
+  const column = <K extends keyof NewMessage>(key: K) => messages.map((message) => message[key]);
+  const { rows } = await sql<InsertOutcome>`
+    with input as (
+      select * from unnest(
+        ${column('id')}::uuid[], ${column('conversationId')}::uuid[], ${column('senderId')}::uuid[],
+        ${column('text')}::text[], ${column('clientMessageId')}::text[], ${column('createdAt')}::timestamptz[]
+      ) with ordinality as input (id, conversation_id, sender_id, text, client_message_id, created_at, ord)
+    ),
+    checked as (
+      select input.*, sender.user_id is not null as is_member, peer.user_id as recipient_id,
+        c.type = 'group' or peer_account.status = 'active' as reachable
+      from input
+      left join conversations c on c.id = input.conversation_id
+      left join conversation_members sender
+        on sender.conversation_id = input.conversation_id and sender.user_id = input.sender_id and sender.left_at is null
+      left join conversation_members peer
+        on c.type = 'direct' and sender.user_id is not null and peer.conversation_id = input.conversation_id and peer.user_id <> input.sender_id
+      left join users peer_account on peer_account.id = peer.user_id
+    ),
+    inserted as (
+      insert into messages (id, conversation_id, sender_id, recipient_id, text, client_message_id, created_at)
+      select id, conversation_id, sender_id, recipient_id, text, client_message_id, created_at from checked
+      where is_member and reachable
+      order by ord
+      on conflict (sender_id, client_message_id) do nothing
+      returning id, conversation_id, sender_id
+    ),
+    first_write as (
+      update conversation_members m set has_written = true, ${setNewChangePosition}
+      from (select distinct conversation_id, sender_id from inserted) w
+      where m.conversation_id = w.conversation_id and m.user_id = w.sender_id and not m.has_written
+    )
+    select checked.is_member, checked.reachable, checked.recipient_id, inserted.id is not null as created
+    from checked left join inserted on inserted.id = checked.id
+    order by checked.ord`.execute(executor);
+  return rows;
+}
+
+/**
+ * Each message's result. A retry's is the message stored first under its clientMessageId, even when
+ * the sender has left the conversation since.
+ */
+async function outcomes(db: Kysely<Database>, messages: readonly NewMessage[], inserted: InsertOutcome[]): Promise<CreateMessageResult[]> {
+  const retries = messages.filter((message, index) => !inserted[index]!.created && message.clientMessageId !== null);
+  const { rows: earlier } =
+    retries.length === 0
+      ? { rows: [] }
+      : await sql<MessageRow>`
+          select m.* from messages m
+          join unnest(${retries.map((message) => message.senderId)}::uuid[], ${retries.map((message) => message.clientMessageId)}::text[])
+            as retry (sender_id, client_message_id)
+            on m.sender_id = retry.sender_id and m.client_message_id = retry.client_message_id`.execute(db);
+  const earlierOf = new Map(earlier.map((row) => [`${row.sender_id} ${row.client_message_id}`, toMessage(row)]));
+  return messages.map((message, index): CreateMessageResult => {
+    const outcome = inserted[index]!;
+    if (outcome.created) {
+      return { outcome: 'stored', created: true, message: { ...message, recipientId: outcome.recipient_id, deliveredAt: null, readAt: null } };
+    }
+    const first = earlierOf.get(`${message.senderId} ${message.clientMessageId}`);
+    if (first) return { outcome: 'stored', created: false, message: first };
+    if (!outcome.is_member) return { outcome: 'notMember' };
+    if (!outcome.reachable) return { outcome: 'recipientUnavailable' };
+    throw new Error(`message ${message.id} was neither inserted nor a retry`);
+  });
+}
