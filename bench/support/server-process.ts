@@ -33,9 +33,15 @@ function ask<T>(child: ChildProcess, question: 'eventLoop' | 'rss', key: string)
   });
 }
 
-/** Spawns `entry` (run by tsx), waits for its JSON "listening" line and wraps it. */
+/**
+ * Spawns `entry` (run by tsx), waits for its JSON "listening" line and wraps it. With BENCH_CPU_PROF set
+ * to a directory, each process writes V8 CPU profiles there when it stops (one per thread: the main
+ * thread's is the largest).
+ */
 async function spawnListening(entry: string, env: NodeJS.ProcessEnv, cleanUp: () => Promise<void>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const profileDir = process.env['BENCH_CPU_PROF'];
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines = createInterface({ input: child.stdout! });
   const listening = await new Promise<{ port: number; startupMs: number }>((resolve, reject) => {

@@ -108,8 +108,7 @@ export class ChatService {
     if (message.readAt) return { readAt: message.readAt.toISOString() };
     const marked = await this.deps.messages.markRead({ readerId: actor.userId, conversationId: target.conversationId, upToId: messageId, at });
     if (!marked) return { readAt: await this.settled(messageId, 'readAt') };
-    this.deps.delivery.toUsers([message.senderId], 'MESSAGE_READ', event);
-    this.deps.delivery.toUsers([actor.userId], 'MESSAGE_READ', event, { exceptSocketId: actor.origin });
+    this.deps.delivery.toUsers([message.senderId, actor.userId], 'MESSAGE_READ', event, { exceptSocketId: actor.origin });
     return { readAt: event.readAt };
   }
 
@@ -172,8 +171,8 @@ export class ChatService {
       delivery.toConversation(target.conversationId, event, payload, { exceptSocketId: actor.origin });
       return;
     }
-    delivery.toUsers([target.recipientId], event, payload);
-    delivery.toUsers([actor.userId], event, payload, { exceptSocketId: actor.origin });
+    // One emit to both users' rooms: the packet is encoded once.
+    delivery.toUsers([target.recipientId, actor.userId], event, payload, { exceptSocketId: actor.origin });
   }
 
   /** A receipt another request set a moment ago, between our read and our write. */

@@ -6,9 +6,18 @@ import { toMessage, type MessageRow } from './message-rows.js';
 import { setNewChangePosition } from './change-positions.js';
 import type { Database } from './schema.js';
 
-/** How long a batch waits for a row lock before its messages are written one by one instead. */
-const BATCH_LOCK_TIMEOUT = '100ms';
 const MAX_BATCH_SIZE = 500;
+
+export interface MessageWritesOptions {
+  /** Batches in flight at once. */
+  concurrency: number;
+  /**
+   * How long a batch waits for a row lock before its messages are written one by one instead; null
+   * where no other session can hold one (PGlite's single connection).
+   */
+  batchLockTimeout: string | null;
+  logger: Logger;
+}
 
 /** What the insert says of each message, in the order they came. */
 interface InsertOutcome {
@@ -22,16 +31,20 @@ interface InsertOutcome {
  * Stores messages with group commit: concurrent sends share one statement and one commit (see
  * GroupCommit), and every message is acknowledged only after the commit that stored it.
  */
-export function createMessageWrites(db: Kysely<Database>, options: { concurrency: number; logger: Logger }) {
+export function createMessageWrites(db: Kysely<Database>, options: MessageWritesOptions) {
+  const { batchLockTimeout } = options;
   const writes = new GroupCommit<NewMessage, CreateMessageResult>({
     concurrency: options.concurrency,
     maxBatchSize: MAX_BATCH_SIZE,
     writeOne: async (message) => (await outcomes(db, [message], await insert(db, [message])))[0]!,
     async writeBatch(messages) {
-      const inserted = await db.transaction().execute(async (trx) => {
-        await sql`select set_config('lock_timeout', ${BATCH_LOCK_TIMEOUT}, true)`.execute(trx);
-        return insert(trx, messages);
-      });
+      const inserted =
+        batchLockTimeout === null
+          ? await insert(db, messages)
+          : await db.transaction().execute(async (trx) => {
+              await sql`select set_config('lock_timeout', ${batchLockTimeout}, true)`.execute(trx);
+              return insert(trx, messages);
+            });
       return outcomes(db, messages, inserted);
     },
     onBatchFailed: (error, size) => options.logger.debug({ err: error, size }, 'message batch failed: writing its messages one by one'),

@@ -1,9 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { Logger } from '../../shared/logger.js';
 import type { MessagesRepository } from '../ports.js';
 import { newChangePosition, setNewChangePosition } from './change-positions.js';
 import { toMessage } from './message-rows.js';
-import { createMessageWrites } from './message-writes.js';
+import { createMessageWrites, type MessageWritesOptions } from './message-writes.js';
 import type { Database } from './schema.js';
 
 /** Sorts before every message id: the read position of a member who has read nothing. */
@@ -20,8 +19,8 @@ export const unreadCountOf = (member: string) => sql<string>`(
     and x.sender_id <> ${sql.ref(`${member}.user_id`)}
 )`;
 
-export function createMessagesRepository(db: Kysely<Database>, options: { writeConcurrency: number; logger: Logger }): MessagesRepository & { drain(): Promise<void> } {
-  const writes = createMessageWrites(db, { concurrency: options.writeConcurrency, logger: options.logger });
+export function createMessagesRepository(db: Kysely<Database>, writesOptions: MessageWritesOptions): MessagesRepository & { drain(): Promise<void> } {
+  const writes = createMessageWrites(db, writesOptions);
   return {
     drain: writes.drain,
     create: writes.create,

@@ -42,9 +42,12 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     await embedded?.stop();
     throw error;
   }
-  // Concurrent message batches: a few in flight keep PostgreSQL's cores busy while one commits; PGlite
-  // runs one statement at a time.
-  const messages = createMessagesRepository(db, { writeConcurrency: embedded ? 1 : 4, logger: options.logger });
+  // Concurrent message batches: a few in flight keep PostgreSQL's cores busy while one commits. PGlite
+  // runs one statement at a time, on one connection, so nothing else can hold a lock a batch waits for.
+  const messages = createMessagesRepository(
+    db,
+    embedded ? { concurrency: 1, batchLockTimeout: null, logger: options.logger } : { concurrency: 4, batchLockTimeout: '100ms', logger: options.logger },
+  );
   return {
     users: createUsersRepository(db),
     sessions: createSessionsRepository(db),
