@@ -7,7 +7,11 @@ import { newId } from '../../src/shared/ids.js';
 import { createLogger } from '../../src/shared/logger.js';
 import type { NewMessage, Storage } from '../../src/storage/ports.js';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
+import type { ChatMessageEvent } from '../../src/protocol/chat.js';
+import { chatUser, device, history, roundTrip, sendOk } from '../support/chat.js';
 import { databaseTargets, freshDataDir, type DatabaseKind } from '../support/databases.js';
+import { collect } from '../support/sockets.js';
+import { useTestApp } from '../support/test-app.js';
 
 /**
  * Message writes share statements and commits when they come together (group commit). What callers
@@ -40,8 +44,33 @@ const message = (conversationId: string, senderId: string, text = 'hello'): NewM
   createdAt: new Date(),
 });
 
+/** A history page's most. */
+const BURST = 100;
+
 for (const target of databaseTargets()) {
   describe(`message writes (${target.kind})`, { skip: target.skip }, () => {
+    const server = useTestApp(target.kind, { CHAT_MESSAGES_PER_WINDOW: '1000', SOCKET_MAX_PENDING_EVENTS: '1000' });
+
+    test('a burst from one device is stored in the order it was sent; a burst retried at once from another device is stored and delivered once', async () => {
+      const alice = await chatUser(server.baseUrl, 'Alice', 2);
+      const bob = await chatUser(server.baseUrl, 'Bob');
+      const atBob = collect<ChatMessageEvent>(device(bob), 'CHAT_MESSAGE');
+      const burst = (tag: string) => Array.from({ length: BURST }, (_, i) => ({ to: bob.id, text: `${tag} ${i}`, clientMessageId: `${tag}-${i}-${newId()}` }));
+      const storedTexts = async () => (await history(server.baseUrl, bob.token, alice.id, `?limit=${BURST}`)).messages.map((m) => m.text).reverse();
+
+      const ordered = burst('ordered');
+      await Promise.all(ordered.map((payload) => sendOk(device(alice), payload)));
+      assert.deepEqual(await storedTexts(), ordered.map((payload) => payload.text));
+
+      const retried = burst('retried');
+      const acks = await Promise.all(retried.flatMap((payload) => [sendOk(device(alice, 0), payload), sendOk(device(alice, 1), payload)]));
+      for (let i = 0; i < BURST; i += 1) assert.deepEqual(acks[2 * i + 1]!.message, acks[2 * i]!.message, `message ${i}: the retry answered another message`);
+      await roundTrip(device(bob));
+      const ids = retried.map((_, i) => acks[2 * i]!.message.id);
+      assert.deepEqual(atBob.items.slice(BURST).map((event) => event.message.id).sort(), [...ids].sort(), 'each message reached Bob exactly once');
+      assert.deepEqual((await storedTexts()).sort(), retried.map((payload) => payload.text).sort());
+    });
+
     test('closing the storage first writes every message still waiting for its batch', async () => {
       const dataDir = await freshDataDir(target.kind);
       try {
