@@ -5,6 +5,7 @@ import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuthRouter } from './auth/auth-routes.js';
 import { AuthService } from './auth/auth-service.js';
 import { Authenticator } from './auth/authenticator.js';
+import { Passwords } from './auth/passwords.js';
 import { createSessionCleanup } from './auth/session-cleanup.js';
 import { createCallRouter } from './calls/call-routes.js';
 import { CallService } from './calls/call-service.js';
@@ -72,6 +73,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const auth = new AuthService({
     storage,
     accessTokens,
+    passwords: new Passwords({ concurrency: config.passwordHashConcurrency }),
     events,
     accessTtlSeconds: config.jwt.accessTtlSeconds,
     refreshTtlSeconds: config.jwt.refreshTtlSeconds,

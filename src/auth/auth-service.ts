@@ -5,7 +5,7 @@ import { newId } from '../shared/ids.js';
 import type { SessionRecord, Storage, UserRecord } from '../storage/ports.js';
 import { presentUser } from '../users/user-presenter.js';
 import type { AccessTokens } from './access-tokens.js';
-import { checkDecoyPassword, checkPassword, hashPassword } from './passwords.js';
+import type { Passwords } from './passwords.js';
 import type { Principal } from './principal.js';
 import { hashRefreshToken, newRefreshToken } from './refresh-tokens.js';
 
@@ -18,6 +18,7 @@ export interface ClientContext {
 export interface AuthServiceDeps {
   storage: Storage;
   accessTokens: AccessTokens;
+  passwords: Passwords;
   events: DomainEvents;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
@@ -39,7 +40,7 @@ export class AuthService {
       id: newId(),
       email: input.email,
       name: input.name,
-      passwordHash: await hashPassword(input.password),
+      passwordHash: await this.deps.passwords.hash(input.password),
       createdAt: this.now(),
     });
     if (!user) throw new AppError('EMAIL_TAKEN', 'An account with this email already exists');
@@ -49,13 +50,13 @@ export class AuthService {
   async login(input: LoginBody, client: ClientContext): Promise<AuthResponse> {
     const user = await this.deps.storage.users.findByEmail(input.email);
     if (!user || user.status === 'deleted') {
-      await checkDecoyPassword(input.password);
+      await this.deps.passwords.checkDecoy(input.password);
       throw invalidCredentials();
     }
-    const check = await checkPassword(user.passwordHash, input.password);
+    const check = await this.deps.passwords.check(user.passwordHash, input.password);
     if (!check.valid) throw invalidCredentials();
     if (user.status === 'banned') throw new AppError('ACCOUNT_BANNED', 'This account is banned');
-    if (check.needsRehash) await this.deps.storage.users.updatePasswordHash(user.id, await hashPassword(input.password));
+    if (check.needsRehash) await this.deps.storage.users.updatePasswordHash(user.id, await this.deps.passwords.hash(input.password));
     return this.startSession(user, input.deviceName ?? null, client);
   }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { durationSeconds } from './duration.js';
 
@@ -29,6 +30,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: z.stringbool().optional(),
   RATE_LIMIT_WINDOW: durationSeconds.default(15 * 60),
+  // One core is left to the event loop (see Passwords).
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().positive().default(Math.max(1, availableParallelism() - 1)),
   RATE_LIMIT_AUTH_PER_IP: int(300),
   RATE_LIMIT_LOGIN_FAILURES: int(10),
   RATE_LIMIT_LOGIN_FAILURES_ACCOUNT: int(100),
@@ -95,6 +98,8 @@ export interface Config {
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
   };
+  /** Password hashes and checks running at once. */
+  passwordHashConcurrency: number;
   corsOrigins: (string | RegExp)[];
   trustProxy: boolean | number | string;
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
@@ -218,6 +223,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       accessTtlSeconds: env.JWT_ACCESS_TTL,
       refreshTtlSeconds: env.JWT_REFRESH_TTL,
     },
+    passwordHashConcurrency: env.PASSWORD_HASH_CONCURRENCY,
     corsOrigins: env.CORS_ORIGINS ?? DEV_ORIGINS,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? (env.NODE_ENV === 'development' && Boolean(process.stdout.isTTY)) },

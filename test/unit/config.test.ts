@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
@@ -49,6 +50,12 @@ describe('loadConfig', () => {
     assert.equal(config.chat.receiptsPerWindow, 200);
     assert.equal(config.chat.presenceSubscribesPerMinute, 30);
     assert.equal(config.shutdownTimeoutMs, 10_000);
+    assert.equal(config.passwordHashConcurrency, Math.max(1, availableParallelism() - 1));
+  });
+
+  test('password hashing concurrency is read from the environment, and zero is refused', () => {
+    assert.equal(loadConfig({ PASSWORD_HASH_CONCURRENCY: '3' }).passwordHashConcurrency, 3);
+    assertRefused({ PASSWORD_HASH_CONCURRENCY: '0' }, /PASSWORD_HASH_CONCURRENCY/);
   });
 
   test('the socket limits are read from the environment, and zero connections is refused', () => {
