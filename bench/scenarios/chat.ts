@@ -20,6 +20,7 @@ async function chat(context: ScenarioContext, tag: string, load: { window: numbe
   }
   await connectAll(context, shares.map((share) => share.auths));
   await context.target.process.eventLoopStats();
+  const cpuBefore = await context.target.process.cpuMicros();
   const pace = 'window' in load ? { window: load.window } : { ratePerSender: load.rate / (2 * sizes.pairs) };
   const results = await Promise.all(
     shares.map((share, w) =>
@@ -27,8 +28,10 @@ async function chat(context: ScenarioContext, tag: string, load: { window: numbe
     ),
   );
   const { eventLoopDelayMs } = await context.target.process.eventLoopStats();
+  const cpuMicros = (await context.target.process.cpuMicros()) - cpuBefore;
   await disconnectAll(context);
-  return { ...merge(results), eventLoopDelayMs };
+  const sentInAll = results.reduce((sum, result) => sum + result.sentInAll, 0);
+  return { ...merge(results), eventLoopDelayMs, cpuMicrosPerMessage: cpuMicros / Math.max(1, sentInAll) };
 }
 
 export function merge(results: SendResult[]) {
@@ -62,6 +65,7 @@ export const chatThroughput: Scenario = {
       'send->receive p99 ms': result.latency(99),
       'failed or duplicated': result.failures,
       'event-loop delay p99 ms': result.eventLoopDelayMs.p99,
+      'process CPU us per message': round(result.cpuMicrosPerMessage),
       'RSS before MB': round(rssBefore / MB),
       'RSS at end MB': round(rssEnd / MB),
       [`RSS ${sizes.rssWaitMs / 1000} s after MB`]: round(rssAfter / MB),
@@ -85,6 +89,7 @@ export const chatLatency: Scenario = {
       'send->receive p95 ms': result.latency(95),
       'send->receive p99 ms': result.latency(99),
       'event-loop delay p99 ms': result.eventLoopDelayMs.p99,
+      'process CPU us per message': round(result.cpuMicrosPerMessage),
     } satisfies Figures;
   },
 };

@@ -110,6 +110,7 @@ async function send(command: Extract<Command, { type: 'send' }>): Promise<SendRe
   const complete = measured.filter((entry) => completeAt(entry) < Infinity);
   return {
     sent: measured.length,
+    sentInAll: all.length,
     completedInWindow: inWindow,
     completed: complete.length,
     failures,

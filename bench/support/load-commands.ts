@@ -29,6 +29,8 @@ export type Command =
 export interface SendResult {
   /** Messages sent after the warm-up. */
   sent: number;
+  /** Messages sent in every phase, the warm-up included. */
+  sentInAll: number;
   /** Messages (of any phase) acknowledged and received everywhere within the measured window. */
   completedInWindow: number;
   /** Messages sent after the warm-up that were acknowledged and received everywhere at all. */

@@ -8,7 +8,8 @@ export interface EventLoopDelay {
 
 /**
  * Answers the benchmark over IPC: 'eventLoop' -> the event-loop delay since the last ask (the histogram
- * then starts again), 'rss' -> this process's resident set size in bytes. Used by the server and the relay alike.
+ * then starts again), 'rss' -> this process's resident set size in bytes, 'cpu' -> the CPU time its
+ * threads have used so far, in microseconds. Used by the server and the relay alike.
  */
 export function serveProcessStats(): void {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
@@ -21,6 +22,9 @@ export function serveProcessStats(): void {
       histogram.reset();
     } else if (message === 'rss') {
       process.send?.({ rss: process.memoryUsage.rss() });
+    } else if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ cpu: user + system });
     }
   });
 }

@@ -15,13 +15,15 @@ export interface ServerProcess {
   eventLoopStats(): Promise<{ eventLoopDelayMs: EventLoopDelay }>;
   /** Its resident set size now, in bytes. */
   rss(): Promise<number>;
+  /** CPU time its threads have used since it started, in microseconds (PGlite's worker thread included). */
+  cpuMicros(): Promise<number>;
   stop(): Promise<number | null>;
 }
 
 export type BenchDatabase = 'pglite' | 'postgres';
 
 /** Asks a child serving process-stats.ts one question over IPC. */
-function ask<T>(child: ChildProcess, question: 'eventLoop' | 'rss', key: string): Promise<T> {
+function ask<T>(child: ChildProcess, question: 'eventLoop' | 'rss' | 'cpu', key: string): Promise<T> {
   return new Promise((resolve) => {
     const listener = (message: Record<string, unknown>) => {
       if (!(key in message)) return;
@@ -56,6 +58,7 @@ async function spawnListening(entry: string, env: NodeJS.ProcessEnv, cleanUp: ()
     child,
     eventLoopStats: async () => ({ eventLoopDelayMs: await ask<EventLoopDelay>(child, 'eventLoop', 'eventLoop') }),
     rss: () => ask<number>(child, 'rss', 'rss'),
+    cpuMicros: () => ask<number>(child, 'cpu', 'cpu'),
     async stop() {
       child.kill('SIGTERM');
       const code = await exited;
