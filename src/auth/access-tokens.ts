@@ -1,4 +1,6 @@
+import { webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { idSchema } from '../protocol/common.js';
 import { AppError } from '../shared/app-error.js';
 
@@ -18,16 +20,26 @@ export interface AccessTokenSettings {
   ttlSeconds: number;
 }
 
+type VerifiedClaims = AccessTokenClaims & { expiresAt: Date };
+
 export interface AccessTokens {
   sign(claims: AccessTokenClaims): Promise<string>;
   /** Throws UNAUTHORIZED or TOKEN_EXPIRED. */
-  verify(token: string): Promise<AccessTokenClaims & { expiresAt: Date }>;
+  verify(token: string): Promise<VerifiedClaims>;
 }
 
+/** Tokens verified lately. A client presents the same token with every request and every reconnect until it refreshes. */
+const VERIFIED_TOKENS = 10_000;
+
 export function createAccessTokens(settings: AccessTokenSettings): AccessTokens {
-  const key = new TextEncoder().encode(settings.secret);
+  // Imported once: given the raw secret, jose would import it again for every token, which costs more than the HMAC.
+  const key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(settings.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  // What a token says never changes once its signature checked out, only whether it has expired (checked
+  // on every use). Whether its session still stands is the Authenticator's to check, every time.
+  const verified = new LRUCache<string, VerifiedClaims>({ max: VERIFIED_TOKENS, ttl: settings.ttlSeconds * 1000 });
+  const expired = (claims: VerifiedClaims) => claims.expiresAt.getTime() <= Date.now();
   return {
-    sign: ({ userId, sessionId }) =>
+    sign: async ({ userId, sessionId }) =>
       new SignJWT({ sid: sessionId })
         .setProtectedHeader({ alg: ALG, typ: TYP })
         .setSubject(userId)
@@ -35,10 +47,15 @@ export function createAccessTokens(settings: AccessTokenSettings): AccessTokens 
         .setAudience(settings.audience)
         .setIssuedAt()
         .setExpirationTime(`${settings.ttlSeconds}s`)
-        .sign(key),
+        .sign(await key),
     async verify(token) {
+      const known = verified.get(token);
+      if (known) {
+        if (expired(known)) throw new AppError('TOKEN_EXPIRED', 'The access token has expired');
+        return known;
+      }
       try {
-        const { payload } = await jwtVerify(token, key, {
+        const { payload } = await jwtVerify(token, await key, {
           algorithms: [ALG],
           issuer: settings.issuer,
           audience: settings.audience,
@@ -49,7 +66,9 @@ export function createAccessTokens(settings: AccessTokenSettings): AccessTokens 
         const userId = idSchema.safeParse(payload.sub);
         const sessionId = idSchema.safeParse(payload['sid']);
         if (!userId.success || !sessionId.success) throw new errors.JWTInvalid('bad claims');
-        return { userId: userId.data, sessionId: sessionId.data, expiresAt: new Date(payload.exp! * 1000) };
+        const claims = { userId: userId.data, sessionId: sessionId.data, expiresAt: new Date(payload.exp! * 1000) };
+        verified.set(token, claims, { ttl: Math.max(1, claims.expiresAt.getTime() - Date.now()) });
+        return claims;
       } catch (error) {
         if (error instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', 'The access token has expired');
         throw new AppError('UNAUTHORIZED', 'The access token is not valid');

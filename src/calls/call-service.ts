@@ -10,6 +10,7 @@ import type { Logger } from '../shared/logger.js';
 import { paginate } from '../shared/pagination.js';
 import type { CallsRepository, UsersRepository } from '../storage/ports.js';
 import { deliverNotices } from './call-notices.js';
+import { CallPartyNames } from './call-party-names.js';
 import { presentCall } from './call-presenter.js';
 import {
   createRingingCall,
@@ -56,19 +57,22 @@ function timerEvent(call: CallRecord, timer: ExpiringTimer): CallEvent {
  * The life of calls: requests, answers, hang-ups, timers, devices that drop and come back, relayed
  * signaling. Every change of a call runs in that call's queue (one at a time, in arrival order), is
  * decided by the state machine, stored as a compare-and-set on the status it started from, and only
- * then told to the parties.
+ * then told to the parties. The one exception is the ring of a new call, which goes out while its
+ * record is stored (see place).
  */
 export class CallService {
   private readonly queue = new KeyedQueue();
   /** Requests and changes under way, which stop() lets finish before it ends the live calls. */
   private readonly inFlight = new InFlight();
   private readonly unstored: UnstoredExpiries;
+  private readonly partyNames: CallPartyNames;
   private readonly now: () => Date;
   private closing = false;
 
   constructor(private readonly deps: CallServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.unstored = new UnstoredExpiries(deps);
+    this.partyNames = new CallPartyNames(deps.users, deps.events);
     deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
   }
 
@@ -312,13 +316,11 @@ export class CallService {
     if (input.to === device.userId) {
       throw new AppError('VALIDATION_FAILED', 'You cannot call yourself', { details: [{ path: 'to', message: 'must be another user' }] });
     }
-    // Both parties in one query: only active users are found.
-    const people = await this.deps.users.findPeople([device.userId, input.to]);
-    const caller = people.find((person) => person.id === device.userId);
-    const callee = people.find((person) => person.id === input.to);
-    if (!caller) throw new AppError('UNAUTHORIZED', 'Sign in again');
-    if (!callee) throw new AppError('NOT_FOUND', 'No such user');
-    const ringing = createRingingCall({ id: newId(), callerId: caller.id, calleeId: callee.id, type: input.type, now: this.now() });
+    const names = await this.partyNames.of([device.userId, input.to]);
+    const callerName = names.get(device.userId);
+    if (callerName === undefined) throw new AppError('UNAUTHORIZED', 'Sign in again');
+    if (!names.has(input.to)) throw new AppError('NOT_FOUND', 'No such user');
+    const ringing = createRingingCall({ id: newId(), callerId: device.userId, calleeId: input.to, type: input.type, now: this.now() });
     const live: LiveCall = {
       call: ringing,
       offer: input.offer ?? null,
@@ -329,23 +331,36 @@ export class CallService {
     };
     return this.queue.run(ringing.id, async () => {
       if (!(await this.deps.live.add(live))) return presentCall(await this.refuseBusy(live));
+      // The one thing told before it is stored: the callee's devices ring while the record is written,
+      // since a commit under load takes far longer than the ring. The call itself waits: its every
+      // change queues behind this task, and the ack, the ring timer and the push follow the commit.
+      this.ring(live, callerName);
       try {
         await this.deps.calls.create(ringing);
       } catch (error) {
-        await this.deps.live.remove(ringing.id);
+        await this.unring(live, device.socketId);
         throw error;
       }
       await this.deps.timers.start(ringing.id, 'ring', this.deps.ringTimeoutMs);
-      this.ring(live, caller.name);
       this.deps.events.emit('callRang', {
         callId: ringing.id,
         callType: ringing.type,
-        calleeId: callee.id,
-        caller: { id: caller.id, name: caller.name },
+        calleeId: ringing.calleeId,
+        caller: { id: ringing.callerId, name: callerName },
         ringTimeoutMs: this.deps.ringTimeoutMs,
       });
       return presentCall(ringing);
     });
+  }
+
+  /**
+   * A call that rang could not be stored: it never existed. Its ringing devices are told it failed, as
+   * if the server had restarted; the caller's device gets the error in its ack. Both are free again.
+   */
+  private async unring(live: LiveCall, callerSocketId: string): Promise<void> {
+    await this.deps.live.remove(live.call.id);
+    const { notices } = this.decide(live.call, { type: 'server_restart' });
+    deliverNotices(this.deps.delivery, live, notices, { actingSocketId: callerSocketId });
   }
 
   private async refuseBusy(live: LiveCall): Promise<CallRecord> {

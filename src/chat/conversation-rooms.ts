@@ -5,26 +5,60 @@ import type { ConversationsRepository } from '../storage/ports.js';
 
 const GROUP_ROOM_PREFIX = conversationRoom('');
 
+const groupRoomsOf = (socket: AppSocket) => [...socket.rooms].filter((room) => room.startsWith(GROUP_ROOM_PREFIX));
+
 /**
  * Every socket is in the room of each group its user belongs to, so a group message is one emit and a
  * removed member's devices stop hearing the group the moment they leave its room. The rooms are joined
  * before the socket connects (no group event is missed in between), then checked again once the socket
  * is in its user's room: a change committed between the two looks joined or left the user's room
  * without this socket.
+ *
+ * Both looks read the database only for a user's first socket here. Once a socket has been checked
+ * in its user's room, every later change reaches it there, so its group rooms stay its user's groups,
+ * and another socket of the user copies them instead (again once in the user's room, where from that
+ * moment on the same changes reach both).
  */
 export function registerConversationRooms(realtime: RealtimeServer, conversations: Pick<ConversationsRepository, 'groupIdsOf'>, logger: Logger): void {
+  /** Per user, the sockets whose group rooms are their user's groups. */
+  const current = new Map<string, Set<AppSocket>>();
+  const currentSibling = (socket: AppSocket) => {
+    for (const sibling of current.get(socket.data.principal.userId) ?? []) if (sibling !== socket && sibling.connected) return sibling;
+    return undefined;
+  };
+  const markCurrent = (socket: AppSocket) => {
+    if (!socket.connected) return;
+    const { userId } = socket.data.principal;
+    const sockets = current.get(userId) ?? new Set();
+    current.set(userId, sockets.add(socket));
+    socket.once('disconnecting', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0 && current.get(userId) === sockets) current.delete(userId);
+    });
+  };
+
   realtime.onHandshake(async (socket) => {
+    const sibling = currentSibling(socket);
     try {
-      await socket.join((await conversations.groupIdsOf(socket.data.principal.userId)).map(conversationRoom));
+      await socket.join(sibling ? groupRoomsOf(sibling) : (await conversations.groupIdsOf(socket.data.principal.userId)).map(conversationRoom));
     } catch (error) {
       logger.error({ err: error, userId: socket.data.principal.userId }, 'could not join the groups of a connecting socket; joining on connection');
     }
   });
-  realtime.onConnection((socket) => realtime.track(socket, 'joining groups', reconcile(socket, conversations)));
+  realtime.onConnection((socket) => {
+    const sibling = currentSibling(socket);
+    const settled = sibling
+      ? moveTo(socket, groupRoomsOf(sibling))
+      : conversations.groupIdsOf(socket.data.principal.userId).then((ids) => moveTo(socket, ids.map(conversationRoom)));
+    realtime.track(socket, 'joining groups', settled.then(() => markCurrent(socket)));
+  });
 }
 
-async function reconcile(socket: AppSocket, conversations: Pick<ConversationsRepository, 'groupIdsOf'>): Promise<void> {
-  const current = new Set((await conversations.groupIdsOf(socket.data.principal.userId)).map(conversationRoom));
-  for (const room of [...socket.rooms]) if (room.startsWith(GROUP_ROOM_PREFIX) && !current.has(room)) await socket.leave(room);
-  await socket.join([...current].filter((room) => !socket.rooms.has(room)));
+/** Leaves the group rooms not in `rooms` and joins those of `rooms` the socket is not in, all at once. */
+async function moveTo(socket: AppSocket, rooms: string[]): Promise<void> {
+  const wanted = new Set(rooms);
+  await Promise.all([
+    ...groupRoomsOf(socket).filter((room) => !wanted.has(room)).map((room) => socket.leave(room)),
+    socket.join(rooms.filter((room) => !socket.rooms.has(room))),
+  ]);
 }

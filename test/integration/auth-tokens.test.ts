@@ -259,9 +259,11 @@ for (const target of databaseTargets()) {
   describe(`access-token expiry (${target.kind})`, { skip: target.skip }, () => {
     const server = useTestApp(target.kind, { JWT_ACCESS_TTL: '1s' });
 
-    test('an expired access token answers 401 TOKEN_EXPIRED, and the refresh token still renews it', async () => {
+    test('an expired access token answers 401 TOKEN_EXPIRED, also one used a moment before, and the refresh token still renews it', async () => {
       const user = await registerUser(server.baseUrl, 'Expiring');
       assert.equal(user.expiresIn, 1);
+      // Used once while valid: the server keeps what it verified, and must still notice the expiry.
+      assert.equal((await request(server.baseUrl, 'GET', '/api/auth/me', { token: user.accessToken })).status, 200);
       const { exp } = accessTokenClaims(user.accessToken);
       // Expired once the clock reaches `exp` (whole seconds); wait just past that.
       await sleep(Math.max(0, exp * 1000 - Date.now()) + 100);

@@ -2,8 +2,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { EXPIRY_RETRY_DELAYS_MS } from '../../src/calls/unstored-expiries.js';
-import type { CallIdEvent } from '../../src/protocol/call-events.js';
-import { callEventOk, callUser, device, refusal, refuseCallStatus, ringingCall, roundTrip, storedCall, until } from '../support/calls.js';
+import type { CallEndedEvent, CallIdEvent, IncomingCallEvent } from '../../src/protocol/call-events.js';
+import {
+  callEvent,
+  callEventOk,
+  callHistory,
+  callUser,
+  device,
+  refusal,
+  refuseCallStatus,
+  ringingCall,
+  roundTrip,
+  storedCall,
+  until,
+} from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
 import { collect, nextEvent } from '../support/sockets.js';
 import { useTestApp } from '../support/test-app.js';
@@ -15,7 +27,7 @@ const TOLD_WITHIN_MS = RING_TIMEOUT_MS + EXPIRY_RETRY_DELAYS_MS.reduce((sum, del
 // The faults are made in the database itself, which the embedded one cannot share with the test.
 const postgres = databaseTargets().find((target) => target.kind === 'postgres')!;
 
-describe('call timers when storage fails (PostgreSQL only)', { skip: postgres.skip }, () => {
+describe('calls when storage fails (PostgreSQL only)', { skip: postgres.skip }, () => {
   const server = useTestApp('postgres', { CALL_RING_TIMEOUT_MS: String(RING_TIMEOUT_MS), RATE_LIMIT_AUTH_PER_IP: '100000' });
   let db: pg.Client;
   before(async () => {
@@ -77,6 +89,37 @@ describe('call timers when storage fails (PostgreSQL only)', { skip: postgres.sk
       await until('the outcome was stored', async () => (await storedCall(server.baseUrl, alice.tokens[0]!, id)).status !== 'ringing', 30_000);
       const call = await storedCall(server.baseUrl, bob.tokens[0]!, id);
       assert.deepEqual([call.status, call.endReason, call.answeredAt], ['missed', 'timeout', null]);
+    } finally {
+      await fault.clear();
+    }
+  });
+
+  test('a call that rang but could not be stored never existed: its ringing devices hear CALL_ENDED server_restart, the caller INTERNAL, both are free (PostgreSQL)', async () => {
+    const alice = await callUser(server.baseUrl, 'Alice', 2);
+    const bob = await callUser(server.baseUrl, 'Bob', 2);
+    const fault = await refuseCallStatus(db, 'ringing');
+    try {
+      const rings = bob.devices.map((socket) => collect<IncomingCallEvent>(socket, 'CALL_REQUEST'));
+      const ends = [...bob.devices, ...alice.devices].map((socket) => collect<CallEndedEvent>(socket, 'CALL_ENDED'));
+      const ack = await callEvent(device(alice), 'CALL_REQUEST', { to: bob.id, type: 'audio' });
+      assert.equal(ack.ok ? 'ok' : ack.error.code, 'INTERNAL');
+      assert.equal(await fault.attempts(), 1);
+      await Promise.all([...bob.devices, ...alice.devices].map(roundTrip));
+      const [callId] = rings[0]!.items.map((ring) => ring.call.id);
+      assert.ok(callId, 'the callee rang while the record was being stored');
+      for (const ring of rings) assert.deepEqual(ring.items.map((item) => item.call.id), [callId]);
+      assert.deepEqual(
+        ends.map((ended) => ended.items),
+        [[{ callId, reason: 'server_restart' }], [{ callId, reason: 'server_restart' }], [], []],
+        "every callee device is told, the caller's devices are not (the calling one has its ack)",
+      );
+      assert.equal(await refusal(device(bob), 'CALL_ACCEPT', { callId }), 'NOT_FOUND');
+      assert.deepEqual((await callHistory(server.baseUrl, alice.tokens[0]!)).calls, []);
+      await fault.clear();
+
+      const again = await callEventOk(device(bob), 'CALL_REQUEST', { to: alice.id, type: 'audio' });
+      assert.equal(again.status, 'ringing', 'neither is busy');
+      await callEventOk(device(bob), 'CALL_ENDED', { callId: again.id });
     } finally {
       await fault.clear();
     }

@@ -5,7 +5,7 @@ import { MAX_HELD_CANDIDATES } from '../../src/calls/call-service.js';
 import { newId } from '../../src/shared/ids.js';
 import { ANSWER, callEventOk, callUser, device, OFFER, refusal, ringingCall } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
-import { emitAck, type ClientSocket } from '../support/sockets.js';
+import { emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
 import { request } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -104,6 +104,24 @@ for (const target of databaseTargets()) {
         { path: 'offer.type', message: 'Invalid input: expected "offer"' },
       ]);
       await assertUsable(device(alice));
+    });
+
+    test('a user banned or deleted after being called, here or by another process, cannot be called any more', async () => {
+      const alice = await callUser(server.baseUrl, 'Alice');
+      const [banned, deleted] = [await callUser(server.baseUrl, 'Banned'), await callUser(server.baseUrl, 'Deleted')];
+      for (const callee of [banned, deleted]) {
+        const call = await callEventOk(device(alice), 'CALL_REQUEST', { to: callee.id, type: 'audio' });
+        await callEventOk(device(alice), 'CALL_ENDED', { callId: call.id });
+      }
+      // Straight in the database, as another process or the CLI would: this process hears of it through
+      // the account-events feed, and the sessions it ends say when it has.
+      const heard = [banned, deleted].map((user) => nextEvent(device(user), 'SESSION_ENDED'));
+      await server.app.storage.users.setStatus(banned.id, 'banned');
+      await server.app.storage.users.setStatus(deleted.id, 'deleted');
+      await Promise.all(heard);
+      for (const callee of [banned, deleted]) {
+        assert.equal(await refusal(device(alice), 'CALL_REQUEST', { to: callee.id, type: 'audio' }), 'NOT_FOUND', callee.name);
+      }
     });
 
     test('an SDP over 64 KiB or a candidate over 2 KiB is PAYLOAD_TOO_LARGE; at the limit it passes', async () => {

@@ -135,6 +135,35 @@ for (const target of databaseTargets()) {
       assert.deepEqual((await back).message, again);
     });
 
+    test('a device connecting alone and one connecting beside it receive the groups their user is in now, and follow later changes', async () => {
+      const [alice, bob, carol] = (await users('Alice', 'Bob', 'Carol')) as [ChatUser, ChatUser, ChatUser];
+      device(bob).disconnect();
+      const kept = await createGroup(server.baseUrl, alice.token, 'Kept', [bob.id]);
+      const dropped = await createGroup(server.baseUrl, alice.token, 'Dropped', [bob.id, carol.id]);
+      assert.equal((await removeMember(server.baseUrl, alice.token, dropped.id, bob.id)).status, 200);
+      // The first reads Bob's groups; the second connects while the first is in them.
+      const alone = await connectSocket(server.baseUrl, bob.token);
+      const beside = await connectSocket(server.baseUrl, bob.token);
+      const sockets = [alone, beside];
+      const logs = sockets.map(eventLog);
+      const receives = async (conversationId: string, text: string) => {
+        const arriving = sockets.map((socket) => nextEvent<ChatMessageEvent>(socket, 'CHAT_MESSAGE'));
+        const { message } = await sendToOk(device(alice), { conversationId, text });
+        for (const event of await Promise.all(arriving)) assert.deepEqual(event.message, message, text);
+      };
+      await receives(kept.id, 'in Kept');
+      await sendToOk(device(alice), { conversationId: dropped.id, text: 'not for Bob' });
+      await assertNothingAbout(logs, dropped.id, 'the new devices of a removed member');
+
+      const later = await createGroup(server.baseUrl, alice.token, 'Later', [bob.id]);
+      await receives(later.id, 'in Later');
+      await settle(sockets);
+      const afterLogs = sockets.map(eventLog);
+      assert.equal((await removeMember(server.baseUrl, alice.token, later.id, bob.id)).status, 200);
+      await sendToOk(device(alice), { conversationId: later.id, text: 'after Bob left' });
+      await assertNothingAbout(afterLogs, later.id, 'the devices of a member removed while connected', ['CONVERSATION_UPDATED']);
+    });
+
     test('a member who leaves gets 204, hears of it once on every device, and their other device stops receiving at once', async () => {
       const alice = await chatUser(server.baseUrl, 'Alice');
       const carol = await chatUser(server.baseUrl, 'Carol', 2);

@@ -121,15 +121,15 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 }
 
 export interface StorageFault {
-  /** How many updates the database has refused so far. */
+  /** How many writes the database has refused so far. */
   attempts(): Promise<number>;
   /** Takes the fault away; safe to call more than once. */
   clear(): Promise<void>;
 }
 
 /**
- * A real storage fault on PostgreSQL: until `clear()`, the database refuses every update that would
- * give a call `status` (a trigger raises an error) and counts the refused attempts.
+ * A real storage fault on PostgreSQL: until `clear()`, the database refuses every insert or update that
+ * would give a call `status` (a trigger raises an error) and counts the refused attempts.
  */
 export async function refuseCallStatus(db: pg.Client, status: CallStatus): Promise<StorageFault> {
   const name = `refuse_${status}_${randomBytes(4).toString('hex')}`;
@@ -137,7 +137,7 @@ export async function refuseCallStatus(db: pg.Client, status: CallStatus): Promi
   // A sequence is not transactional: the count survives the failing statement.
   await db.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN PERFORM nextval('${name}'); RAISE EXCEPTION 'injected storage fault'; END $$`);
-  await db.query(`CREATE TRIGGER ${name} BEFORE UPDATE ON calls FOR EACH ROW WHEN (NEW.status = '${status}') EXECUTE FUNCTION ${name}()`);
+  await db.query(`CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON calls FOR EACH ROW WHEN (NEW.status = '${status}') EXECUTE FUNCTION ${name}()`);
   let cleared = false;
   return {
     async attempts() {
