@@ -9,13 +9,13 @@ import type { Database } from './schema.js';
 const MAX_BATCH_SIZE = 500;
 
 export interface MessageWritesOptions {
+  /**
+   * Where batches run: connections that wait only briefly for a row lock (a failed batch's messages are
+   * then written one by one, on the main pool, waiting as long as it takes).
+   */
+  batchDb: Kysely<Database>;
   /** Batches in flight at once. */
   concurrency: number;
-  /**
-   * How long a batch waits for a row lock before its messages are written one by one instead; null
-   * where no other session can hold one (PGlite's single connection).
-   */
-  batchLockTimeout: string | null;
   logger: Logger;
 }
 
@@ -32,21 +32,12 @@ interface InsertOutcome {
  * GroupCommit), and every message is acknowledged only after the commit that stored it.
  */
 export function createMessageWrites(db: Kysely<Database>, options: MessageWritesOptions) {
-  const { batchLockTimeout } = options;
+  const { batchDb } = options;
   const writes = new GroupCommit<NewMessage, CreateMessageResult>({
     concurrency: options.concurrency,
     maxBatchSize: MAX_BATCH_SIZE,
     writeOne: async (message) => (await outcomes(db, [message], await insert(db, [message])))[0]!,
-    async writeBatch(messages) {
-      const inserted =
-        batchLockTimeout === null
-          ? await insert(db, messages)
-          : await db.transaction().execute(async (trx) => {
-              await sql`select set_config('lock_timeout', ${batchLockTimeout}, true)`.execute(trx);
-              return insert(trx, messages);
-            });
-      return outcomes(db, messages, inserted);
-    },
+    writeBatch: async (messages) => outcomes(db, messages, await insert(batchDb, messages)),
     onBatchFailed: (error, size) => options.logger.debug({ err: error, size }, 'message batch failed: writing its messages one by one'),
   });
   return { create: (message: NewMessage) => writes.submit(message), drain: () => writes.drain() };

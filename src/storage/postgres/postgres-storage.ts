@@ -23,6 +23,8 @@ export interface PostgresStorageOptions {
   logger: Logger;
 }
 
+const BATCH_CONNECTIONS = 4;
+
 /** Opens the database (starting the embedded one if needed), migrates it and returns the storage port. */
 export async function openPostgresStorage(options: PostgresStorageOptions): Promise<Storage> {
   const embedded = options.databaseUrl ? undefined : await startEmbeddedPostgres(`${options.dataDir}/pglite`);
@@ -42,12 +44,15 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     await embedded?.stop();
     throw error;
   }
-  // Concurrent message batches: a few in flight keep PostgreSQL's cores busy while one commits. PGlite
-  // runs one statement at a time, on one connection, so nothing else can hold a lock a batch waits for.
-  const messages = createMessagesRepository(
-    db,
-    embedded ? { concurrency: 1, batchLockTimeout: null, logger: options.logger } : { concurrency: 4, batchLockTimeout: '100ms', logger: options.logger },
-  );
+  // Concurrent message batches: a few in flight keep PostgreSQL's cores busy while one commits; they
+  // have connections of their own, whose sessions wait at most 100 ms for a row lock. PGlite runs one
+  // statement at a time, on one connection, so nothing else can hold a lock a batch waits for.
+  const batchDb = embedded
+    ? db
+    : new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: BATCH_CONNECTIONS, options: '-c lock_timeout=100ms' }) }),
+      });
+  const messages = createMessagesRepository(db, { batchDb, concurrency: embedded ? 1 : BATCH_CONNECTIONS, logger: options.logger });
   return {
     users: createUsersRepository(db),
     sessions: createSessionsRepository(db),
@@ -63,6 +68,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     },
     async close() {
       await messages.drain();
+      if (batchDb !== db) await batchDb.destroy();
       await liveness.close();
       await db.destroy();
       await embedded?.stop();
