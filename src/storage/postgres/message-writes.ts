@@ -2,8 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import { GroupCommit } from '../../shared/group-commit.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CreateMessageResult, NewMessage } from '../ports.js';
-import { toMessage, type MessageRow } from './message-rows.js';
 import { setNewChangePosition } from './change-positions.js';
+import { toMessage, type MessageRow } from './message-rows.js';
 import type { Database } from './schema.js';
 
 const MAX_BATCH_SIZE = 500;

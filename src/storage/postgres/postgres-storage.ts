@@ -28,13 +28,14 @@ const BATCH_CONNECTIONS = 4;
 /** Opens the database (starting the embedded one if needed), migrates it and returns the storage port. */
 export async function openPostgresStorage(options: PostgresStorageOptions): Promise<Storage> {
   const embedded = options.databaseUrl ? undefined : await startEmbeddedPostgres(`${options.dataDir}/pglite`);
+  const open = (config: pg.PoolConfig) => {
+    const pool = new pg.Pool(config);
+    pool.on('error', (error) => options.logger.error({ err: error }, 'idle database connection failed'));
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  };
   // PGlite executes one statement at a time whatever the pool size, and a single connection keeps its
   // transactions from interleaving on the multiplexed socket.
-  const pool = embedded
-    ? new pg.Pool({ ...embedded.connection, max: 1 })
-    : new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-  pool.on('error', (error) => options.logger.error({ err: error }, 'idle database connection failed'));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = open(embedded ? { ...embedded.connection, max: 1 } : { connectionString: options.databaseUrl, max: 10 });
   let liveness: ProcessLiveness;
   try {
     await migrateToLatest(db, options.logger);
@@ -47,11 +48,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   // Concurrent message batches: a few in flight keep PostgreSQL's cores busy while one commits; they
   // have connections of their own, whose sessions wait at most 100 ms for a row lock. PGlite runs one
   // statement at a time, on one connection, so nothing else can hold a lock a batch waits for.
-  const batchDb = embedded
-    ? db
-    : new Kysely<Database>({
-        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: BATCH_CONNECTIONS, options: '-c lock_timeout=100ms' }) }),
-      });
+  const batchDb = embedded ? db : open({ connectionString: options.databaseUrl, max: BATCH_CONNECTIONS, options: '-c lock_timeout=100ms' });
   const messages = createMessagesRepository(db, { batchDb, concurrency: embedded ? 1 : BATCH_CONNECTIONS, logger: options.logger });
   return {
     users: createUsersRepository(db),
