@@ -7,6 +7,7 @@ import { acceptedCall, ANSWER, callEvent, callEventOk, callUser, device, ringing
 import { databaseTargets, freshDataDir } from '../support/databases.js';
 import { childEnv, finished, listeningPort, spawnTs } from '../support/processes.js';
 import { closeAllSockets, nextEvent } from '../support/sockets.js';
+import { createScratchDatabase } from '../support/scratch-database.js';
 import { startTestApp } from '../support/test-app.js';
 
 /** Both parties' view of a call after the restart: failed, server_restart, with the times that apply. */
@@ -79,7 +80,9 @@ for (const target of databaseTargets()) {
 
     if (target.kind === 'postgres') {
       test('a call requested as the server stops is ended too, both told, never left ringing (PostgreSQL: a lock holds the request)', async () => {
-        const server = await startTestApp(target.kind);
+        // The lock would hold up every other suite on a shared database.
+        const scratch = await createScratchDatabase('call_app_test');
+        const server = await startTestApp(target.kind, { DATABASE_URL: scratch.url });
         const db = new pg.Client({ connectionString: server.config.databaseUrl });
         await db.connect();
         try {
@@ -109,6 +112,7 @@ for (const target of databaseTargets()) {
           closeAllSockets();
           await db.end();
           await server.stop();
+          await scratch.drop();
         }
       });
 

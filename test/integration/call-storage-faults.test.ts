@@ -24,17 +24,23 @@ const RING_TIMEOUT_MS = 500;
 /** Long enough for the ring timeout and every retry of it on a loaded machine. */
 const TOLD_WITHIN_MS = RING_TIMEOUT_MS + EXPIRY_RETRY_DELAYS_MS.reduce((sum, delay) => sum + delay, 0) + 10_000;
 
-// The faults are made in the database itself, which the embedded one cannot share with the test.
+// The faults are made in the database itself, which the embedded one cannot share with the test; a database of
+// its own keeps them from failing other suites' calls.
 const postgres = databaseTargets().find((target) => target.kind === 'postgres')!;
 
 describe('calls when storage fails (PostgreSQL only)', { skip: postgres.skip }, () => {
-  const server = useTestApp('postgres', { CALL_RING_TIMEOUT_MS: String(RING_TIMEOUT_MS), RATE_LIMIT_AUTH_PER_IP: '100000' });
   let db: pg.Client;
+  // Hooks run in the order they are added: this client closes before the app's database is dropped.
+  after(() => db.end());
+  const server = useTestApp(
+    'postgres',
+    { CALL_RING_TIMEOUT_MS: String(RING_TIMEOUT_MS), RATE_LIMIT_AUTH_PER_IP: '100000' },
+    { privateDatabase: true },
+  );
   before(async () => {
     db = new pg.Client({ connectionString: server.config.databaseUrl });
     await db.connect();
   });
-  after(() => db.end());
 
   test('a ring timeout the database refuses to store is tried again: once it is stored, both hear CALL_TIMEOUT once (PostgreSQL)', async () => {
     const alice = await callUser(server.baseUrl, 'Alice');
