@@ -68,16 +68,10 @@ export class Authenticator {
     const cached = this.cache.get(sessionId);
     if (cached) return cached;
     const revocationsBefore = this.revocationCount;
-    const session = await this.storage.sessions.findById(sessionId);
-    if (!session) return undefined;
-    const user = await this.storage.users.findById(session.userId);
-    if (!user) return undefined;
-    const state: SessionState = {
-      userId: user.id,
-      role: user.role,
-      status: user.status,
-      live: session.revokedAt === null && session.expiresAt > new Date(),
-    };
+    const found = await this.storage.sessions.findWithAccount(sessionId);
+    if (!found) return undefined;
+    const { session, role, status } = found;
+    const state: SessionState = { userId: session.userId, role, status, live: session.revokedAt === null && session.expiresAt > new Date() };
     if (this.revocationCount === revocationsBefore) this.cache.set(sessionId, state);
     return state;
   }

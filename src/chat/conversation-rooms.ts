@@ -1,5 +1,6 @@
 import type { RealtimeServer } from '../realtime/realtime-server.js';
 import { conversationRoom, type AppSocket } from '../realtime/socket-types.js';
+import type { DomainEvents } from '../shared/domain-events.js';
 import type { Logger } from '../shared/logger.js';
 import type { ConversationsRepository } from '../storage/ports.js';
 
@@ -12,14 +13,25 @@ const groupRoomsOf = (socket: AppSocket) => [...socket.rooms].filter((room) => r
  * removed member's devices stop hearing the group the moment they leave its room. The rooms are joined
  * before the socket connects (no group event is missed in between), then checked again once the socket
  * is in its user's room: a change committed between the two looks joined or left the user's room
- * without this socket.
+ * without this socket. The second look reads again only when a membership change was heard since the
+ * first began (every change is announced after it is stored, so one that the first look missed is
+ * heard after that look began).
  *
  * Both looks read the database only for a user's first socket here. Once a socket has been checked
  * in its user's room, every later change reaches it there, so its group rooms stay its user's groups,
  * and another socket of the user copies them instead (again once in the user's room, where from that
  * moment on the same changes reach both).
  */
-export function registerConversationRooms(realtime: RealtimeServer, conversations: Pick<ConversationsRepository, 'groupIdsOf'>, logger: Logger): void {
+export function registerConversationRooms(
+  realtime: RealtimeServer,
+  { conversations, events, logger }: { conversations: Pick<ConversationsRepository, 'groupIdsOf'>; events: DomainEvents; logger: Logger },
+): void {
+  let membershipChanges = 0;
+  events.on('groupMembersChanged', () => {
+    membershipChanges += 1;
+  });
+  /** The membership-change count when each socket's first look began, for the looks that succeeded. */
+  const lookedAt = new WeakMap<AppSocket, number>();
   /** Per user, the sockets whose group rooms are their user's groups. */
   const current = new Map<string, Set<AppSocket>>();
   const currentSibling = (socket: AppSocket) => {
@@ -39,8 +51,10 @@ export function registerConversationRooms(realtime: RealtimeServer, conversation
 
   realtime.onHandshake(async (socket) => {
     const sibling = currentSibling(socket);
+    const changesBefore = membershipChanges;
     try {
       await socket.join(sibling ? groupRoomsOf(sibling) : (await conversations.groupIdsOf(socket.data.principal.userId)).map(conversationRoom));
+      lookedAt.set(socket, changesBefore);
     } catch (error) {
       logger.error({ err: error, userId: socket.data.principal.userId }, 'could not join the groups of a connecting socket; joining on connection');
     }
@@ -49,7 +63,9 @@ export function registerConversationRooms(realtime: RealtimeServer, conversation
     const sibling = currentSibling(socket);
     const settled = sibling
       ? moveTo(socket, groupRoomsOf(sibling))
-      : conversations.groupIdsOf(socket.data.principal.userId).then((ids) => moveTo(socket, ids.map(conversationRoom)));
+      : lookedAt.get(socket) === membershipChanges
+        ? Promise.resolve()
+        : conversations.groupIdsOf(socket.data.principal.userId).then((ids) => moveTo(socket, ids.map(conversationRoom)));
     realtime.track(socket, 'joining groups', settled.then(() => markCurrent(socket)));
   });
 }

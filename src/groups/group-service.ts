@@ -2,6 +2,7 @@ import type { ConversationChange, CreateGroupBody } from '../protocol/conversati
 import { presentSharedConversation } from '../chat/conversation-presenter.js';
 import type { Delivery } from '../realtime/delivery.js';
 import { AppError } from '../shared/app-error.js';
+import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import type { RateLimit } from '../shared/rate-limit.js';
 import type { ConversationsRepository, MemberRole, UsersRepository } from '../storage/ports.js';
@@ -11,6 +12,7 @@ export interface GroupServiceDeps {
   conversations: ConversationsRepository;
   users: UsersRepository;
   delivery: Delivery;
+  events: DomainEvents;
   policy: MemberAddPolicy;
   /** Members a group may have, its owner included. */
   maxMembers: number;
@@ -46,7 +48,7 @@ export class GroupService {
     await this.checkAddable(ownerId, memberIds, 'body.memberIds');
     const id = newId();
     await this.deps.conversations.createGroup({ id, title: input.title, ownerId, memberIds, createdAt: this.now() });
-    this.deps.delivery.joinConversation([ownerId, ...memberIds], id);
+    this.joined(id, [ownerId, ...memberIds]);
     await this.announce(id, { type: 'created' });
     return id;
   }
@@ -69,7 +71,7 @@ export class GroupService {
       });
     }
     if (result.userIds.length === 0) return;
-    this.deps.delivery.joinConversation(result.userIds, groupId);
+    this.joined(groupId, result.userIds);
     await this.announce(groupId, { type: 'membersAdded', userIds: result.userIds });
   }
 
@@ -89,11 +91,18 @@ export class GroupService {
     if (!result.removed) throw new AppError('NOT_FOUND', 'No such member');
     const change: ConversationChange = { type: 'membersRemoved', userIds: [userId], ...(result.newOwnerId ? { newOwnerId: result.newOwnerId } : {}) };
     const event = await this.updatedEvent(groupId, change);
-    const { delivery } = this.deps;
+    const { delivery, events } = this.deps;
     // The removed user's devices hear it once, on their own room, before they leave the group's.
     delivery.toUsers([userId], 'CONVERSATION_UPDATED', event);
     delivery.leaveConversation([userId], groupId);
+    events.emit('groupMembersChanged', { conversationId: groupId, joinedIds: [], leftIds: [userId] });
     delivery.toConversation(groupId, 'CONVERSATION_UPDATED', event);
+  }
+
+  /** Stored members' devices join the group's room. */
+  private joined(groupId: string, userIds: string[]): void {
+    this.deps.delivery.joinConversation(userIds, groupId);
+    this.deps.events.emit('groupMembersChanged', { conversationId: groupId, joinedIds: userIds, leftIds: [] });
   }
 
   /** The owner makes a member an admin or an admin a member; ownership passes only when the owner leaves. */

@@ -31,6 +31,11 @@ export interface DomainEventMap {
       createdAt: Date;
     },
   ];
+  /**
+   * Users joined or left a group: the change is stored and their connected devices were moved in or out
+   * of its room. Devices still in their handshake were not (see conversation-rooms.ts).
+   */
+  groupMembersChanged: [{ conversationId: string; joinedIds: string[]; leftIds: string[] }];
   /** A call was stored ringing and rang the callee's connected devices. */
   callRang: [{ callId: string; callType: CallType; calleeId: string; caller: { id: string; name: string }; ringTimeoutMs: number }];
   /**
@@ -38,6 +43,12 @@ export interface DomainEventMap {
    * the callee did not answer in time), or one of the callee's devices answered it (answered_elsewhere).
    */
   callStoppedRinging: [{ callId: string; calleeId: string; callerId: string; reason: CallEndedNoticeReason; missed: boolean }];
+  /** A group call was stored and rang the other members' connected devices. */
+  groupCallRang: [
+    { callId: string; callType: CallType; conversationId: string; title: string; caller: { id: string; name: string }; memberIds: string[]; ringTimeoutMs: number },
+  ];
+  /** A group call stopped ringing for these members: one of their devices joined or declined, they were removed, or the ring is over. */
+  groupCallStoppedRinging: [{ callId: string; userIds: string[]; reason: CallEndedNoticeReason }];
 }
 
 export type DomainEvents = EventEmitter<DomainEventMap>;

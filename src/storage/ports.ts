@@ -75,8 +75,15 @@ export type ConsumeResult =
   | { outcome: 'unknown' };
 
 export interface SessionsRepository {
+export interface SessionWithAccount {
+  session: SessionRecord;
+  role: UserRole;
+  status: UserStatus;
+}
+
   create(session: NewSession, firstTokenHash: string): Promise<SessionRecord>;
-  findById(id: string): Promise<SessionRecord | null>;
+  /** A session with its account's role and status, read together: every handshake and request checks both. */
+  findWithAccount(id: string): Promise<SessionWithAccount | null>;
   listActiveByUser(userId: string, now: Date): Promise<SessionRecord[]>;
   /**
    * Atomically marks a refresh token used. Exactly one of any number of concurrent callers with the

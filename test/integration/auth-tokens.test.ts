@@ -241,7 +241,7 @@ for (const target of databaseTargets()) {
       const ended = accessTokenClaims(laptop.accessToken).sid;
 
       const deadline = Date.now() + 30_000;
-      while ((await server.app.storage.sessions.findById(ended)) !== null) {
+      while ((await server.app.storage.sessions.findWithAccount(ended)) !== null) {
         assert.ok(Date.now() < deadline, 'the ended session was never deleted');
         await sleep(200);
       }
@@ -249,7 +249,7 @@ for (const target of databaseTargets()) {
         assert.equal(await server.app.storage.sessions.findByTokenHash(hashRefreshToken(refreshToken)), null);
       }
       for (const live of [user, phone]) {
-        assert.equal((await server.app.storage.sessions.findById(accessTokenClaims(live.accessToken).sid))?.revokedAt, null);
+        assert.equal((await server.app.storage.sessions.findWithAccount(accessTokenClaims(live.accessToken).sid))?.session.revokedAt, null);
         assert.equal((await request(server.baseUrl, 'GET', '/api/auth/me', { token: live.accessToken })).status, 200);
       }
       assert.equal((await request(server.baseUrl, 'POST', '/api/auth/refresh-token', { body: { refreshToken: phone.refreshToken } })).status, 200);

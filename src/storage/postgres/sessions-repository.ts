@@ -52,10 +52,6 @@ async function revokeWhere(
 }
 
 export function createSessionsRepository(db: Kysely<Database>): SessionsRepository {
-  const findById = async (id: string) => {
-    const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? toSession(row) : null;
-  };
   const findByTokenHash = async (tokenHash: string) => {
     const row = await db
       .selectFrom('refresh_tokens')
@@ -66,7 +62,16 @@ export function createSessionsRepository(db: Kysely<Database>): SessionsReposito
     return row ? toSession(row) : null;
   };
   return {
-    findById,
+    async findWithAccount(id) {
+      const row = await db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .selectAll('sessions')
+        .select(['users.role as account_role', 'users.status as account_status'])
+        .where('sessions.id', '=', id)
+        .executeTakeFirst();
+      return row ? { session: toSession(row), role: row.account_role, status: row.account_status } : null;
+    },
     async create(session, firstTokenHash) {
       return db.transaction().execute(async (trx) => {
         const row = await trx

@@ -6,13 +6,18 @@ import type { ContractContext } from '../storage-contract.js';
 const sortedIds = (sessions: { id: string }[]) => sessions.map((session) => session.id).sort();
 
 export function sessionsContract(ctx: ContractContext): void {
-  test('create returns the session, not revoked; findById finds it; unknown ids give null', async () => {
+  const findSession = async (id: string) => (await ctx.storage.sessions.findWithAccount(id))?.session ?? null;
+
+  test("create returns the session, not revoked; findWithAccount finds it with its account's role and status; unknown ids give null", async () => {
     const user = await ctx.createUser();
     const input = ctx.newSession(user.id);
     const session = await ctx.storage.sessions.create(input, ctx.tokenHash());
     assert.deepEqual(session, { ...input, revokedAt: null, revokedReason: null });
-    assert.deepEqual(await ctx.storage.sessions.findById(session.id), session);
-    assert.equal(await ctx.storage.sessions.findById(newId()), null);
+    assert.deepEqual(await ctx.storage.sessions.findWithAccount(session.id), { session, role: 'user', status: 'active' });
+    await ctx.storage.users.setRole(user.id, 'admin');
+    await ctx.storage.users.setStatus(user.id, 'banned');
+    assert.deepEqual(await ctx.storage.sessions.findWithAccount(session.id), { session, role: 'admin', status: 'banned' });
+    assert.equal(await ctx.storage.sessions.findWithAccount(newId()), null);
   });
 
   test('listActiveByUser lists live sessions of that user only, not revoked or expired ones', async () => {
@@ -90,14 +95,14 @@ export function sessionsContract(ctx: ContractContext): void {
     const now = new Date();
 
     assert.equal(await ctx.storage.sessions.revoke(session.id, stranger.id, 'revoked_by_user', now), false);
-    assert.equal((await ctx.storage.sessions.findById(session.id))?.revokedAt, null);
+    assert.equal((await findSession(session.id))?.revokedAt, null);
 
     assert.equal(await ctx.storage.sessions.revoke(session.id, user.id, 'logout', now), true);
-    const revoked = await ctx.storage.sessions.findById(session.id);
+    const revoked = await findSession(session.id);
     assert.equal(revoked?.revokedAt?.getTime(), now.getTime());
     assert.equal(revoked?.revokedReason, 'logout');
     assert.equal(await ctx.storage.sessions.revoke(session.id, user.id, 'logout', new Date()), false, 'already revoked');
-    assert.equal((await ctx.storage.sessions.findById(session.id))?.revokedReason, 'logout', 'the first reason stays');
+    assert.equal((await findSession(session.id))?.revokedReason, 'logout', 'the first reason stays');
     assert.equal(await ctx.storage.sessions.revoke(newId(), user.id, 'logout', now), false);
   });
 
@@ -113,9 +118,9 @@ export function sessionsContract(ctx: ContractContext): void {
     const revokedIds = await ctx.storage.sessions.revokeAllForUser(user.id, 'logout_all', now, kept!.id);
     assert.deepEqual(revokedIds.sort(), sortedIds([a!, b!]));
     assert.deepEqual(sortedIds(await ctx.storage.sessions.listActiveByUser(user.id, now)), [kept!.id]);
-    assert.equal((await ctx.storage.sessions.findById(a!.id))?.revokedReason, 'logout_all');
-    assert.equal((await ctx.storage.sessions.findById(earlier!.id))?.revokedReason, 'logout', 'an ended session is not ended again');
-    assert.equal((await ctx.storage.sessions.findById(untouched.id))?.revokedAt, null);
+    assert.equal((await findSession(a!.id))?.revokedReason, 'logout_all');
+    assert.equal((await findSession(earlier!.id))?.revokedReason, 'logout', 'an ended session is not ended again');
+    assert.equal((await findSession(untouched.id))?.revokedAt, null);
 
     // Without a session to keep, every one ends.
     assert.deepEqual(await ctx.storage.sessions.revokeAllForUser(user.id, 'banned', now), [kept!.id]);
@@ -160,11 +165,11 @@ export function sessionsContract(ctx: ContractContext): void {
     assert.ok(deleted >= gone.length, `deleted ${deleted}`);
 
     for (const session of gone) {
-      assert.equal(await ctx.storage.sessions.findById(session.id), null);
+      assert.equal(await findSession(session.id), null);
       assert.equal(await ctx.storage.sessions.findByTokenHash(session.hash), null, 'its refresh tokens went with it');
     }
     for (const session of kept) {
-      assert.equal((await ctx.storage.sessions.findById(session.id))?.id, session.id);
+      assert.equal((await findSession(session.id))?.id, session.id);
       assert.equal((await ctx.storage.sessions.findByTokenHash(session.hash))?.id, session.id);
     }
     assert.equal(await ctx.storage.sessions.deleteEnded(cutoff, 100), 0);
