@@ -133,13 +133,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     conversations: storage.conversations,
     users: storage.users,
     delivery,
+    events,
     policy: memberAddPolicy(config.groups.addPolicy, storage.messages),
     maxMembers: config.groups.maxMembers,
     creations: hourly(config.groups.createdPerHour, 'groups created'),
     additions: hourly(config.groups.membersAddedPerHour, 'members added'),
   });
   registerPresenceEvents(realtime, people);
-  registerConversationRooms(realtime, storage.conversations, logger);
+  registerConversationRooms(realtime, { conversations: storage.conversations, events, logger });
   registerChatEvents(realtime, chat);
   const calls = new CallService({
     calls: storage.calls,
