@@ -25,6 +25,8 @@ export interface IceServerConfig {
 export interface WebRtcPeerOptions {
   iceServers?: IceServerConfig[];
   iceTransportPolicy?: 'all' | 'relay';
+  /** Addresses besides loopback the peer may use: only those of a private network namespace (test/support/janus-network.ts). */
+  extraHosts?: string[];
   /** Trickle ICE: every local candidate, as soon as it is gathered. */
   onIceCandidate: (candidate: IceCandidate) => void;
 }
@@ -137,12 +139,13 @@ export class WebRtcPeer {
   private closed = false;
 
   constructor(options: WebRtcPeerOptions) {
+    const allowed = (host: string) => isLoopback(host) || (options.extraHosts ?? []).includes(host);
     this.pc = new RTCPeerConnection({
       iceServers: options.iceServers ?? [],
       iceTransportPolicy: options.iceTransportPolicy ?? 'all',
       iceUseIpv6: false,
       iceAdditionalHostAddresses: ['127.0.0.1'],
-      iceFilterCandidatePair: (pair) => isLoopback(pair.localCandidate.host) && isLoopback(pair.remoteCandidate.host),
+      iceFilterCandidatePair: (pair) => allowed(pair.localCandidate.host) && allowed(pair.remoteCandidate.host),
     });
     this.channel = new Promise((resolve) => {
       this.resolveChannel = resolve;
@@ -150,12 +153,17 @@ export class WebRtcPeer {
     this.pc.onIceCandidate.subscribe((candidate: RTCIceCandidate | undefined) => {
       if (!candidate) return;
       const host = candidateHost(candidate.candidate);
-      if (host === undefined || !isLoopback(host)) return;
+      if (host === undefined || !allowed(host)) return;
       const json = candidate.toJSON();
       this.localCandidates.push(json);
       outsidePeer(() => options.onIceCandidate(json));
     });
     this.pc.onDataChannel.subscribe((channel) => this.adoptChannel(channel));
+  }
+
+  /** The werift connection itself, for media: add tracks before createOffer, watch onTrack. */
+  get connection(): RTCPeerConnection {
+    return this.pc;
   }
 
   get connectionState(): string {

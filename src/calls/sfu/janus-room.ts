@@ -1,0 +1,244 @@
+import { AppError } from '../../shared/app-error.js';
+import { KeyedQueue } from '../../shared/keyed-queue.js';
+import type { IceCandidate, SessionDescription } from '../../protocol/call-events.js';
+import type { HandleEvent, JanusHandle, JanusSession } from './janus-session.js';
+import { SfuError } from './sfu-error.js';
+import type { SfuConnection, SfuRoom, SfuRoomEvent } from './sfu-rooms.js';
+
+export const VIDEOROOM = 'janus.plugin.videoroom';
+
+/** Candidates held per connection while its handle is being attached (the 1:1 calls' bound too). */
+const MAX_HELD_CANDIDATES = 100;
+
+/** What Janus needs to let one in and to end the room; never leaves the server. */
+export interface RoomKeys {
+  room: number;
+  secret: string;
+  pin: string;
+}
+
+interface Participant {
+  publisher: JanusHandle | undefined;
+  /** The device's publisher id in the room, once it published. */
+  feed: number | undefined;
+  subscriber: JanusHandle | undefined;
+  /** subscribe() was called: the device receives every other live feed. */
+  receiving: boolean;
+  /** Feeds in the device's subscription. */
+  subscribed: Set<number>;
+  /** An offer for the `subscribe` connection is out and not yet answered. */
+  awaitingAnswer: boolean;
+  /** Feeds changed while an offer was out: renegotiate after the answer. */
+  stale: boolean;
+  held: Record<SfuConnection, IceCandidate[]>;
+  gone: boolean;
+}
+
+/**
+ * One call's videoroom: a publisher handle and (once it receives) a multistream subscriber handle per
+ * device. Feeds whose connection is up are added to every receiving device's subscription; Janus
+ * itself renegotiates subscriptions when a feed goes away. Each device's operations run one at a time.
+ */
+export class JanusRoom implements SfuRoom {
+  private readonly participants = new Map<string, Participant>();
+  /** Feeds whose publisher connection is up, to the device publishing them. */
+  private readonly liveFeeds = new Map<number, string>();
+  private readonly queue = new KeyedQueue();
+  private destroyed = false;
+
+  constructor(
+    readonly callId: string,
+    private readonly keys: RoomKeys,
+    private readonly session: JanusSession,
+    private readonly control: JanusHandle,
+    private readonly onEvent: (event: SfuRoomEvent) => void,
+    private readonly onDestroyed: () => void,
+  ) {}
+
+  /** The room's id on Janus, for logs (joining needs the pin too). */
+  get janusRoomId(): number {
+    return this.keys.room;
+  }
+
+  async publish(device: string, offer: SessionDescription): Promise<SessionDescription> {
+    // The participant exists from the call on, so candidates trickled while Janus answers are held.
+    const participant = this.participant(device);
+    return this.queue.run(device, async () => {
+      if (participant.publisher) return answerOf(await participant.publisher.message({ request: 'configure' }, offer));
+      const handle = await this.attach(device, 'publish');
+      participant.publisher = handle;
+      const reply = await handle.message({ request: 'joinandconfigure', ptype: 'publisher', room: this.keys.room, pin: this.keys.pin }, offer);
+      if (typeof reply.data['id'] !== 'number') throw new SfuError('refused', { reason: 'joined without a feed id' });
+      participant.feed = reply.data['id'];
+      await this.flushHeld(participant, 'publish');
+      return answerOf(reply);
+    });
+  }
+
+  async subscribe(device: string): Promise<SessionDescription | null> {
+    return this.queue.run(device, async () => {
+      const participant = this.participant(device);
+      participant.receiving = true;
+      return this.syncSubscription(device, participant);
+    });
+  }
+
+  async answerSubscription(device: string, answer: SessionDescription): Promise<void> {
+    return this.queue.run(device, async () => {
+      const participant = this.participant(device);
+      if (!participant.subscriber || !participant.awaitingAnswer) throw new SfuError('not_in_room', { reason: 'no subscription offer out' });
+      await participant.subscriber.message({ request: 'start' }, answer);
+      participant.awaitingAnswer = false;
+      await this.flushHeld(participant, 'subscribe');
+      if (participant.stale) {
+        participant.stale = false;
+        const offer = await this.syncSubscription(device, participant);
+        if (offer) this.onEvent({ type: 'subscription-offer', device, offer });
+      }
+    });
+  }
+
+  async trickle(device: string, connection: SfuConnection, candidate: IceCandidate): Promise<void> {
+    const participant = this.participants.get(device);
+    if (!participant || this.destroyed) throw new SfuError('not_in_room', { reason: 'trickle from a device not in the room' });
+    const handle = connection === 'publish' ? participant.publisher : participant.subscriber;
+    if (handle) return sendCandidate(handle, candidate);
+    if (participant.held[connection].length >= MAX_HELD_CANDIDATES) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `At most ${MAX_HELD_CANDIDATES} candidates are held before the connection exists`);
+    }
+    participant.held[connection].push(candidate);
+  }
+
+  async leave(device: string): Promise<void> {
+    return this.queue.run(device, async () => {
+      const participant = this.participants.get(device);
+      if (!participant) return;
+      this.forget(device, participant);
+      await Promise.all([participant.subscriber?.detach(), participant.publisher?.detach()].map((detaching) => detaching?.catch(() => undefined)));
+    });
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const participants = [...this.participants.entries()];
+    for (const [device, participant] of participants) this.forget(device, participant);
+    this.onDestroyed();
+    if (!this.session.isOpen) return;
+    await this.control.message({ request: 'destroy', room: this.keys.room, secret: this.keys.secret }).catch((error: unknown) => {
+      if (!(error instanceof SfuError && error.kind === 'unavailable')) throw error;
+    });
+    // The session outlives the room: its handles must not pile up on Janus.
+    const handles = participants.flatMap(([, participant]) => [participant.publisher, participant.subscriber]);
+    await Promise.all(handles.map((handle) => handle?.detach().catch(() => undefined)));
+  }
+
+  /** Brings the device's subscription up to the live feeds; resolves with Janus's offer if one was made. */
+  private async syncSubscription(device: string, participant: Participant): Promise<SessionDescription | null> {
+    if (participant.awaitingAnswer) {
+      participant.stale = true;
+      return null;
+    }
+    const added = [...this.liveFeeds].filter(([feed, owner]) => owner !== device && !participant.subscribed.has(feed)).map(([feed]) => feed);
+    if (added.length === 0) return null;
+    const streams = added.map((feed) => ({ feed }));
+    let reply;
+    if (participant.subscriber) {
+      reply = await participant.subscriber.message({ request: 'subscribe', streams });
+    } else {
+      const handle = await this.attach(device, 'subscribe');
+      participant.subscriber = handle;
+      reply = await handle.message({ request: 'join', ptype: 'subscriber', room: this.keys.room, pin: this.keys.pin, streams });
+    }
+    for (const feed of added) participant.subscribed.add(feed);
+    if (reply.jsep?.type !== 'offer') return null;
+    participant.awaitingAnswer = true;
+    return reply.jsep;
+  }
+
+  private async attach(device: string, connection: SfuConnection): Promise<JanusHandle> {
+    return this.session.attach(VIDEOROOM, (event) => this.handleEvent(device, connection, event));
+  }
+
+  private handleEvent(device: string, connection: SfuConnection, event: HandleEvent): void {
+    const participant = this.participants.get(device);
+    if (!participant || participant.gone) return;
+    if (event.janus === 'webrtcup' || event.janus === 'hangup') {
+      const up = event.janus === 'webrtcup';
+      this.onEvent({ type: 'connection', device, connection, up });
+      if (connection === 'publish' && participant.feed !== undefined) {
+        if (up) this.feedUp(participant.feed, device);
+        else this.feedGone(participant.feed);
+      }
+      return;
+    }
+    // Janus renegotiates a subscription by itself when one of its feeds goes away.
+    if (connection === 'subscribe' && event.jsep?.type === 'offer') {
+      participant.awaitingAnswer = true;
+      this.onEvent({ type: 'subscription-offer', device, offer: event.jsep });
+    }
+  }
+
+  private feedUp(feed: number, owner: string): void {
+    this.liveFeeds.set(feed, owner);
+    for (const [device, participant] of this.participants) {
+      if (device === owner || !participant.receiving || participant.gone) continue;
+      void this.queue
+        .run(device, () => this.syncSubscription(device, participant))
+        .then((offer) => {
+          if (offer && !participant.gone) this.onEvent({ type: 'subscription-offer', device, offer });
+        })
+        .catch(() => {
+          // The device's next subscribe or answer tries again; a Janus that is gone is reported by the session.
+          participant.stale = true;
+        });
+    }
+  }
+
+  private feedGone(feed: number): void {
+    this.liveFeeds.delete(feed);
+    for (const participant of this.participants.values()) participant.subscribed.delete(feed);
+  }
+
+  private forget(device: string, participant: Participant): void {
+    participant.gone = true;
+    if (participant.feed !== undefined) this.feedGone(participant.feed);
+    this.participants.delete(device);
+  }
+
+  private participant(device: string): Participant {
+    if (this.destroyed) throw new SfuError('not_in_room', { reason: 'room destroyed' });
+    let participant = this.participants.get(device);
+    if (!participant) {
+      participant = {
+        publisher: undefined,
+        feed: undefined,
+        subscriber: undefined,
+        receiving: false,
+        subscribed: new Set(),
+        awaitingAnswer: false,
+        stale: false,
+        held: { publish: [], subscribe: [] },
+        gone: false,
+      };
+      this.participants.set(device, participant);
+    }
+    return participant;
+  }
+
+  private async flushHeld(participant: Participant, connection: SfuConnection): Promise<void> {
+    const handle = connection === 'publish' ? participant.publisher : participant.subscriber;
+    if (!handle) return;
+    for (const candidate of participant.held[connection].splice(0)) await sendCandidate(handle, candidate);
+  }
+}
+
+function answerOf(reply: { jsep: SessionDescription | undefined }): SessionDescription {
+  if (reply.jsep?.type !== 'answer') throw new SfuError('refused', { reason: 'no answer to the offer' });
+  return reply.jsep;
+}
+
+function sendCandidate(handle: JanusHandle, candidate: IceCandidate): Promise<void> {
+  if (candidate.candidate === '') return handle.trickle(null);
+  return handle.trickle({ candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex });
+}

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/**
+ * Janus never gathers ICE candidates on loopback (its ice.c skips every IFF_LOOPBACK interface), and
+ * tests may send traffic to loopback only. So a Janus suite runs in a network namespace of its own
+ * (`unshare -rn`): its only interfaces are loopback and a veth pair between JANUS_NETWORK.janus, the one
+ * Janus gathers on, and JANUS_NETWORK.peers; the machine's interfaces are not in it, and it ends with
+ * the suite's process.
+ *
+ * Import this module first in a Janus test file: outside the namespace it runs the same file again
+ * inside one, with the same arguments and output (node:test's reporter sees the inner run's results),
+ * and exits with its status.
+ */
+export const JANUS_NETWORK = { janus: '10.77.0.1', peers: '10.77.0.2' } as const;
+
+const INSIDE = 'CALL_APP_JANUS_NAMESPACE';
+const TOOLS = ['/usr/bin/unshare', '/usr/sbin/ip', '/usr/bin/janus'];
+
+/** True inside the suite's namespace. */
+export const insideJanusNetwork = process.env[INSIDE] === '1';
+
+// Without the tools the suite runs where it is and janusSkip() says why (or fails, in CI).
+if (!insideJanusNetwork && TOOLS.every((tool) => existsSync(tool))) {
+  const setup = [
+    'set -e',
+    'ip link set lo up',
+    'ip link add janus0 type veth peer name janus1',
+    `ip addr add ${JANUS_NETWORK.janus}/24 dev janus0`,
+    `ip addr add ${JANUS_NETWORK.peers}/24 dev janus1`,
+    'ip link set janus0 up',
+    'ip link set janus1 up',
+    'exec "$@"',
+  ].join('\n');
+  const inner = spawnSync('unshare', ['-rn', 'sh', '-c', setup, 'sh', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, [INSIDE]: '1' },
+  });
+  if (inner.error) throw inner.error;
+  process.exit(inner.status ?? 1);
+}
