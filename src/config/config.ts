@@ -63,6 +63,10 @@ const envSchema = z.object({
   TURN_URLS: iceUrls(/^turns?:/, 'turn:').default([]),
   TURN_SECRET: z.string().optional(),
   TURN_CREDENTIAL_TTL: durationSeconds.default(3600),
+  JANUS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JANUS_API_SECRET: z.string().optional(),
+  JANUS_ADMIN_KEY: z.string().optional(),
+  GROUP_CALL_TOPOLOGY: z.enum(['auto', 'sfu']).default('auto'),
   EXPO_ACCESS_TOKEN: z.string().optional(),
   PUSH_PREVIEW: z.stringbool().default(true),
   PUSH_POLL_MS: z.coerce.number().int().positive().default(1000),
@@ -156,6 +160,19 @@ export interface Config {
     turnSecret: string | undefined;
     turnCredentialTtlSeconds: number;
   };
+  /** Janus, the SFU for group calls (src/calls/sfu/); undefined without JANUS_URL (group calls are mesh only). */
+  sfu:
+    | {
+        /** Janus's HTTP transport, e.g. http://127.0.0.1:8088/janus. */
+        janusUrl: string;
+        /** Janus's api_secret: every request carries it. */
+        apiSecret: string;
+        /** The videoroom plugin's admin_key, if Janus has one: only holders may create rooms. */
+        adminKey: string | undefined;
+        /** `auto`: mesh up to GROUP_CALL_MESH_MAX participants, Janus beyond; `sfu`: every group call through Janus. */
+        topology: 'auto' | 'sfu';
+      }
+    | undefined;
   push: {
     /** Expo's access token for projects with enhanced push security; optional. */
     expoAccessToken: string | undefined;
@@ -205,6 +222,12 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   }
   if (env.TURN_URLS.length > 0 && !env.TURN_SECRET) {
     throw new ConfigError("TURN_SECRET: required with TURN_URLS (the TURN server's static-auth-secret)");
+  }
+  if (env.JANUS_URL && !env.JANUS_API_SECRET) {
+    throw new ConfigError("JANUS_API_SECRET: required with JANUS_URL (Janus's api_secret)");
+  }
+  if (env.GROUP_CALL_TOPOLOGY === 'sfu' && !env.JANUS_URL) {
+    throw new ConfigError('GROUP_CALL_TOPOLOGY: sfu needs JANUS_URL (and JANUS_API_SECRET)');
   }
   if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
     throw new ConfigError('JWT_SECRET: must be at least 32 bytes long');
@@ -271,6 +294,10 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       turnSecret: env.TURN_SECRET,
       turnCredentialTtlSeconds: env.TURN_CREDENTIAL_TTL,
     },
+    sfu:
+      env.JANUS_URL && env.JANUS_API_SECRET
+        ? { janusUrl: env.JANUS_URL.replace(/\/+$/, ''), apiSecret: env.JANUS_API_SECRET, adminKey: env.JANUS_ADMIN_KEY, topology: env.GROUP_CALL_TOPOLOGY }
+        : undefined,
     push: {
       expoAccessToken: env.EXPO_ACCESS_TOKEN,
       preview: env.PUSH_PREVIEW,

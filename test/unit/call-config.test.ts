@@ -51,4 +51,23 @@ describe('call configuration', () => {
       assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && pattern.test(error.message), JSON.stringify(env));
     }
   });
+
+  test('Janus: none by default; JANUS_URL needs its API secret, GROUP_CALL_TOPOLOGY=sfu needs Janus', () => {
+    assert.equal(loadConfig({}).sfu, undefined);
+    assert.deepEqual(loadConfig({ JANUS_URL: 'http://127.0.0.1:8088/janus/', JANUS_API_SECRET: 'shared-with-janus', GROUP_CALL_TOPOLOGY: 'sfu' }).sfu, {
+      janusUrl: 'http://127.0.0.1:8088/janus',
+      apiSecret: 'shared-with-janus',
+      adminKey: undefined,
+      topology: 'sfu',
+    });
+    assert.equal(loadConfig({ JANUS_URL: 'http://janus:8088/janus', JANUS_API_SECRET: 's', JANUS_ADMIN_KEY: 'k' }).sfu?.topology, 'auto');
+    for (const [env, pattern] of [
+      [{ JANUS_URL: 'http://127.0.0.1:8088/janus' }, /JANUS_API_SECRET/],
+      [{ JANUS_URL: 'ws://127.0.0.1:8188', JANUS_API_SECRET: 's' }, /JANUS_URL/],
+      [{ GROUP_CALL_TOPOLOGY: 'sfu' }, /GROUP_CALL_TOPOLOGY/],
+      [{ GROUP_CALL_TOPOLOGY: 'star', JANUS_URL: 'http://127.0.0.1:8088/janus', JANUS_API_SECRET: 's' }, /GROUP_CALL_TOPOLOGY/],
+    ] as const) {
+      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && pattern.test(error.message), JSON.stringify(env));
+    }
+  });
 });
