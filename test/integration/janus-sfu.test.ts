@@ -89,6 +89,7 @@ describe('Janus SFU rooms', { skip: janusSkip() }, () => {
       for (const participant of participants) {
         assert.ok(!participant.received.has(`${participant.label}/audio`), `${participant.label} got its own media back`);
         assert.deepEqual(participant.errors, []);
+        assert.deepEqual(participant.connectionEvents.sort(), ['publish up', 'subscribe up']);
       }
       const firstRtp = Math.max(...participants.flatMap((participant) => [...participant.received.values()].map((seen) => seen.firstAt)));
       const publishToOthers = participants.map(({ label, publishedAt }) => {
@@ -206,6 +207,31 @@ describe('Janus SFU failures', { skip: janusSkip() }, () => {
       await assert.rejects(rooms.create('call-while-down', { maxParticipants: 2, onEvent: () => undefined }), (error: unknown) => error instanceof SfuError && error.kind === 'unavailable');
     } finally {
       await Promise.all(participants.map((participant) => participant.close()));
+      await rooms.close();
+      await janus.stop();
+    }
+  });
+
+  test('a Janus that stops answering (hung, SIGSTOP) is reported unreachable by the keepalive', async () => {
+    const janus = await startJanus();
+    const lost: Lost[] = [];
+    const rooms = createJanusRooms({
+      url: janus.url,
+      apiSecret: janus.apiSecret,
+      adminKey: janus.adminKey,
+      logger,
+      keepaliveMs: 500,
+      requestTimeoutMs: 1_000,
+      onLost: (event) => lost.push({ ...event, at: Date.now() }),
+    });
+    try {
+      await rooms.create('call-hung', { maxParticipants: 2, onEvent: () => undefined });
+      const frozenAt = Date.now();
+      janus.freeze();
+      while (lost.length === 0 && Date.now() - frozenAt < 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(lost.map(({ reason, callIds }) => ({ reason, callIds })), [{ reason: 'unreachable', callIds: ['call-hung'] }]);
+      console.log(`# Janus hung: reported lost after ${lost[0]!.at - frozenAt} ms (keepalive every 500 ms, 1 s request timeout)`);
+    } finally {
       await rooms.close();
       await janus.stop();
     }

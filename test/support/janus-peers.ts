@@ -54,9 +54,13 @@ export class SfuParticipant {
     this.publisher.connection.addTransceiver(this.tracks.video, { direction: 'sendonly' });
   }
 
-  /** The room's events for this device: Janus's renegotiated subscription offers. */
+  /** The room's `connection` events for this device, as "publish up", "subscribe down"... */
+  readonly connectionEvents: string[] = [];
+
+  /** The room's events for this device: Janus's renegotiated subscription offers, connections coming and going. */
   onRoomEvent(event: SfuRoomEvent): void {
-    if (event.type === 'subscription-offer') this.answer(event.offer);
+    if (event.type === 'subscription-offer') void this.answer(event.offer);
+    else this.connectionEvents.push(`${event.connection} ${event.up ? 'up' : 'down'}`);
   }
 
   /** Publishes (offer, Janus's answer) and starts sending RTP every 20 ms on both tracks. */

@@ -48,6 +48,8 @@ export interface JanusServer {
   startupMs: number;
   /** SIGKILLs the process (a crash): nothing of Janus is left to answer. */
   kill(): Promise<void>;
+  /** SIGSTOPs the process: it keeps its sockets open and answers nothing (a hung Janus). */
+  freeze(): void;
   /** SIGKILLs the process if it runs and starts a new one with the same address and secrets (a restart). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -123,12 +125,13 @@ export async function startJanus(): Promise<JanusServer> {
     await end('SIGKILL');
     current = await launchOrClean();
   };
-  return { url, apiSecret: values['API_SECRET'], adminKey: values['ADMIN_KEY'], startupMs, kill: () => end('SIGKILL'), restart, stop };
+  return { url, apiSecret: values['API_SECRET'], adminKey: values['ADMIN_KEY'], startupMs, kill: () => end('SIGKILL'), freeze: () => current.freeze(), restart, stop };
 }
 
 interface Launched {
   /** Sends `signal` (SIGKILL after 3 s) and resolves once the process is gone; nothing if it is gone already. */
   end(signal: NodeJS.Signals): Promise<void>;
+  freeze(): void;
 }
 
 /** Spawns Janus on the configuration in `dir` and resolves once it answers on `url`. */
@@ -165,6 +168,7 @@ async function launch(dir: string, url: string): Promise<Launched> {
   const end = async (signal: NodeJS.Signals): Promise<void> => {
     if (!running) return;
     child.kill(signal);
+    child.kill('SIGCONT'); // a frozen Janus handles the signal only once it runs again
     const killer = setTimeout(() => child.kill('SIGKILL'), 3_000);
     await exited;
     clearTimeout(killer);
@@ -177,5 +181,5 @@ async function launch(dir: string, url: string): Promise<Launched> {
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return { end };
+  return { end, freeze: () => child.kill('SIGSTOP') };
 }

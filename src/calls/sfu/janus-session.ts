@@ -49,7 +49,10 @@ export interface JanusSessionOptions {
   onLost: (reason: SfuLostReason) => void;
   /** Bound on every request, from sending it to its answer (or its event, for asynchronous ones). */
   requestTimeoutMs?: number;
-  /** How often the session is kept alive (Janus drops sessions idle for its session_timeout, 60 s by default). */
+  /**
+   * How often the session is kept alive (Janus drops sessions idle for its session_timeout, 60 s by
+   * default); a keepalive unanswered within the request timeout counts as Janus unreachable.
+   */
   keepaliveMs?: number;
   /** How long Janus may stay unreachable before the session counts as lost. */
   unreachableAfterMs?: number;
@@ -71,7 +74,8 @@ const MAX_EVENTS_PER_POLL = 20;
  * (`success`, `error`) or acknowledges (`ack`) and answers later with an event carrying the same
  * transaction; events come back through a long poll (GET on the session). The session is kept alive
  * every `keepaliveMs`, and reported lost when Janus says it no longer knows it (a restart), when it
- * times it out, or when Janus stays unreachable for `unreachableAfterMs`.
+ * times it out, when the long poll cannot reach it for `unreachableAfterMs`, or when a keepalive goes
+ * unanswered (a hung Janus).
  */
 export class JanusSession {
   private readonly pending = new Map<string, Pending>();
@@ -89,7 +93,7 @@ export class JanusSession {
   ) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.unreachableAfterMs = options.unreachableAfterMs ?? 5_000;
-    this.keepalive = setInterval(() => void this.sendKeepalive(), options.keepaliveMs ?? 25_000);
+    this.keepalive = setInterval(() => void this.sendKeepalive(), options.keepaliveMs ?? 15_000);
     this.keepalive.unref();
     void this.poll();
   }
@@ -170,8 +174,12 @@ export class JanusSession {
   }
 
   private async sendKeepalive(): Promise<void> {
-    // A failure here shows in the long poll too, which decides when the session is lost.
-    await this.request(`${this.options.url}/${this.id}`, { janus: 'keepalive' }).catch(() => undefined);
+    try {
+      await this.request(`${this.options.url}/${this.id}`, { janus: 'keepalive' });
+    } catch {
+      // A hung Janus (connections accepted, nothing answered) leaves the long poll waiting: this notices it.
+      if (!this.ended && Date.now() - this.lastContact > this.unreachableAfterMs) this.lose('unreachable');
+    }
   }
 
   private async poll(): Promise<void> {
