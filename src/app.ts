@@ -7,11 +7,15 @@ import { AuthService } from './auth/auth-service.js';
 import { Authenticator } from './auth/authenticator.js';
 import { Passwords } from './auth/passwords.js';
 import { createSessionCleanup } from './auth/session-cleanup.js';
+import { callHistory } from './calls/call-history.js';
 import { createCallRouter } from './calls/call-routes.js';
 import { CallService } from './calls/call-service.js';
 import { registerCallEvents } from './calls/call-socket.js';
 import { InProcessCallTimers } from './calls/call-timers.js';
 import { InProcessLiveCalls } from './calls/live-calls.js';
+import { GroupCallService, type GroupCallTimer } from './calls/group-call-service.js';
+import { InProcessLiveGroupCalls } from './calls/live-group-calls.js';
+import { MeshTopology } from './calls/mesh-topology.js';
 import { ChatReader } from './chat/chat-reader.js';
 import { createChatRouter } from './chat/chat-routes.js';
 import { ChatService } from './chat/chat-service.js';
@@ -142,10 +146,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   registerPresenceEvents(realtime, people);
   registerConversationRooms(realtime, { conversations: storage.conversations, events, logger });
   registerChatEvents(realtime, chat);
+  const directLiveCalls = new InProcessLiveCalls();
   const calls = new CallService({
     calls: storage.calls,
     users: storage.users,
-    live: new InProcessLiveCalls(),
+    live: directLiveCalls,
     timers: new InProcessCallTimers(),
     delivery,
     events,
@@ -154,7 +159,23 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     reconnectGraceMs: config.calls.reconnectGraceMs,
   });
   await calls.closeOrphans();
-  registerCallEvents(realtime, calls);
+  const groupCalls = new GroupCallService({
+    groupCalls: storage.groupCalls,
+    conversations: storage.conversations,
+    users: storage.users,
+    directCalls: directLiveCalls,
+    live: new InProcessLiveGroupCalls(),
+    timers: new InProcessCallTimers<GroupCallTimer>(),
+    topologies: { mesh: new MeshTopology(delivery, config.groupCalls.meshMax) },
+    delivery,
+    events,
+    logger,
+    ringTimeoutMs: config.calls.ringTimeoutMs,
+    reconnectGraceMs: config.calls.reconnectGraceMs,
+    maxParticipants: config.groupCalls.maxParticipants,
+  });
+  await groupCalls.closeOrphans();
+  registerCallEvents(realtime, calls, groupCalls);
   const pushNotifier = new PushNotifier({
     events,
     store: storage.pushOutbox,
@@ -178,7 +199,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       { path: '/api/admin', router: createAdminRouter({ accounts, requireAuth: authenticated }) },
       { path: '/api/chat', router: createChatRouter({ reader, groups: createGroupRouter({ groups, reader }), requireAuth: authenticated }) },
       { path: '/api/users', router: createPeopleRouter({ people, requireAuth: authenticated }) },
-      { path: '/api/call', router: createCallRouter({ calls, iceServers: config.calls, requireAuth: authenticated }) },
+      {
+        path: '/api/call',
+        router: createCallRouter({
+          history: (userId, query) => callHistory(storage, userId, query, new Date()),
+          iceServers: config.calls,
+          requireAuth: authenticated,
+        }),
+      },
     ],
   });
   const httpServer = createServer(http);
@@ -209,6 +237,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       const deadline = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
       // Calls end while their parties' sockets are still connected, so both hear it.
       await calls.stop(config.shutdownTimeoutMs);
+      await groupCalls.stop(config.shutdownTimeoutMs);
       await realtime.close(config.shutdownTimeoutMs);
       await closed;
       clearInterval(idleSweep);

@@ -1,8 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { principalOf } from '../http/authenticate.js';
 import { parse } from '../http/validate.js';
-import { callHistoryQuery } from '../protocol/calls.js';
-import type { CallService } from './call-service.js';
+import { callHistoryQuery, type CallHistoryQuery, type CallHistoryResponse } from '../protocol/calls.js';
 import { buildIceServers } from './turn-credentials.js';
 
 export interface IceServerSettings {
@@ -12,14 +11,19 @@ export interface IceServerSettings {
   turnCredentialTtlSeconds: number;
 }
 
-export function createCallRouter(deps: { calls: CallService; iceServers: IceServerSettings; requireAuth: RequestHandler }): Router {
-  const { calls, iceServers } = deps;
+export function createCallRouter(deps: {
+  /** The user's 1:1 and group calls (call-history.ts). */
+  history: (userId: string, query: CallHistoryQuery) => Promise<CallHistoryResponse>;
+  iceServers: IceServerSettings;
+  requireAuth: RequestHandler;
+}): Router {
+  const { history, iceServers } = deps;
   const router = Router();
   router.use(deps.requireAuth);
 
   router.get('/history', async (req, res) => {
     const query = parse(callHistoryQuery, req.query, 'query');
-    res.json(await calls.history(principalOf(res).userId, query));
+    res.json(await history(principalOf(res).userId, query));
   });
 
   router.get('/ice-servers', (_req, res) => {

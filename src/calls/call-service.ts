@@ -1,5 +1,5 @@
 import type { CallAcceptInput, CallRequestInput, CallSignalInput, IceCandidate, IceCandidateInput } from '../protocol/call-events.js';
-import type { CallDto, CallHistoryQuery, CallHistoryResponse } from '../protocol/calls.js';
+import type { CallDto } from '../protocol/calls.js';
 import type { Delivery } from '../realtime/delivery.js';
 import { InFlight } from '../shared/in-flight.js';
 import { AppError } from '../shared/app-error.js';
@@ -7,7 +7,6 @@ import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
-import { paginate } from '../shared/pagination.js';
 import type { CallsRepository, UsersRepository } from '../storage/ports.js';
 import { deliverNotices } from './call-notices.js';
 import { CallPartyNames } from './call-party-names.js';
@@ -174,17 +173,6 @@ export class CallService {
       await this.deps.live.save(party === 'caller' ? { ...live, caller: gone } : { ...live, callee: gone });
       await this.deps.timers.start(live.call.id, `${party}-grace`, this.deps.reconnectGraceMs);
     });
-  }
-
-  async history(userId: string, query: CallHistoryQuery): Promise<CallHistoryResponse> {
-    const rows = await this.deps.calls.listForUser(userId, {
-      before: query.before,
-      limit: query.limit + 1,
-      statuses: query.status,
-      direction: query.direction,
-    });
-    const { items, nextCursor } = paginate(rows, query.limit, (call) => call.id);
-    return { calls: items.map(presentCall), nextCursor };
   }
 
   /** At start-up: closes, as failed with reason server_restart, the live calls of processes that died. */

@@ -50,9 +50,10 @@ export type CallEndReason = (typeof CALL_END_REASONS)[number];
 
 /**
  * What a party's devices are told the call ended with. `answered_elsewhere` is never stored: it only
- * stops the callee's other devices ringing once one of them accepted.
+ * stops the callee's other devices ringing once one of them accepted. `removed` (group calls) tells a
+ * member removed from the group that the call is over for them.
  */
-export type CallEndedNoticeReason = CallEndReason | 'answered_elsewhere';
+export type CallEndedNoticeReason = CallEndReason | 'answered_elsewhere' | 'removed';
 
 export interface CallRecord {
   id: string;

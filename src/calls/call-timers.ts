@@ -7,7 +7,7 @@ import type { CallParty } from './call-state-machine.js';
 export type CallTimer = 'ring' | `${CallParty}-grace` | 'store';
 
 /** `attempt` is 0 for a timer started by the call's life, n for its n-th retry after a failed expiry. */
-export type CallTimerHandler = (callId: string, timer: CallTimer, attempt: number) => void;
+export type CallTimerHandler<T extends string = CallTimer> = (callId: string, timer: T, attempt: number) => void;
 
 /**
  * Timers of live calls. In one process these are setTimeout; with several processes they move to a
@@ -16,26 +16,27 @@ export type CallTimerHandler = (callId: string, timer: CallTimer, attempt: numbe
  * expiry's transition is stored as a compare-and-set, so a timer racing an accept resolves to one
  * winner in the database too.
  */
-export interface CallTimers {
+export interface CallTimers<T extends string = CallTimer> {
   /** `handler` runs once for each timer that was started and runs out before it is cancelled. */
-  onExpiry(handler: CallTimerHandler): void;
+  onExpiry(handler: CallTimerHandler<T>): void;
   /** Starts the timer, or starts it again if it is running. */
-  start(callId: string, timer: CallTimer, delayMs: number, attempt?: number): Promise<void>;
-  cancel(callId: string, timer: CallTimer): Promise<void>;
+  start(callId: string, timer: T, delayMs: number, attempt?: number): Promise<void>;
+  cancel(callId: string, timer: T): Promise<void>;
   cancelAll(callId: string): Promise<void>;
 }
 
-export class InProcessCallTimers implements CallTimers {
-  private readonly running = new Map<string, Map<CallTimer, NodeJS.Timeout>>();
-  private handler: CallTimerHandler = () => undefined;
+/** Timers of one kind of call: 1:1 calls use CallTimer, group calls their own names. */
+export class InProcessCallTimers<T extends string = CallTimer> implements CallTimers<T> {
+  private readonly running = new Map<string, Map<T, NodeJS.Timeout>>();
+  private handler: CallTimerHandler<T> = () => undefined;
 
-  onExpiry(handler: CallTimerHandler): void {
+  onExpiry(handler: CallTimerHandler<T>): void {
     this.handler = handler;
   }
 
-  async start(callId: string, timer: CallTimer, delayMs: number, attempt = 0): Promise<void> {
+  async start(callId: string, timer: T, delayMs: number, attempt = 0): Promise<void> {
     await this.cancel(callId, timer);
-    const timers = this.running.get(callId) ?? new Map<CallTimer, NodeJS.Timeout>();
+    const timers = this.running.get(callId) ?? new Map<T, NodeJS.Timeout>();
     this.running.set(callId, timers);
     const timeout = setTimeout(() => {
       timers.delete(timer);
@@ -47,7 +48,7 @@ export class InProcessCallTimers implements CallTimers {
     timers.set(timer, timeout);
   }
 
-  async cancel(callId: string, timer: CallTimer): Promise<void> {
+  async cancel(callId: string, timer: T): Promise<void> {
     const timers = this.running.get(callId);
     clearTimeout(timers?.get(timer));
     timers?.delete(timer);

@@ -59,6 +59,9 @@ const envSchema = z.object({
   CALL_RECONNECT_GRACE_MS: int(10_000),
   CALL_REQUESTS_PER_MINUTE: int(20),
   CALL_SIGNALING_PER_MINUTE: int(1200),
+  GROUP_CALL_MESH_MAX: z.coerce.number().int().min(2).default(4),
+  GROUP_CALL_MAX_PARTICIPANTS: z.coerce.number().int().min(2).default(16),
+  GROUP_CALL_JOINS_PER_MINUTE: int(20),
   STUN_URLS: iceUrls(/^stuns?:/, 'stun:').default(['stun:stun.l.google.com:19302']),
   TURN_URLS: iceUrls(/^turns?:/, 'turn:').default([]),
   TURN_SECRET: z.string().optional(),
@@ -159,6 +162,14 @@ export interface Config {
     /** coturn's static-auth-secret; TURN is handed out only with it. */
     turnSecret: string | undefined;
     turnCredentialTtlSeconds: number;
+  };
+  groupCalls: {
+    /** Participants a mesh call (every pair connected directly) holds at most. */
+    meshMax: number;
+    /** Participants any group call holds at most, whatever its topology. */
+    maxParticipants: number;
+    /** CALL_JOINs one user may send per minute, all devices together: bounds join/leave churn. */
+    joinsPerMinute: number;
   };
   /** Janus, the SFU for group calls (src/calls/sfu/); undefined without JANUS_URL (group calls are mesh only). */
   sfu:
@@ -293,6 +304,11 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       turnUrls: env.TURN_URLS,
       turnSecret: env.TURN_SECRET,
       turnCredentialTtlSeconds: env.TURN_CREDENTIAL_TTL,
+    },
+    groupCalls: {
+      meshMax: env.GROUP_CALL_MESH_MAX,
+      maxParticipants: env.GROUP_CALL_MAX_PARTICIPANTS,
+      joinsPerMinute: env.GROUP_CALL_JOINS_PER_MINUTE,
     },
     sfu:
       env.JANUS_URL && env.JANUS_API_SECRET

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CALL_TYPES, type CallEndedNoticeReason } from '../calls/call-state-machine.js';
+import type { ParticipantLeftReason } from '../calls/group-call-state-machine.js';
 import type { ClientEvent } from './ack.js';
-import type { CallDto } from './calls.js';
+import type { CallDto, CallTopologyKind, GroupCallDto } from './calls.js';
 import { idSchema, maxBytesString } from './common.js';
 
 /** The contract's limits: beyond them an event is refused with PAYLOAD_TOO_LARGE. */
@@ -23,21 +24,46 @@ export const iceCandidateSchema = z.object({
   usernameFragment: z.string().max(256).nullish(),
 });
 
-export const callRequestPayload = z.object({ to: idSchema, type: z.enum(CALL_TYPES), offer: description('offer').optional() });
+export const directCallRequestPayload = z.object({ to: idSchema, type: z.enum(CALL_TYPES), offer: description('offer').optional() });
+/** A group call: every other member of the group rings; the media is negotiated after joining. */
+export const groupCallRequestPayload = z.object({ conversationId: idSchema, type: z.enum(CALL_TYPES) });
+
+/**
+ * CALL_REQUEST is a group call when it names a `conversationId`, else a 1:1 call `to` a user; each is
+ * validated as what it is, so a malformed request's details name its own fields.
+ */
+const taggedDirectRequest = directCallRequestPayload.transform((input) => ({ kind: 'direct' as const, ...input }));
+const taggedGroupRequest = groupCallRequestPayload.transform((input) => ({ kind: 'group' as const, ...input }));
+export const callRequestPayload = z.unknown().transform((value, context) => {
+  const isGroup = typeof value === 'object' && value !== null && 'conversationId' in value;
+  const parsed = isGroup ? taggedGroupRequest.safeParse(value) : taggedDirectRequest.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) context.addIssue({ ...issue });
+  return z.NEVER;
+});
 export const callAcceptPayload = z.object({ callId: idSchema, answer: description('answer').optional() });
 /** CALL_REJECT, CALL_ENDED and CALL_BUSY from a client name the call only. */
 export const callIdPayload = z.object({ callId: idSchema });
-export const iceCandidatePayload = z.object({ callId: idSchema, candidate: iceCandidateSchema });
-export const callSignalPayload = z.object({ callId: idSchema, description: sessionDescriptionSchema });
+/**
+ * `to`: in a group call, the participant device it is for (a `deviceId` from the participant list);
+ * 1:1 calls have one other device and need none.
+ */
+export const iceCandidatePayload = z.object({ callId: idSchema, candidate: iceCandidateSchema, to: idSchema.optional() });
+export const callSignalPayload = z.object({ callId: idSchema, description: sessionDescriptionSchema, to: idSchema.optional() });
+/** A participant's own media state, relayed to the others. */
+export const participantStatePayload = z.object({ callId: idSchema, muted: z.boolean(), camera: z.boolean() });
 
 export type SessionDescription = z.output<typeof sessionDescriptionSchema>;
 export type IceCandidate = z.output<typeof iceCandidateSchema>;
-export type CallRequestPayload = z.input<typeof callRequestPayload>;
+export type CallRequestPayload = z.input<typeof directCallRequestPayload> | z.input<typeof groupCallRequestPayload>;
+export type ParticipantStatePayload = z.input<typeof participantStatePayload>;
+export type ParticipantStateInput = z.output<typeof participantStatePayload>;
 export type CallAcceptPayload = z.input<typeof callAcceptPayload>;
 export type CallIdPayload = z.input<typeof callIdPayload>;
 export type IceCandidatePayload = z.input<typeof iceCandidatePayload>;
 export type CallSignalPayload = z.input<typeof callSignalPayload>;
-export type CallRequestInput = z.output<typeof callRequestPayload>;
+export type CallRequestInput = z.output<typeof directCallRequestPayload>;
+export type GroupCallRequestInput = z.output<typeof groupCallRequestPayload>;
 export type CallAcceptInput = z.output<typeof callAcceptPayload>;
 export type IceCandidateInput = z.output<typeof iceCandidatePayload>;
 export type CallSignalInput = z.output<typeof callSignalPayload>;
@@ -52,6 +78,62 @@ export interface IncomingCallEvent {
   call: CallDto;
   from: CallParticipant;
   offer: SessionDescription | null;
+}
+
+/** An incoming group call, on every device of every member but the one who started it. */
+export interface IncomingGroupCallEvent {
+  call: GroupCallDto;
+  from: CallParticipant;
+  conversation: { id: string; title: string };
+  /** Group calls are negotiated after joining, pair by pair or with the SFU. */
+  offer: null;
+}
+
+/** One device in a group call, as the others see it. */
+export interface ParticipantDto {
+  userId: string;
+  /** The device's address for CALL_SIGNAL and ICE_CANDIDATE `to`; a new one each time it joins. */
+  deviceId: string;
+  /** The order of joining: in a mesh, of two devices the one with the higher `joinOrder` offers. */
+  joinOrder: number;
+  joinedAt: string;
+  muted: boolean;
+  camera: boolean;
+  /** `reconnecting` while its connection is down and the reconnect grace runs. */
+  connection: 'connected' | 'reconnecting';
+}
+
+/** The acknowledgement of a group CALL_REQUEST and of CALL_JOIN, and CALL_STATE after a reconnect. */
+export interface GroupCallResult {
+  call: GroupCallDto;
+  /** This device in the call. */
+  you: ParticipantDto;
+  /** Everyone in the call (you included), by joinOrder. */
+  participants: ParticipantDto[];
+  topology: CallTopologyKind;
+}
+
+export interface ParticipantsResult {
+  call: GroupCallDto;
+  participants: ParticipantDto[];
+}
+
+export interface ParticipantEvent {
+  callId: string;
+  participant: ParticipantDto;
+}
+
+export interface ParticipantLeftEvent {
+  callId: string;
+  userId: string;
+  deviceId: string;
+  reason: ParticipantLeftReason;
+}
+
+/** A member declined a group call (to its participants). */
+export interface CallDeclinedEvent {
+  callId: string;
+  userId: string;
 }
 
 export interface CallAcceptedEvent {
@@ -73,31 +155,49 @@ export interface IceCandidateEvent {
   candidate: IceCandidate;
   /** The user who sent it. */
   from: string;
+  /** In a group call, the sending participant device (answer it with `to`). */
+  fromDevice?: string;
 }
 
 export interface CallSignalEvent {
   callId: string;
   description: SessionDescription;
   from: string;
+  fromDevice?: string;
 }
 
 /** Sent to a party's device that (re)connects while the party is in a call, so its app can resume it. */
-export interface CallStateEvent {
+export interface DirectCallStateEvent {
   call: CallDto;
   peer: CallParticipant;
 }
+
+export type CallStateEvent = DirectCallStateEvent | GroupCallResult;
 
 /** The acknowledgement of every event that changes a call: the call as stored afterwards. */
 export interface CallResult {
   call: CallDto;
 }
 
+export interface GroupCallAck {
+  call: GroupCallDto;
+}
+
 /** Call signaling events (CONTRACT.md "Call events", plus CALL_SIGNAL and CALL_STATE); documented in docs/api/calls.md. */
 export interface CallClientEvents {
-  CALL_REQUEST: ClientEvent<CallRequestPayload, CallResult>;
+  /** A 1:1 call (`to`) answers CallResult, a group call (`conversationId`) GroupCallResult. */
+  CALL_REQUEST: ClientEvent<CallRequestPayload, CallResult | GroupCallResult>;
+  /** Joining a group call (the group's members only). */
+  CALL_JOIN: ClientEvent<CallIdPayload, GroupCallResult>;
+  /** Who is in a group call now. */
+  CALL_PARTICIPANTS: ClientEvent<CallIdPayload, ParticipantsResult>;
+  /** This device's mute and camera state in a group call. */
+  CALL_PARTICIPANT_STATE: ClientEvent<ParticipantStatePayload>;
   CALL_ACCEPT: ClientEvent<CallAcceptPayload, CallResult>;
-  CALL_REJECT: ClientEvent<CallIdPayload, CallResult>;
-  CALL_ENDED: ClientEvent<CallIdPayload, CallResult>;
+  /** In a group call: declines it (a rung member). */
+  CALL_REJECT: ClientEvent<CallIdPayload, CallResult | GroupCallAck>;
+  /** In a group call: leaves it (a participant). */
+  CALL_ENDED: ClientEvent<CallIdPayload, CallResult | GroupCallAck>;
   CALL_BUSY: ClientEvent<CallIdPayload, CallResult>;
   ICE_CANDIDATE: ClientEvent<IceCandidatePayload>;
   /** Renegotiation once the call is accepted: an ICE restart, or adding or removing video. */
@@ -105,9 +205,13 @@ export interface CallClientEvents {
 }
 
 export interface CallServerEvents {
-  CALL_REQUEST: (payload: IncomingCallEvent) => void;
+  CALL_REQUEST: (payload: IncomingCallEvent | IncomingGroupCallEvent) => void;
   CALL_ACCEPT: (payload: CallAcceptedEvent) => void;
-  CALL_REJECT: (payload: CallIdEvent) => void;
+  CALL_REJECT: (payload: CallIdEvent | CallDeclinedEvent) => void;
+  CALL_PARTICIPANT_JOINED: (payload: ParticipantEvent) => void;
+  CALL_PARTICIPANT_LEFT: (payload: ParticipantLeftEvent) => void;
+  /** A participant's mute, camera or connection state changed. */
+  CALL_PARTICIPANT_STATE: (payload: ParticipantEvent) => void;
   CALL_ENDED: (payload: CallEndedEvent) => void;
   CALL_BUSY: (payload: CallIdEvent) => void;
   CALL_TIMEOUT: (payload: CallIdEvent) => void;

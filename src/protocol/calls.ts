@@ -17,6 +17,40 @@ export interface CallDto {
   endReason: CallEndReason | null;
 }
 
+/** A member's part in a group call, in history and in call events. */
+export interface GroupCallMemberDto {
+  userId: string;
+  /** The first time they joined. */
+  joinedAt: Timestamp;
+  /** The last time they left; null while they are in the call. */
+  leftAt: Timestamp | null;
+  /** Whole seconds in the call over every stretch (so far, while they are in it). */
+  durationSeconds: number;
+}
+
+/**
+ * A group call as clients see it: `conversationId` tells it from a 1:1 call. `callerId` started it;
+ * `participants` are the members who joined, each once, in the order they first joined.
+ */
+export interface GroupCallDto {
+  id: string;
+  conversationId: string;
+  callerId: string;
+  type: CallType;
+  status: CallStatus;
+  /** How media flows: `mesh` (peer to peer between every pair) or `sfu` (through a forwarding server). */
+  topology: CallTopologyKind;
+  createdAt: Timestamp;
+  answeredAt: Timestamp | null;
+  endedAt: Timestamp | null;
+  durationSeconds: number | null;
+  endReason: CallEndReason | null;
+  participants: GroupCallMemberDto[];
+}
+
+export const CALL_TOPOLOGIES = ['mesh', 'sfu'] as const;
+export type CallTopologyKind = (typeof CALL_TOPOLOGIES)[number];
+
 export const CALL_DIRECTIONS = ['incoming', 'outgoing'] as const;
 export type CallDirection = (typeof CALL_DIRECTIONS)[number];
 
@@ -35,7 +69,8 @@ export const callHistoryQuery = pageQuerySchema.extend({
 export type CallHistoryQuery = z.output<typeof callHistoryQuery>;
 
 export interface CallHistoryResponse {
-  calls: CallDto[];
+  /** 1:1 and group calls together, newest first. */
+  calls: (CallDto | GroupCallDto)[];
   nextCursor: string | null;
 }
 

@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   EMAIL_TAKEN: 409,
   INVALID_STATE: 409,
+  /** A group call already holds its most participants. */
+  CALL_FULL: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   /** A socket handshake beyond the user's connection limit (SOCKET_MAX_CONNECTIONS_PER_USER). */

@@ -38,6 +38,8 @@ export interface PushNotifierDeps {
 type MessageStored = DomainEventMap['messageStored'][0];
 type CallRang = DomainEventMap['callRang'][0];
 type CallStoppedRinging = DomainEventMap['callStoppedRinging'][0];
+type GroupCallRang = DomainEventMap['groupCallRang'][0];
+type GroupCallStoppedRinging = DomainEventMap['groupCallStoppedRinging'][0];
 
 /**
  * Turns what chat and calls announce into pushes in the outbox. Runs after the change it reacts to was
@@ -66,8 +68,15 @@ export class PushNotifier {
     };
     const onRang = (event: CallRang) => this.schedule(`call:${event.callId}`, 'incoming call', () => this.call(event));
     const onStopped = (event: CallStoppedRinging) => this.schedule(`call:${event.callId}`, 'call ended', () => this.callEnded(event));
+    const onGroupRang = (event: GroupCallRang) => this.schedule(`call:${event.callId}`, 'incoming group call', async () => this.groupCall(event));
+    const onGroupStopped = (event: GroupCallStoppedRinging) =>
+      this.schedule(`call:${event.callId}`, 'group call ended', async () => event.userIds.map((userId) => this.stopRinging(userId, event.callId, event.reason)));
     events.on('messageStored', onMessage).on('callRang', onRang).on('callStoppedRinging', onStopped);
-    this.unsubscribe = () => events.off('messageStored', onMessage).off('callRang', onRang).off('callStoppedRinging', onStopped);
+    events.on('groupCallRang', onGroupRang).on('groupCallStoppedRinging', onGroupStopped);
+    this.unsubscribe = () => {
+      events.off('messageStored', onMessage).off('callRang', onRang).off('callStoppedRinging', onStopped);
+      events.off('groupCallRang', onGroupRang).off('groupCallStoppedRinging', onGroupStopped);
+    };
   }
 
   /** Stops listening and waits (at most `timeoutMs`) for the pushes being queued, so none is cut off by the storage closing. */
@@ -162,18 +171,45 @@ export class PushNotifier {
     ];
   }
 
+  /** Every rung member of a group call, as a 1:1 callee: the ring on a phone whose app is asleep. */
+  private groupCall(event: GroupCallRang): NewPush[] {
+    const now = this.now();
+    return event.memberIds.map((userId) => ({
+      userId,
+      kind: 'call',
+      content: {
+        title: event.title,
+        body: `${event.caller.name}: ${event.callType === 'video' ? 'video call' : 'audio call'}`,
+        data: { type: 'call', callId: event.callId, callType: event.callType, from: event.caller, conversationId: event.conversationId },
+        priority: 'high',
+        sound: 'default',
+        channelId: PUSH_CHANNELS.calls,
+        categoryId: INCOMING_CALL_CATEGORY,
+        collapseId: `call:${event.callId}`,
+      },
+      dueAt: now,
+      expiresAt: new Date(now.getTime() + event.ringTimeoutMs),
+      coalesceKey: null,
+    }));
+  }
+
+  /** The silent push that stops a ringing phone. */
+  private stopRinging(userId: string, callId: string, reason: CallStoppedRinging['reason']): NewPush {
+    const now = this.now();
+    return {
+      userId,
+      kind: 'call_ended',
+      content: { data: { type: 'call_ended', callId, reason }, priority: 'high', contentAvailable: true },
+      dueAt: now,
+      expiresAt: new Date(now.getTime() + CALL_ENDED_TTL_MS),
+      coalesceKey: null,
+    };
+  }
+
   private async callEnded(event: CallStoppedRinging): Promise<NewPush[]> {
     const now = this.now();
-    const pushes: NewPush[] = [
-      {
-        userId: event.calleeId,
-        kind: 'call_ended',
-        content: { data: { type: 'call_ended', callId: event.callId, reason: event.reason }, priority: 'high', contentAvailable: true },
-        dueAt: now,
-        expiresAt: new Date(now.getTime() + CALL_ENDED_TTL_MS),
-        coalesceKey: null,
-      },
-    ];
+    const pushes: NewPush[] = [this.stopRinging(event.calleeId, event.callId, event.reason)];
+
     if (!event.missed) return pushes;
     const caller = await this.deps.users.findById(event.callerId);
     const from = { id: event.callerId, name: caller?.name ?? '' };

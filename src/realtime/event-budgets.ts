@@ -34,5 +34,8 @@ export function createEventBudgets(config: Config): EventBudgets {
     CALL_ENDED: signaling,
     ICE_CANDIDATE: signaling,
     CALL_SIGNAL: signaling,
+    CALL_JOIN: perMinute(config.groupCalls.joinsPerMinute, 'call joins'),
+    CALL_PARTICIPANTS: signaling,
+    CALL_PARTICIPANT_STATE: signaling,
   };
 }

@@ -3,6 +3,7 @@
  * PGlite today, MongoDB later) implement it; nothing SQL-shaped crosses this line.
  */
 import type { CallRecord, CallStatus } from '../calls/call-state-machine.js';
+import type { GroupCallRecord } from '../calls/group-call-state-machine.js';
 import type { PushStore } from '../push/push-store.js';
 
 export type UserRole = 'user' | 'admin';
@@ -74,13 +75,13 @@ export type ConsumeResult =
   | { outcome: 'reused'; session: SessionRecord }
   | { outcome: 'unknown' };
 
-export interface SessionsRepository {
 export interface SessionWithAccount {
   session: SessionRecord;
   role: UserRole;
   status: UserStatus;
 }
 
+export interface SessionsRepository {
   create(session: NewSession, firstTokenHash: string): Promise<SessionRecord>;
   /** A session with its account's role and status, read together: every handshake and request checks both. */
   findWithAccount(id: string): Promise<SessionWithAccount | null>;
@@ -320,6 +321,25 @@ export interface CallsRepository {
   listOrphaned(): Promise<CallRecord[]>;
 }
 
+/**
+ * Group calls with their members (rung, joined, declined), each written by the process that runs it,
+ * like CallsRepository.
+ */
+export interface GroupCallsRepository {
+  /** Stores a new call with its members. */
+  create(call: GroupCallRecord): Promise<void>;
+  /**
+   * Stores `next` only if the stored call is still at revision `expected.revision` (compare-and-set);
+   * of its members, those in `expected.changedMembers` are written. False when another change came first.
+   */
+  update(next: GroupCallRecord, expected: { revision: number; changedMembers: readonly string[] }): Promise<boolean>;
+  findById(id: string): Promise<GroupCallRecord | null>;
+  /** Calls `userId` was rung for, started or joined, newest first; `outgoing` are those they started. */
+  listForMember(userId: string, filter: CallHistoryFilter): Promise<GroupCallRecord[]>;
+  /** Calls still ringing or accepted whose process is no longer running. */
+  listOrphaned(): Promise<GroupCallRecord[]>;
+}
+
 /** A fact about an account that every process must act on (evict caches, disconnect sockets). */
 export type AccountEvent =
   | { kind: 'sessionsRevoked'; userId: string; sessionIds: string[] }
@@ -349,6 +369,7 @@ export interface Storage {
   conversations: ConversationsRepository;
   chatChanges: ChatChangesRepository;
   calls: CallsRepository;
+  groupCalls: GroupCallsRepository;
   accountEvents: AccountEventsRepository;
   /** Resolves when the database answers; rejects otherwise. */
   ping(): Promise<void>;

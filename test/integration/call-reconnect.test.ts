@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Socket } from 'socket.io-client';
 import type { CallEndedEvent, CallSignalEvent, CallStateEvent, IceCandidateEvent, IncomingCallEvent } from '../../src/protocol/call-events.js';
 import {
   acceptedCall,
@@ -16,20 +15,14 @@ import {
   sleep,
   storedCall,
   CANDIDATE,
+  dropConnection,
 } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
-import { collect, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { collect, emitAck, nextEvent } from '../support/sockets.js';
 import { useTestApp } from '../support/test-app.js';
 
 // Reconnecting takes milliseconds; the margin is for a loaded machine.
 const GRACE_MS = 1_000;
-
-/** The connection breaks the way a phone losing its network does: no goodbye, the server sees the transport close. */
-function dropConnection(socket: ClientSocket): Promise<unknown> {
-  const gone = nextEvent(socket, 'disconnect');
-  (socket as unknown as Socket).io.engine.close();
-  return gone;
-}
 
 for (const target of databaseTargets()) {
   describe(`calls across disconnects (${target.kind})`, { skip: target.skip }, () => {

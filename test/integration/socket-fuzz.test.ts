@@ -27,6 +27,9 @@ const CLIENT_EVENTS = Object.keys({
   CALL_ENDED: 0,
   ICE_CANDIDATE: 0,
   CALL_SIGNAL: 0,
+  CALL_JOIN: 0,
+  CALL_PARTICIPANTS: 0,
+  CALL_PARTICIPANT_STATE: 0,
 } satisfies Record<ClientEventName, 0>) as ClientEventName[];
 
 const FIELDS = ['to', 'text', 'clientMessageId', 'messageId', 'callId', 'type', 'offer', 'answer', 'candidate', 'description', 'userIds', 'token', 'conversationId'];

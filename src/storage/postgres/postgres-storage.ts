@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Storage } from '../ports.js';
 import { createAccountEventsRepository } from './account-events-repository.js';
 import { createCallsRepository } from './calls-repository.js';
+import { createGroupCallsRepository } from './group-calls-repository.js';
 import { createChatChangesRepository } from './chat-changes-repository.js';
 import { createConversationsRepository } from './conversations-repository.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
@@ -59,6 +60,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     conversations: createConversationsRepository(db),
     chatChanges: createChatChangesRepository(db),
     calls: createCallsRepository(db, liveness),
+    groupCalls: createGroupCallsRepository(db, liveness),
     accountEvents: createAccountEventsRepository(db),
     async ping() {
       await sql`select 1`.execute(db);

@@ -1,5 +1,6 @@
 import type { ColumnType } from 'kysely';
 import type { CallEndReason, CallStatus, CallType } from '../../calls/call-state-machine.js';
+import type { CallTopologyKind } from '../../protocol/calls.js';
 import type { PushContent, PushKind } from '../../push/push-store.js';
 import type { ConversationType, MemberRole, UserRole, UserStatus } from '../ports.js';
 
@@ -130,6 +131,34 @@ export interface CallsTable {
   owner_id: string;
 }
 
+export interface GroupCallsTable {
+  id: string;
+  conversation_id: string;
+  started_by: string;
+  type: CallType;
+  topology: CallTopologyKind;
+  status: CallStatus;
+  created_at: Date;
+  answered_at: Date | null;
+  ended_at: Date | null;
+  duration_seconds: number | null;
+  end_reason: CallEndReason | null;
+  revision: number;
+  owner_id: string;
+}
+
+export interface GroupCallMembersTable {
+  call_id: string;
+  user_id: string;
+  position: number;
+  joined_at: Date | null;
+  left_at: Date | null;
+  in_call_since: Date | null;
+  /** bigint: node-postgres reads it as a string. */
+  ms_in_call: ColumnType<string, number, number>;
+  declined_at: Date | null;
+}
+
 export interface AccountEventsTable {
   seq: ColumnType<string, never, never>;
   user_id: string;
@@ -151,6 +180,8 @@ export interface Database {
   conversations: ConversationsTable;
   conversation_members: ConversationMembersTable;
   calls: CallsTable;
+  group_calls: GroupCallsTable;
+  group_call_members: GroupCallMembersTable;
   account_events: AccountEventsTable;
 }
 

@@ -8,6 +8,7 @@ import * as sessionsEnded from './0006-sessions-ended.js';
 import * as pushTokenSessions from './0007-push-token-sessions.js';
 import * as pushOutbox from './0008-push-outbox.js';
 import * as conversations from './0009-conversations.js';
+import * as groupCalls from './0010-group-calls.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007-push-token-sessions': pushTokenSessions,
   '0008-push-outbox': pushOutbox,
   '0009-conversations': conversations,
+  '0010-group-calls': groupCalls,
 };
 
 export const migrationProvider: MigrationProvider = {

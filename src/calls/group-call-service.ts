@@ -1,0 +1,438 @@
+import type { CallSignalInput, GroupCallRequestInput, GroupCallResult, IceCandidateInput, ParticipantsResult, ParticipantStateInput } from '../protocol/call-events.js';
+import type { GroupCallDto } from '../protocol/calls.js';
+import type { Delivery } from '../realtime/delivery.js';
+import { AppError } from '../shared/app-error.js';
+import type { DomainEvents } from '../shared/domain-events.js';
+import { InFlight } from '../shared/in-flight.js';
+import { newId } from '../shared/ids.js';
+import { KeyedQueue } from '../shared/keyed-queue.js';
+import type { Logger } from '../shared/logger.js';
+import type { ConversationsRepository, GroupCallsRepository, UsersRepository } from '../storage/ports.js';
+import { CallPartyNames } from './call-party-names.js';
+import { isFinalStatus, type CallEndedNoticeReason } from './call-state-machine.js';
+import type { CallTimers } from './call-timers.js';
+import { chooseTopology, topologyOf, type CallTopologies } from './call-topology.js';
+import { deliverGroupNotices } from './group-call-notices.js';
+import { presentGroupCall, presentJoined, presentParticipant } from './group-call-presenter.js';
+import { createGroupCall, transitionGroupCall, type GroupCallEvent, type GroupCallRecord } from './group-call-state-machine.js';
+import { ringingMembers, type LiveGroupCall, type LiveGroupCalls, type ParticipantDevice } from './live-group-calls.js';
+import type { Device, LiveCalls } from './live-calls.js';
+import { EXPIRY_RETRY_DELAYS_MS } from './unstored-expiries.js';
+
+/** The ring of a group call, and each participant's reconnect grace. */
+export type GroupCallTimer = 'ring' | `grace:${string}`;
+
+export interface GroupCallServiceDeps {
+  groupCalls: GroupCallsRepository;
+  conversations: Pick<ConversationsRepository, 'membership' | 'memberIds' | 'find'>;
+  users: Pick<UsersRepository, 'findPeople'>;
+  /** The 1:1 calls: someone in one is not free to join a group call, and their events are not group events. */
+  directCalls: Pick<LiveCalls, 'get' | 'ofUser'>;
+  live: LiveGroupCalls;
+  timers: CallTimers<GroupCallTimer>;
+  topologies: CallTopologies;
+  delivery: Delivery;
+  events: DomainEvents;
+  logger: Logger;
+  ringTimeoutMs: number;
+  reconnectGraceMs: number;
+  /** Participants of any group call, whatever its topology allows. */
+  maxParticipants: number;
+  now?: () => Date;
+}
+
+const graceTimer = (userId: string): GroupCallTimer => `grace:${userId}`;
+
+/**
+ * The life of group calls: starting one in a group, joining, leaving, declining, devices that drop
+ * and come back, members removed from the group, and each participant's signaling through the call's
+ * topology. As in CallService, every change of a call runs in that call's queue, is decided by the
+ * state machine, stored (a compare-and-set on the record's revision), and only then told.
+ */
+export class GroupCallService {
+  private readonly queue = new KeyedQueue();
+  private readonly inFlight = new InFlight();
+  private readonly names: CallPartyNames;
+  private readonly now: () => Date;
+  private closing = false;
+
+  constructor(private readonly deps: GroupCallServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.names = new CallPartyNames(deps.users, deps.events);
+    deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
+    deps.events.on('groupMembersChanged', ({ conversationId, leftIds }) => {
+      for (const userId of leftIds) void this.track(this.memberRemoved(conversationId, userId));
+    });
+  }
+
+  /** Whether `callId` is a group call (else it is a 1:1 call, or none): live ones are known without a read. */
+  async owns(callId: string): Promise<boolean> {
+    if (await this.deps.live.get(callId)) return true;
+    if (await this.deps.directCalls.get(callId)) return false;
+    return (await this.deps.groupCalls.findById(callId)) !== null;
+  }
+
+  /** Starts a call in a group: the starter is in it, every other member's devices ring. */
+  request(device: Device, input: GroupCallRequestInput): Promise<GroupCallResult> {
+    return this.track(this.start(device, input));
+  }
+
+  join(device: Device, callId: string): Promise<GroupCallResult> {
+    return this.inCall(callId, async () => {
+      const live = await this.liveFor(callId, device.userId);
+      const mine = live.participants.find((participant) => participant.userId === device.userId);
+      if (mine) throw new AppError('INVALID_STATE', mine.sessionId === device.sessionId ? 'You are already in the call' : 'The call is on another of your devices');
+      await this.requireFree(device.userId);
+      const topology = topologyOf(this.deps.topologies, live);
+      const participant = this.newParticipant(device, live.call, live.nextJoinOrder);
+      const after = await this.change(
+        live,
+        { type: 'join', userId: device.userId, maxParticipants: Math.min(this.deps.maxParticipants, topology.maxParticipants) },
+        (call) => ({ ...live, call, participants: [...live.participants, participant], nextJoinOrder: live.nextJoinOrder + 1 }),
+        device.socketId,
+      );
+      await topology.joined(after, participant);
+      return presentJoined(after, participant, this.now());
+    });
+  }
+
+  /** CALL_ENDED from a participant: leaves; the call ends when nobody is left. */
+  leave(device: Device, callId: string): Promise<{ call: GroupCallDto }> {
+    return this.inCall(callId, async () => {
+      const live = await this.liveFor(callId, device.userId);
+      const participant = this.deviceIn(live, device);
+      const after = await this.leaveCall(live, participant, 'left', device.socketId);
+      return { call: presentGroupCall(after.call, this.now()) };
+    });
+  }
+
+  /** CALL_REJECT from a rung member: their devices stop ringing, the participants are told. */
+  decline(device: Device, callId: string): Promise<{ call: GroupCallDto }> {
+    return this.inCall(callId, async () => {
+      const live = await this.liveFor(callId, device.userId);
+      const after = await this.change(live, { type: 'decline', userId: device.userId }, (call) => ({ ...live, call }), device.socketId);
+      return { call: presentGroupCall(after.call, this.now()) };
+    });
+  }
+
+  /** Who is in the call now; any member of the group may ask. */
+  participants(device: Device, callId: string): Promise<ParticipantsResult> {
+    return this.inCall(callId, async () => {
+      const live = await this.liveFor(callId, device.userId);
+      return { call: presentGroupCall(live.call, this.now()), participants: live.participants.map(presentParticipant) };
+    });
+  }
+
+  /** A participant's mute and camera state, relayed to the others. */
+  setState(device: Device, input: ParticipantStateInput): Promise<void> {
+    return this.inCall(input.callId, async () => {
+      const live = await this.liveFor(input.callId, device.userId);
+      const participant = this.deviceIn(live, device);
+      await this.updateParticipant(live, { ...participant, muted: input.muted, camera: input.camera });
+    });
+  }
+
+  relaySignal(device: Device, input: CallSignalInput): Promise<void> {
+    return this.inCall(input.callId, async () => {
+      const live = await this.liveFor(input.callId, device.userId);
+      await topologyOf(this.deps.topologies, live).signal(live, this.deviceIn(live, device), input);
+    });
+  }
+
+  relayCandidate(device: Device, input: IceCandidateInput): Promise<void> {
+    return this.inCall(input.callId, async () => {
+      const live = await this.liveFor(input.callId, device.userId);
+      await topologyOf(this.deps.topologies, live).candidate(live, this.deviceIn(live, device), input);
+    });
+  }
+
+  /**
+   * A device connected: it rings for each group call ringing for its user, and when it is the device
+   * its user is in a call with, coming back, it takes the call over, the grace stops, it gets
+   * CALL_STATE and the others see it connected again.
+   */
+  async deviceConnected(device: Device): Promise<void> {
+    for (const ringing of await this.deps.live.ringingFor(device.userId)) {
+      await this.inCall(ringing.call.id, async () => {
+        const live = await this.deps.live.get(ringing.call.id);
+        if (live && ringingMembers(live).includes(device.userId)) await this.ring(live, [device.socketId]);
+      });
+    }
+    const found = await this.deps.live.ofUser(device.userId);
+    if (!found) return;
+    await this.inCall(found.call.id, async () => {
+      const live = await this.deps.live.get(found.call.id);
+      const participant = live?.participants.find((entry) => entry.userId === device.userId && entry.sessionId === device.sessionId);
+      if (!live || !participant || this.closing) return;
+      await this.deps.timers.cancel(live.call.id, graceTimer(device.userId));
+      const back = { ...participant, socketId: device.socketId, connected: true };
+      const after = await this.updateParticipant(live, back);
+      this.deps.delivery.toSockets([device.socketId], 'CALL_STATE', presentJoined(after, back, this.now()));
+    });
+  }
+
+  /** A participant's device in the call disconnected: the others see it reconnecting, and the grace starts. */
+  async deviceDisconnected(device: Device): Promise<void> {
+    const found = await this.deps.live.ofUser(device.userId);
+    if (!found) return;
+    await this.inCall(found.call.id, async () => {
+      const live = await this.deps.live.get(found.call.id);
+      const participant = live?.participants.find((entry) => entry.socketId === device.socketId);
+      if (!live || !participant || this.closing) return;
+      await this.updateParticipant(live, { ...participant, connected: false });
+      await this.deps.timers.start(live.call.id, graceTimer(device.userId), this.deps.reconnectGraceMs);
+    });
+  }
+
+  /** At start-up: closes, as failed with reason server_restart, the live group calls of processes that died. */
+  async closeOrphans(): Promise<void> {
+    let closed = 0;
+    for (const call of await this.deps.groupCalls.listOrphaned()) {
+      const result = transitionGroupCall(call, { type: 'server_restart' }, this.now());
+      if (result.ok && (await this.deps.groupCalls.update(result.call, { revision: call.revision, changedMembers: result.changedMembers }))) closed += 1;
+    }
+    if (closed > 0) this.deps.logger.info({ calls: closed }, 'closed the group calls a stopped process left open');
+  }
+
+  /** At shutdown: refuses new calls, lets the changes under way finish, then ends every live call (server_restart). */
+  async stop(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    await this.inFlight.drain(timeoutMs);
+    await Promise.all(
+      (await this.deps.live.all()).map(({ call }) =>
+        this.queue
+          .run(call.id, async () => {
+            const live = await this.deps.live.get(call.id);
+            if (live) await this.change(live, { type: 'server_restart' }, (next) => ({ ...live, call: next }));
+          })
+          .catch((error: unknown) => this.deps.logger.error({ err: error, callId: call.id }, 'could not end a group call at shutdown')),
+      ),
+    );
+    for (const { call } of await this.deps.live.all()) await this.deps.timers.cancelAll(call.id);
+  }
+
+  private async start(device: Device, input: GroupCallRequestInput): Promise<GroupCallResult> {
+    if (this.closing) throw new AppError('UNAVAILABLE', 'The server is shutting down; call again in a moment');
+    const membership = await this.deps.conversations.membership(input.conversationId, device.userId);
+    if (!membership || membership.type !== 'group') throw new AppError('NOT_FOUND', 'No such group');
+    await this.requireFree(device.userId);
+    const running = await this.deps.live.ofConversation(input.conversationId);
+    if (running) throw this.alreadyRunning(running.call.id);
+    const [memberIds, group, names] = await Promise.all([
+      this.deps.conversations.memberIds(input.conversationId),
+      this.deps.conversations.find(input.conversationId),
+      this.names.of([device.userId]),
+    ]);
+    const callerName = names.get(device.userId);
+    if (callerName === undefined) throw new AppError('UNAUTHORIZED', 'Sign in again');
+    const topology = chooseTopology(this.deps.topologies, memberIds.length);
+    const now = this.now();
+    const call = createGroupCall({ id: newId(), conversationId: input.conversationId, startedBy: device.userId, memberIds, type: input.type, topology: topology.kind, now });
+    const starter = this.newParticipant(device, call, 0);
+    const live: LiveGroupCall = { call, title: group?.title ?? '', participants: [starter], ringing: true, removed: [], nextJoinOrder: 1 };
+    if (!(await this.deps.live.add(live))) {
+      const other = await this.deps.live.ofConversation(input.conversationId);
+      throw this.alreadyRunning(other?.call.id ?? '');
+    }
+    return this.queue.run(call.id, async () => {
+      try {
+        await this.deps.groupCalls.create(call);
+      } catch (error) {
+        await this.deps.live.remove(call.id);
+        throw error;
+      }
+      await this.deps.timers.start(call.id, 'ring', this.deps.ringTimeoutMs);
+      await this.ring(live);
+      await topology.joined(live, starter);
+      const rung = ringingMembers(live);
+      this.deps.events.emit('groupCallRang', {
+        callId: call.id,
+        callType: call.type,
+        conversationId: call.conversationId,
+        title: live.title,
+        caller: { id: device.userId, name: callerName },
+        memberIds: rung,
+        ringTimeoutMs: this.deps.ringTimeoutMs,
+      });
+      return presentJoined(live, starter, now);
+    });
+  }
+
+  private alreadyRunning(callId: string): AppError {
+    return new AppError('INVALID_STATE', 'The group already has a call: join it', { details: [{ path: 'conversationId', message: `call ${callId} is running: send CALL_JOIN` }] });
+  }
+
+  /** Rings the members still rung: on all their devices, or on these sockets (a device that connected). */
+  private async ring(live: LiveGroupCall, socketIds?: string[]): Promise<void> {
+    const starterName = (await this.names.of([live.call.startedBy])).get(live.call.startedBy) ?? '';
+    const incoming = {
+      call: presentGroupCall(live.call, this.now()),
+      from: { id: live.call.startedBy, name: starterName },
+      conversation: { id: live.call.conversationId, title: live.title },
+      offer: null,
+    };
+    if (socketIds) this.deps.delivery.toSockets(socketIds, 'CALL_REQUEST', incoming);
+    else this.deps.delivery.toUsers(ringingMembers(live), 'CALL_REQUEST', incoming);
+  }
+
+  /**
+   * Applies `event`: the state machine decides, the record is stored if nobody changed it meanwhile,
+   * the live entry becomes `next(call)` (or goes, when the call is over), then the devices are told.
+   */
+  private async change(live: LiveGroupCall, event: GroupCallEvent, next: (call: GroupCallRecord) => LiveGroupCall, actingSocketId?: string): Promise<LiveGroupCall> {
+    const result = transitionGroupCall(live.call, event, this.now());
+    if (!result.ok) throw new AppError(result.code, result.message);
+    if (result.call !== live.call) {
+      const stored = await this.deps.groupCalls.update(result.call, { revision: live.call.revision, changedMembers: result.changedMembers });
+      if (!stored) {
+        // This process changes a call one step at a time: only another process can have changed it.
+        await this.forget(live);
+        throw new AppError('INVALID_STATE', 'The call changed meanwhile');
+      }
+    }
+    const over = isFinalStatus(result.call.status);
+    const ringOver = over || event.type === 'ring_timeout';
+    const after: LiveGroupCall = { ...next(result.call), ...(ringOver ? { ringing: false } : {}), ...(over ? { participants: [] } : {}) };
+    if (over) await this.forget(after);
+    else await this.deps.live.save(after);
+    if (ringOver) await this.deps.timers.cancel(after.call.id, 'ring');
+    deliverGroupNotices(this.deps.delivery, live, after, result.notices, actingSocketId);
+    this.stoppedRinging(live, after, event);
+    if (over) await topologyOf(this.deps.topologies, live).ended(after);
+    return after;
+  }
+
+  /** Tells push which members the call stopped ringing for. */
+  private stoppedRinging(before: LiveGroupCall, after: LiveGroupCall, event: GroupCallEvent): void {
+    const still = new Set(ringingMembers(after));
+    const userIds = ringingMembers(before).filter((userId) => !still.has(userId));
+    if (userIds.length === 0) return;
+    const reason: CallEndedNoticeReason =
+      event.type === 'join' ? 'answered_elsewhere' : event.type === 'decline' ? 'rejected' : (after.call.endReason ?? 'timeout');
+    this.deps.events.emit('groupCallStoppedRinging', { callId: after.call.id, userIds, reason });
+  }
+
+  private async leaveCall(live: LiveGroupCall, participant: ParticipantDevice, reason: 'left' | 'connection_lost' | 'removed', actingSocketId?: string): Promise<LiveGroupCall> {
+    await this.deps.timers.cancel(live.call.id, graceTimer(participant.userId));
+    const after = await this.change(
+      live,
+      { type: 'leave', userId: participant.userId, reason },
+      (call) => ({ ...live, call, participants: live.participants.filter((entry) => entry !== participant) }),
+      actingSocketId,
+    );
+    await topologyOf(this.deps.topologies, live).left(after, participant);
+    return after;
+  }
+
+  /** Stores nothing: the participant's device or media state, shown to the others. */
+  private async updateParticipant(live: LiveGroupCall, participant: ParticipantDevice): Promise<LiveGroupCall> {
+    const after = { ...live, participants: live.participants.map((entry) => (entry.userId === participant.userId ? participant : entry)) };
+    await this.deps.live.save(after);
+    const others = after.participants.filter((entry) => entry !== participant && entry.connected).map((entry) => entry.socketId);
+    this.deps.delivery.toSockets(others, 'CALL_PARTICIPANT_STATE', { callId: live.call.id, participant: presentParticipant(participant) });
+    return after;
+  }
+
+  /** A member left or was removed from the group: out of its call at once, and no longer rung. */
+  private async memberRemoved(conversationId: string, userId: string): Promise<void> {
+    const found = await this.deps.live.ofConversation(conversationId);
+    if (!found) return;
+    await this.inCall(found.call.id, async () => {
+      const live = await this.deps.live.get(found.call.id);
+      if (!live || this.closing) return;
+      const participant = live.participants.find((entry) => entry.userId === userId);
+      const wasRung = ringingMembers(live).includes(userId);
+      const without = { ...live, removed: [...live.removed, userId] };
+      if (participant) {
+        await this.leaveCall(without, participant, 'removed');
+        return;
+      }
+      await this.deps.live.save(without);
+      if (wasRung) {
+        this.deps.delivery.toUsers([userId], 'CALL_ENDED', { callId: live.call.id, reason: 'removed' });
+        this.deps.events.emit('groupCallStoppedRinging', { callId: live.call.id, userIds: [userId], reason: 'removed' });
+      }
+    }).catch((error: unknown) => this.deps.logger.error({ err: error, conversationId, userId }, 'could not take a removed member out of the group call'));
+  }
+
+  private expire(callId: string, timer: GroupCallTimer, attempt: number): Promise<void> {
+    return this.inCall(callId, async () => {
+      const live = await this.deps.live.get(callId);
+      if (!live || this.closing) return;
+      try {
+        if (timer === 'ring') {
+          if (live.ringing) await this.change(live, { type: 'ring_timeout' }, (call) => ({ ...live, call }));
+          return;
+        }
+        const participant = live.participants.find((entry) => graceTimer(entry.userId) === timer);
+        if (participant && !participant.connected) await this.leaveCall(live, participant, 'connection_lost');
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        const delay = EXPIRY_RETRY_DELAYS_MS[attempt];
+        if (delay === undefined) throw error;
+        this.deps.logger.warn({ err: error, callId, timer, attempt }, 'a group call timer could not store its change; trying again');
+        await this.deps.timers.start(callId, timer, delay, attempt + 1);
+      }
+    }).catch((error: unknown) => this.deps.logger.error({ err: error, callId, timer }, 'group call timer failed'));
+  }
+
+  /**
+   * The live call `callId` for a member of its group. NOT_FOUND for a call that never was, FORBIDDEN
+   * for anyone who is not a current member of the group, INVALID_STATE for a call that is over.
+   */
+  private async liveFor(callId: string, userId: string): Promise<LiveGroupCall> {
+    const live = await this.deps.live.get(callId);
+    const call = live?.call ?? (await this.deps.groupCalls.findById(callId));
+    if (!call) throw new AppError('NOT_FOUND', 'No such call');
+    const membership = await this.deps.conversations.membership(call.conversationId, userId);
+    if (!membership || live?.removed.includes(userId)) throw new AppError('FORBIDDEN', 'Only members of the group may take part in its call');
+    if (!live) {
+      throw new AppError('INVALID_STATE', isFinalStatus(call.status) ? `The call is already over (${call.status})` : 'The call is run by another server process');
+    }
+    return live;
+  }
+
+  /** The device of `device`'s user in the call: INVALID_STATE when not in it, or in it on another device. */
+  private deviceIn(live: LiveGroupCall, device: Device): ParticipantDevice {
+    const participant = live.participants.find((entry) => entry.userId === device.userId);
+    if (!participant) throw new AppError('INVALID_STATE', 'You are not in the call');
+    if (participant.sessionId !== device.sessionId) throw new AppError('INVALID_STATE', 'The call is on another of your devices');
+    return participant;
+  }
+
+  /** A user takes part in one call at a time. */
+  private async requireFree(userId: string): Promise<void> {
+    if ((await this.deps.live.ofUser(userId)) || (await this.deps.directCalls.ofUser(userId))) {
+      throw new AppError('INVALID_STATE', 'You are in another call: end it first');
+    }
+  }
+
+  /** A device joining: unmuted, with its camera on in a video call, until it says otherwise. */
+  private newParticipant(device: Device, call: GroupCallRecord, joinOrder: number): ParticipantDevice {
+    return {
+      userId: device.userId,
+      deviceId: newId(),
+      sessionId: device.sessionId,
+      socketId: device.socketId,
+      connected: true,
+      joinOrder,
+      joinedAt: this.now(),
+      muted: false,
+      camera: call.type === 'video',
+    };
+  }
+
+  private async forget(live: LiveGroupCall): Promise<void> {
+    await this.deps.timers.cancelAll(live.call.id);
+    await this.deps.live.remove(live.call.id);
+  }
+
+  private inCall<T>(callId: string, task: () => Promise<T>): Promise<T> {
+    return this.track(this.queue.run(callId, task));
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.track(work);
+    return work;
+  }
+}
