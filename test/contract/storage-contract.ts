@@ -6,6 +6,7 @@ import { accountEventsContract } from './sections/account-events.contract.js';
 import { callsContract } from './sections/calls.contract.js';
 import { chatChangesContract } from './sections/chat-changes.contract.js';
 import { conversationsContract } from './sections/conversations.contract.js';
+import { groupCallsContract } from './sections/group-calls.contract.js';
 import { messagesContract } from './sections/messages.contract.js';
 import { peopleContract } from './sections/people.contract.js';
 import { pushOutboxContract } from './sections/push-outbox.contract.js';
@@ -43,6 +44,7 @@ export const storageContractSections: Record<string, ContractSection> = {
   conversations: conversationsContract,
   'chat changes': chatChangesContract,
   calls: callsContract,
+  'group calls': groupCallsContract,
   'account events': accountEventsContract,
 };
 
