@@ -165,8 +165,10 @@ describe('Janus SFU rooms', { skip: janusSkip() }, () => {
     }
   });
 
-  test('a malformed offer is refused as the client’s fault, without Janus’s words on the wire', async () => {
-    const room = await rooms.create('call-bad-offer', { maxParticipants: 2, onEvent: () => undefined });
+  test('a malformed offer is refused as the client’s fault, without Janus’s words on the wire; a good one then joins', async () => {
+    let room: SfuRoom | undefined;
+    const ivan = new SfuParticipant('ivan', () => room!);
+    room = await rooms.create('call-bad-offer', { maxParticipants: 2, onEvent: () => undefined });
     try {
       const error = await room.publish('ivan', { type: 'offer', sdp: 'v=0\r\nnot an sdp' }).then(
         () => assert.fail('Janus accepted the offer'),
@@ -174,7 +176,10 @@ describe('Janus SFU rooms', { skip: janusSkip() }, () => {
       );
       assert.ok(error instanceof SfuError && error.kind === 'refused', String(error));
       assert.deepEqual(error.toBody(), { code: 'VALIDATION_FAILED', message: 'The media server refused the request' });
+      await ivan.publish();
+      await ivan.publisher.waitForConnected(MEDIA_TIMEOUT_MS);
     } finally {
+      await ivan.close();
       await room.destroy();
     }
   });

@@ -62,12 +62,15 @@ export class JanusRoom implements SfuRoom {
 
   async publish(device: string, offer: SessionDescription): Promise<SessionDescription> {
     // The participant exists from the call on, so candidates trickled while Janus answers are held.
-    const participant = this.participant(device);
+    this.participant(device);
     return this.queue.run(device, async () => {
+      const participant = this.participant(device);
       if (participant.publisher) return answerOf(await participant.publisher.message({ request: 'configure' }, offer));
-      const handle = await this.attach(device, 'publish');
+      const handle = await this.attach(device, participant, 'publish');
       participant.publisher = handle;
-      const reply = await handle.message({ request: 'joinandconfigure', ptype: 'publisher', room: this.keys.room, pin: this.keys.pin }, offer);
+      const reply = await this.joining(participant, 'publish', () =>
+        handle.message({ request: 'joinandconfigure', ptype: 'publisher', room: this.keys.room, pin: this.keys.pin }, offer),
+      );
       if (typeof reply.data['id'] !== 'number') throw new SfuError('refused', { reason: 'joined without a feed id' });
       participant.feed = reply.data['id'];
       await this.flushHeld(participant, 'publish');
@@ -85,8 +88,8 @@ export class JanusRoom implements SfuRoom {
 
   async answerSubscription(device: string, answer: SessionDescription): Promise<void> {
     return this.queue.run(device, async () => {
-      const participant = this.participant(device);
-      if (!participant.subscriber || !participant.awaitingAnswer) throw new SfuError('not_in_room', { reason: 'no subscription offer out' });
+      const participant = this.participants.get(device);
+      if (!participant?.subscriber || !participant.awaitingAnswer || this.destroyed) throw new SfuError('not_in_room', { reason: 'no subscription offer out' });
       await participant.subscriber.message({ request: 'start' }, answer);
       participant.awaitingAnswer = false;
       await this.flushHeld(participant, 'subscribe');
@@ -135,6 +138,7 @@ export class JanusRoom implements SfuRoom {
 
   /** Brings the device's subscription up to the live feeds; resolves with Janus's offer if one was made. */
   private async syncSubscription(device: string, participant: Participant): Promise<SessionDescription | null> {
+    if (participant.gone) return null;
     if (participant.awaitingAnswer) {
       participant.stale = true;
       return null;
@@ -146,9 +150,9 @@ export class JanusRoom implements SfuRoom {
     if (participant.subscriber) {
       reply = await participant.subscriber.message({ request: 'subscribe', streams });
     } else {
-      const handle = await this.attach(device, 'subscribe');
+      const handle = await this.attach(device, participant, 'subscribe');
       participant.subscriber = handle;
-      reply = await handle.message({ request: 'join', ptype: 'subscriber', room: this.keys.room, pin: this.keys.pin, streams });
+      reply = await this.joining(participant, 'subscribe', () => handle.message({ request: 'join', ptype: 'subscriber', room: this.keys.room, pin: this.keys.pin, streams }));
     }
     for (const feed of added) participant.subscribed.add(feed);
     if (reply.jsep?.type !== 'offer') return null;
@@ -156,13 +160,26 @@ export class JanusRoom implements SfuRoom {
     return reply.jsep;
   }
 
-  private async attach(device: string, connection: SfuConnection): Promise<JanusHandle> {
-    return this.session.attach(VIDEOROOM, (event) => this.handleEvent(device, connection, event));
+  /** Runs a handle's join; if Janus refuses it, the handle goes, so the device's next try starts afresh. */
+  private async joining<T>(participant: Participant, connection: SfuConnection, join: () => Promise<T>): Promise<T> {
+    try {
+      return await join();
+    } catch (error) {
+      const handle = connection === 'publish' ? participant.publisher : participant.subscriber;
+      if (connection === 'publish') participant.publisher = undefined;
+      else participant.subscriber = undefined;
+      await handle?.detach().catch(() => undefined);
+      throw error;
+    }
   }
 
-  private handleEvent(device: string, connection: SfuConnection, event: HandleEvent): void {
-    const participant = this.participants.get(device);
-    if (!participant || participant.gone) return;
+  /** A handle whose events belong to this participant only: a device that left and came back is a new one. */
+  private async attach(device: string, participant: Participant, connection: SfuConnection): Promise<JanusHandle> {
+    return this.session.attach(VIDEOROOM, (event) => this.handleEvent(device, participant, connection, event));
+  }
+
+  private handleEvent(device: string, participant: Participant, connection: SfuConnection, event: HandleEvent): void {
+    if (participant.gone) return;
     if (event.janus === 'webrtcup' || event.janus === 'hangup') {
       const up = event.janus === 'webrtcup';
       this.onEvent({ type: 'connection', device, connection, up });

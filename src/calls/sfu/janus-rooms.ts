@@ -90,7 +90,9 @@ export function createJanusRooms(options: JanusRoomsOptions): SfuRooms {
         videocodec: 'vp8',
         notify_joining: false,
       });
-      const room = new JanusRoom(callId, keys, session, control, onEvent, () => rooms.delete(callId));
+      const room: JanusRoom = new JanusRoom(callId, keys, session, control, onEvent, () => {
+        if (rooms.get(callId) === room) rooms.delete(callId);
+      });
       rooms.set(callId, room);
       return room;
     },
