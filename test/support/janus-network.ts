@@ -20,8 +20,13 @@ const TOOLS = ['/usr/bin/unshare', '/usr/sbin/ip', '/usr/bin/janus'];
 /** True inside the suite's namespace. */
 export const insideJanusNetwork = process.env[INSIDE] === '1';
 
-// Without the tools the suite runs where it is and janusSkip() says why (or fails, in CI).
-if (!insideJanusNetwork && TOOLS.every((tool) => existsSync(tool))) {
+/** The tools are there and this machine lets us make a namespace (user namespaces may be disabled). */
+function canMakeNamespace(): boolean {
+  return TOOLS.every((tool) => existsSync(tool)) && spawnSync('unshare', ['-rn', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+// Otherwise the suite runs where it is and janusSkip() says why (or fails, in CI).
+if (!insideJanusNetwork && canMakeNamespace()) {
   const setup = [
     'set -e',
     'ip link set lo up',

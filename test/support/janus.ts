@@ -32,7 +32,7 @@ export function janusSkip(): string | undefined {
   const missing = !janusLibDir()
     ? 'Janus is not installed (apt-get install janus)'
     : !insideJanusNetwork
-      ? 'the Janus suite found no unshare/ip to make its network namespace (util-linux, iproute2)'
+      ? 'the Janus suite could not make its network namespace (unshare -rn from util-linux, ip from iproute2)'
       : undefined;
   if (missing && inCi) throw new Error(`CI=true but ${missing}: the SFU tests cannot run`);
   return missing && `${missing}: Janus SFU tests skipped`;
