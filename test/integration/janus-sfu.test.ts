@@ -242,6 +242,29 @@ describe('Janus SFU failures', { skip: janusSkip() }, () => {
     }
   });
 
+  test('keepalives hold a quiet session past Janus’s session timeout; a session left without them expires, and that is reported', async () => {
+    const janus = await startJanus({ sessionTimeoutSeconds: 2 });
+    try {
+      for (const keepaliveMs of [500, 60_000]) {
+        const lost: Lost[] = [];
+        const rooms = createJanusRooms({ url: janus.url, apiSecret: janus.apiSecret, adminKey: janus.adminKey, logger, keepaliveMs, onLost: (event) => lost.push({ ...event, at: Date.now() }) });
+        try {
+          await rooms.create('call-quiet', { maxParticipants: 2, onEvent: () => undefined });
+          const kept = keepaliveMs < 2_000;
+          // Janus's watchdog looks at sessions every couple of seconds.
+          const deadline = Date.now() + (kept ? 5_000 : 15_000);
+          while ((kept || lost.length === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+          const expected = kept ? [] : [{ reason: 'expired', callIds: ['call-quiet'] }];
+          assert.deepEqual(lost.map(({ reason, callIds }) => ({ reason, callIds })), expected, `keepalive every ${keepaliveMs} ms`);
+        } finally {
+          await rooms.close();
+        }
+      }
+    } finally {
+      await janus.stop();
+    }
+  });
+
   test('a Janus restarted under the same address is reported as restarted', async () => {
     const janus = await startJanus();
     const lost: Lost[] = [];

@@ -80,9 +80,10 @@ async function answersInfo(url: string): Promise<boolean> {
  * A Janus for one suite, started from test/janus/ with fresh secrets, its HTTP API on a free loopback
  * port, ICE on JANUS_NETWORK.janus only, and its own RTP port range. Its configuration, plugin and
  * transport folders (only the videoroom plugin and the HTTP transport are linked in) live in a
- * temporary directory that stop() removes; Janus logs to the pipe only.
+ * temporary directory that stop() removes; Janus logs to the pipe only. `sessionTimeoutSeconds` is
+ * Janus's session_timeout (60 s, as in Debian's configuration, unless a test needs it short).
  */
-export async function startJanus(): Promise<JanusServer> {
+export async function startJanus(options: { sessionTimeoutSeconds?: number } = {}): Promise<JanusServer> {
   const libDir = janusLibDir();
   if (!libDir) throw new Error('Janus is not installed (Debian package: janus)');
 
@@ -98,6 +99,7 @@ export async function startJanus(): Promise<JanusServer> {
     ADMIN_KEY: randomBytes(18).toString('base64url'),
     RTP_PORT_RANGE: `${rtpStart}-${rtpStart + 99}`,
     ICE_ADDRESS: JANUS_NETWORK.janus,
+    SESSION_TIMEOUT: String(options.sessionTimeoutSeconds ?? 60),
   };
   for (const folder of ['conf', 'plugins', 'transports', 'empty']) await mkdir(join(dir, folder));
   for (const file of await readdir(CONFIG_DIR)) {
