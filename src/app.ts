@@ -147,10 +147,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   registerConversationRooms(realtime, { conversations: storage.conversations, events, logger });
   registerChatEvents(realtime, chat);
   const directLiveCalls = new InProcessLiveCalls();
+  const liveGroupCalls = new InProcessLiveGroupCalls();
   const calls = new CallService({
     calls: storage.calls,
     users: storage.users,
     live: directLiveCalls,
+    groupCalls: liveGroupCalls,
     timers: new InProcessCallTimers(),
     delivery,
     events,
@@ -164,7 +166,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     conversations: storage.conversations,
     users: storage.users,
     directCalls: directLiveCalls,
-    live: new InProcessLiveGroupCalls(),
+    live: liveGroupCalls,
     timers: new InProcessCallTimers<GroupCallTimer>(),
     topologies: { mesh: new MeshTopology(delivery, config.groupCalls.meshMax) },
     delivery,

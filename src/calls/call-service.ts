@@ -23,6 +23,7 @@ import {
 } from './call-state-machine.js';
 import type { CallTimer, CallTimers } from './call-timers.js';
 import { callDevice, type CallDevice, type Device, type LiveCall, type LiveCalls } from './live-calls.js';
+import type { LiveGroupCalls } from './live-group-calls.js';
 import { UnstoredExpiries } from './unstored-expiries.js';
 
 /** Candidates a device may send before the call is answered; a real client gathers a few dozen at most. */
@@ -34,6 +35,8 @@ export interface CallServiceDeps {
   calls: CallsRepository;
   users: UsersRepository;
   live: LiveCalls;
+  /** Someone in a group call is busy for 1:1 calls too. */
+  groupCalls: Pick<LiveGroupCalls, 'ofUser'>;
   timers: CallTimers;
   delivery: Delivery;
   events: DomainEvents;
@@ -318,7 +321,8 @@ export class CallService {
       heldFromCallee: {},
     };
     return this.queue.run(ringing.id, async () => {
-      if (!(await this.deps.live.add(live))) return presentCall(await this.refuseBusy(live));
+      const inGroupCall = (await this.deps.groupCalls.ofUser(device.userId)) ?? (await this.deps.groupCalls.ofUser(input.to));
+      if (inGroupCall || !(await this.deps.live.add(live))) return presentCall(await this.refuseBusy(live));
       // The one thing told before it is stored: the callee's devices ring while the record is written,
       // since a commit under load takes far longer than the ring. The call itself waits: its every
       // change queues behind this task, and the ack, the ring timer and the push follow the commit.

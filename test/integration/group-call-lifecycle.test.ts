@@ -13,22 +13,19 @@ import {
   acceptedCall,
   ANSWER,
   callEventOk,
-  callGroup,
   callHistory,
   callUser,
   device,
   dropConnection,
-  groupCallOk,
   OFFER,
   reconnect,
   refusal,
-  ringingGroupCall,
   roundTrip,
   sleep,
-  storedGroupCall,
   type CallUser,
 } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
+import { callGroup, groupCallOk, ringingGroupCall, storedGroupCall } from '../support/group-calls.js';
 import { removeMember } from '../support/groups.js';
 import { collect, emitAck, nextEvent } from '../support/sockets.js';
 import { useTestApp } from '../support/test-app.js';
@@ -215,6 +212,8 @@ for (const target of databaseTargets()) {
       assert.equal(await refusal(device(dan), 'CALL_JOIN', { callId }), 'INVALID_STATE', 'in a 1:1 call');
       await callEventOk(device(dan), 'CALL_ENDED', { callId: direct.id });
       await groupCallOk(device(dan), 'CALL_JOIN', { callId });
+      const busy = await callEventOk(device(eve), 'CALL_REQUEST', { to: dan.id, type: 'audio' });
+      assert.deepEqual([busy.status, busy.endReason], ['busy', 'busy'], 'in a group call is busy for a 1:1 call');
       for (const member of [ann, ben, dan]) await callEventOk(device(member), 'CALL_ENDED', { callId });
     });
 
@@ -256,6 +255,21 @@ for (const target of databaseTargets()) {
       await callEventOk(device(ann), 'CALL_ENDED', { callId });
       const stored = await storedGroupCall(server.baseUrl, ann.tokens[0]!, callId);
       assert.deepEqual([stored.status, stored.endReason], ['ended', 'hangup']);
+    });
+
+    // Last: it restarts the app.
+    test('a stopping server ends its group calls as failed (server_restart), telling everyone in them and everyone rung', async () => {
+      const group = await callGroup(server.baseUrl, ['Ann', 'Ben', 'Cat']);
+      const [ann, ben, cat] = group.members as Trio;
+      const started = await ringingGroupCall(group);
+      await groupCallOk(device(ben), 'CALL_JOIN', { callId: started.call.id });
+      const told = [ann, ben, cat].map((member) => nextEvent<CallEndedEvent>(device(member), 'CALL_ENDED', 10_000));
+      await server.stop();
+      for (const ended of await Promise.all(told)) assert.deepEqual(ended, { callId: started.call.id, reason: 'server_restart' });
+      await server.start();
+      const stored = await storedGroupCall(server.baseUrl, cat.tokens[0]!, started.call.id);
+      assert.deepEqual([stored.status, stored.endReason], ['failed', 'server_restart']);
+      assert.ok(stored.participants.every((participant) => participant.leftAt !== null), 'everyone left when it ended');
     });
   });
 }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ParticipantEvent, ParticipantLeftEvent } from '../../src/protocol/call-events.js';
 import { MeshParticipant } from '../support/call-peers.js';
-import { callEventOk, callGroup, device, groupCallOk, ringingGroupCall, type CallGroup } from '../support/calls.js';
+import { callEventOk, device } from '../support/calls.js';
 import { databaseTargets } from '../support/databases.js';
+import { callGroup, groupCallOk, ringingGroupCall, type CallGroup } from '../support/group-calls.js';
 import { nextEvent } from '../support/sockets.js';
 import { useTestApp } from '../support/test-app.js';
 

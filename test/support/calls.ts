@@ -3,9 +3,8 @@ import type pg from 'pg';
 import type { Socket } from 'socket.io-client';
 import type { CallStatus } from '../../src/calls/call-state-machine.js';
 import type { AckResponse } from '../../src/protocol/ack.js';
-import type { CallResult, GroupCallResult, IncomingCallEvent, IncomingGroupCallEvent } from '../../src/protocol/call-events.js';
-import type { CallDto, CallHistoryResponse, GroupCallDto } from '../../src/protocol/calls.js';
-import { createGroup } from './groups.js';
+import type { CallResult, IncomingCallEvent } from '../../src/protocol/call-events.js';
+import type { CallDto, CallHistoryResponse } from '../../src/protocol/calls.js';
 import { login, registerUser, request } from './http.js';
 import { connectSocket, emitAck, nextEvent, type ClientSocket } from './sockets.js';
 
@@ -161,42 +160,4 @@ export async function refuseCallStatus(db: pg.Client, status: CallStatus): Promi
       await db.query(`DROP SEQUENCE ${name}`);
     },
   };
-}
-
-/** A group and its members, each a CallUser; the first one created the group. */
-export interface CallGroup {
-  id: string;
-  members: CallUser[];
-}
-
-export async function callGroup(baseUrl: string, names: readonly string[]): Promise<CallGroup> {
-  const members = await Promise.all(names.map((name) => callUser(baseUrl, name)));
-  const [owner, ...others] = members;
-  if (!owner) throw new Error('a group needs a member');
-  const group = await createGroup(baseUrl, owner.tokens[0]!, `${names.join(', ')}`, others.map((member) => member.id));
-  return { id: group.id, members };
-}
-
-/** Sends a group-call event that answers GroupCallResult (CALL_REQUEST with conversationId, CALL_JOIN) and insists on success. */
-export async function groupCallOk(socket: ClientSocket, event: 'CALL_REQUEST' | 'CALL_JOIN', payload: unknown): Promise<GroupCallResult> {
-  const ack = await emitAck<AckResponse<GroupCallResult>>(socket, event, payload);
-  if (!ack.ok) throw new Error(`${event} refused: ${JSON.stringify(ack.error)}`);
-  return ack;
-}
-
-/** `starter` starts an audio call in `group` and waits until every other member's device rings. */
-export async function ringingGroupCall(group: CallGroup, starter = group.members[0]!): Promise<GroupCallResult> {
-  const others = group.members.filter((member) => member !== starter);
-  const rings = others.flatMap((member) => member.devices.map((socket) => nextEvent<IncomingGroupCallEvent>(socket, 'CALL_REQUEST')));
-  const started = await groupCallOk(device(starter), 'CALL_REQUEST', { conversationId: group.id, type: 'audio' });
-  await Promise.all(rings);
-  return started;
-}
-
-/** The stored group call `callId` as the member `token` sees it in history. */
-export async function storedGroupCall(baseUrl: string, token: string, callId: string): Promise<GroupCallDto> {
-  const { calls } = await callHistory(baseUrl, token, '?limit=100');
-  const call = calls.find((candidate) => candidate.id === callId);
-  if (!call || !('conversationId' in call)) throw new Error(`group call ${callId} is not in history`);
-  return call;
 }
