@@ -111,10 +111,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     limits: config.realtime,
   });
   const delivery = createSocketDelivery(realtime.io);
+  const presence = new LocalPresenceTracker();
   const people = new PeopleService({
     users: storage.users,
     contacts: storage.messages,
-    presence: new LocalPresenceTracker(),
+    presence,
     delivery,
     searchLimit: memoryRateLimit({ points: config.rateLimit.peopleSearchesPerMinute, windowSeconds: 60 }, 'searches'),
   });
@@ -184,7 +185,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     worker: pushWorker,
     messages: storage.messages,
     conversations: storage.conversations,
-    delivery,
+    presence,
     users: storage.users,
     logger,
     preview: config.push.preview,

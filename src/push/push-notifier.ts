@@ -1,9 +1,9 @@
-import type { Delivery } from '../realtime/delivery.js';
 import type { DomainEventMap, DomainEvents } from '../shared/domain-events.js';
 import { InFlight } from '../shared/in-flight.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
 import type { ConversationsRepository, MessagesRepository, UserRecord, UsersRepository } from '../storage/ports.js';
+import type { PresenceTracker } from '../users/presence-tracker.js';
 import type { NewPush, PushStore } from './push-store.js';
 
 /** Android notification channels and the iOS category an app creates for these pushes (docs/api/push.md). */
@@ -25,8 +25,8 @@ export interface PushNotifierDeps {
   messages: Pick<MessagesRepository, 'unreadTotals'>;
   /** A group's members (who gets its messages) and title (the notification's). */
   conversations: Pick<ConversationsRepository, 'memberIds' | 'find'>;
-  /** Which recipients of a message have a device connected, which then need no push. */
-  delivery: Pick<Delivery, 'connectedAmong'>;
+  /** Which recipients of a message are online: a connected device had it on its socket, so they need no push. */
+  presence: Pick<PresenceTracker, 'onlineAmong'>;
   users: Pick<UsersRepository, 'findById'>;
   logger: Logger;
   /** Message text in the notification; false shows "New message" instead. */
@@ -106,8 +106,8 @@ export class PushNotifier {
       event.recipientId !== null
         ? [event.recipientId]
         : (await this.deps.conversations.memberIds(event.conversationId)).filter((userId) => userId !== event.senderId);
-    const connected = await this.deps.delivery.connectedAmong(recipients);
-    const offline = recipients.filter((userId) => !connected.has(userId));
+    const online = await this.deps.presence.onlineAmong(recipients);
+    const offline = recipients.filter((userId) => !online.has(userId));
     if (offline.length === 0) return [];
     const sender = await this.deps.users.findById(event.senderId);
     if (!sender) return [];
@@ -209,7 +209,6 @@ export class PushNotifier {
   private async callEnded(event: CallStoppedRinging): Promise<NewPush[]> {
     const now = this.now();
     const pushes: NewPush[] = [this.stopRinging(event.calleeId, event.callId, event.reason)];
-
     if (!event.missed) return pushes;
     const caller = await this.deps.users.findById(event.callerId);
     const from = { id: event.callerId, name: caller?.name ?? '' };

@@ -40,8 +40,6 @@ export interface Delivery {
   toSockets<E extends ServerEvent>(socketIds: readonly string[], event: E, payload: ServerEventPayload<E>): void;
   /** Whether any device of `userId` is connected right now. */
   hasConnectedDevice(userId: string): Promise<boolean>;
-  /** The users among `userIds` with a device connected right now. */
-  connectedAmong(userIds: readonly string[]): Promise<Set<string>>;
 }
 
 type Emit = (event: ServerEvent, payload: unknown) => boolean;
@@ -77,11 +75,6 @@ export function createSocketDelivery(io: AppServer): Delivery {
     },
     async hasConnectedDevice(userId) {
       return (await io.in(userRoom(userId)).fetchSockets()).length > 0;
-    },
-    async connectedAmong(userIds) {
-      if (userIds.length === 0) return new Set();
-      const sockets = await io.in(userIds.map(userRoom)).fetchSockets();
-      return new Set(sockets.map((socket) => socket.data.principal.userId));
     },
   };
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { DatabaseKind } from './databases.js';
-import { TEST_JWT_SECRET } from './test-app.js';
+import { TEST_JWT_SECRET } from './tokens.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { freshDataDir, type DatabaseKind } from './databases.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 import { closeAllSockets } from './sockets.js';
+import { TEST_JWT_SECRET } from './tokens.js';
 
 export interface TestApp {
   app: App;
@@ -24,8 +25,6 @@ export interface TestAppOptions {
    */
   dataDir?: string;
 }
-
-export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 
 /**
  * The real app on an ephemeral port, built by the same composition root as production, on the given

@@ -1,5 +1,11 @@
 import { decodeJwt, SignJWT } from 'jose';
-import { TEST_JWT_SECRET } from './test-app.js';
+
+/**
+ * The JWT secret of every test server. Kept here rather than beside the test app, so that helpers which sign
+ * tokens do not import the app: suites that must set the environment before the app loads (the push suites'
+ * EXPO_BASE_URL) can import them.
+ */
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 
 /** The claims a server-issued access token carries (read without verifying). */
 export function accessTokenClaims(token: string): { sub: string; sid: string; iat: number; exp: number } {
