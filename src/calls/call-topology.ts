@@ -32,11 +32,16 @@ export interface CallTopologies {
   mesh: CallTopology;
   /** A forwarding server, when one is configured. */
   sfu?: CallTopology | undefined;
+  /** Every group call through the SFU (GROUP_CALL_TOPOLOGY=sfu), not only those of larger groups. */
+  sfuForEveryCall?: boolean;
 }
 
-/** A call whose group fits a mesh runs as one; a larger group runs through the SFU if there is one, else as a mesh (and fills up). */
+/**
+ * A call whose group fits a mesh runs as one; a larger group runs through the SFU if there is one,
+ * else as a mesh (and fills up at its limit).
+ */
 export function chooseTopology(topologies: CallTopologies, memberCount: number): CallTopology {
-  if (topologies.sfu && memberCount > topologies.mesh.maxParticipants) return topologies.sfu;
+  if (topologies.sfu && (topologies.sfuForEveryCall || memberCount > topologies.mesh.maxParticipants)) return topologies.sfu;
   return topologies.mesh;
 }
 
