@@ -30,6 +30,8 @@ import { createHealthRouter } from './health/health-routes.js';
 import { requireAuth } from './http/authenticate.js';
 import { drainAcceptQueue } from './http/accept-queue.js';
 import { createHttpApp } from './http/http-app.js';
+import { createKeysRouter } from './keys/keys-routes.js';
+import { KeysService } from './keys/keys-service.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { ExpoPushClient } from './push/expo-push-client.js';
 import { PushNotifier } from './push/push-notifier.js';
@@ -144,6 +146,18 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     creations: hourly(config.groups.createdPerHour, 'groups created'),
     additions: hourly(config.groups.membersAddedPerHour, 'members added'),
   });
+  const perMinute = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 60 }, what);
+  const keys = new KeysService({
+    keys: storage.deviceKeys,
+    users: storage.users,
+    delivery,
+    events,
+    logger,
+    uploads: perMinute(config.e2ee.uploadsPerMinute, 'key uploads'),
+    claims: perMinute(config.e2ee.claimsPerMinute, 'key lookups'),
+    oneTimePreKeysMax: config.e2ee.oneTimePreKeysMax,
+    preKeysLowThreshold: config.e2ee.preKeysLowThreshold,
+  });
   registerPresenceEvents(realtime, people);
   registerConversationRooms(realtime, { conversations: storage.conversations, events, logger });
   registerChatEvents(realtime, chat);
@@ -202,6 +216,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       { path: '/api/admin', router: createAdminRouter({ accounts, requireAuth: authenticated }) },
       { path: '/api/chat', router: createChatRouter({ reader, groups: createGroupRouter({ groups, reader }), requireAuth: authenticated }) },
       { path: '/api/users', router: createPeopleRouter({ people, requireAuth: authenticated }) },
+      { path: '/api/keys', router: createKeysRouter({ keys, requireAuth: authenticated }) },
       {
         path: '/api/call',
         router: createCallRouter({
@@ -247,6 +262,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       clearTimeout(deadline);
       await accountEvents.stop();
       await sessionCleanup.stop();
+      await keys.stop(config.shutdownTimeoutMs);
       // The pushes of the calls just ended are queued before the worker's last cycle.
       await pushNotifier.stop(config.shutdownTimeoutMs);
       await pushWorker.stop();

@@ -76,6 +76,10 @@ const envSchema = z.object({
   PUSH_COALESCE_MS: int(1000),
   PUSH_RECEIPT_DELAY: durationSeconds.default(15 * 60),
   PUSH_MAX_PER_SECOND: z.coerce.number().int().positive().default(600),
+  E2EE_ONE_TIME_PREKEYS_MAX: z.coerce.number().int().positive().default(500),
+  E2EE_PREKEYS_LOW_THRESHOLD: int(20),
+  E2EE_KEY_UPLOADS_PER_MINUTE: int(30),
+  E2EE_KEY_CLAIMS_PER_MINUTE: int(120),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -197,6 +201,16 @@ export interface Config {
     receiptDelaySeconds: number;
     /** Pushes sent per second at most (Expo's documented per-project rate is 600). */
     maxPerSecond: number;
+  };
+  e2ee: {
+    /** One-time prekeys one device may hold. */
+    oneTimePreKeysMax: number;
+    /** Below this many one-time prekeys left a device gets E2EE_PREKEYS_LOW. */
+    preKeysLowThreshold: number;
+    /** Device registrations and prekey uploads and replacements per user per minute. */
+    uploadsPerMinute: number;
+    /** Device lists and bundle claims per user per minute (claims drain other people's keys). */
+    claimsPerMinute: number;
   };
 }
 
@@ -321,6 +335,12 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       coalesceMs: env.PUSH_COALESCE_MS,
       receiptDelaySeconds: env.PUSH_RECEIPT_DELAY,
       maxPerSecond: env.PUSH_MAX_PER_SECOND,
+    },
+    e2ee: {
+      oneTimePreKeysMax: env.E2EE_ONE_TIME_PREKEYS_MAX,
+      preKeysLowThreshold: env.E2EE_PREKEYS_LOW_THRESHOLD,
+      uploadsPerMinute: env.E2EE_KEY_UPLOADS_PER_MINUTE,
+      claimsPerMinute: env.E2EE_KEY_CLAIMS_PER_MINUTE,
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { ServerToClientEvents } from '../protocol/events.js';
 import type { PresenceEvent } from '../protocol/people.js';
-import { conversationRoom, presenceRoom, userRoom, type AppServer } from './socket-types.js';
+import { conversationRoom, presenceRoom, sessionRoom, userRoom, type AppServer } from './socket-types.js';
 
 export type ServerEvent = keyof ServerToClientEvents;
 export type ServerEventPayload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
@@ -38,6 +38,8 @@ export interface Delivery {
    * connection-recovery window still receives it.
    */
   toSockets<E extends ServerEvent>(socketIds: readonly string[], event: E, payload: ServerEventPayload<E>): void;
+  /** To every connected socket of these sessions (signed-in devices). */
+  toSessions<E extends ServerEvent>(sessionIds: readonly string[], event: E, payload: ServerEventPayload<E>): void;
   /** Whether any device of `userId` is connected right now. */
   hasConnectedDevice(userId: string): Promise<boolean>;
 }
@@ -72,6 +74,9 @@ export function createSocketDelivery(io: AppServer): Delivery {
       if (socketIds.length === 0) return;
       // A socket's own room, not the socket object: the broadcast is kept for connection recovery.
       (io.to([...socketIds]).emit as Emit)(event, payload);
+    },
+    toSessions(sessionIds, event, payload) {
+      if (sessionIds.length > 0) (io.to(sessionIds.map(sessionRoom)).emit as Emit)(event, payload);
     },
     async hasConnectedDevice(userId) {
       return (await io.in(userRoom(userId)).fetchSockets()).length > 0;

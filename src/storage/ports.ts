@@ -4,6 +4,7 @@
  */
 import type { CallRecord, CallStatus } from '../calls/call-state-machine.js';
 import type { GroupCallRecord } from '../calls/group-call-state-machine.js';
+import type { KeyAlgorithm } from '../protocol/keys.js';
 import type { PushStore } from '../push/push-store.js';
 
 export type UserRole = 'user' | 'admin';
@@ -360,6 +361,86 @@ export interface AccountEventsRepository {
   prune(before: Date): Promise<void>;
 }
 
+/** A prekey as its device uploaded it: public bytes, and the identity key's signature over them where it has one. */
+export interface PreKeyRecord {
+  keyId: number;
+  publicKey: Uint8Array;
+  signature: Uint8Array | null;
+}
+
+export type SignedPreKeyRecord = PreKeyRecord & { signature: Uint8Array };
+
+/** A session's E2EE device: public keys only. */
+export interface DeviceKeysRecord {
+  userId: string;
+  sessionId: string;
+  deviceId: string;
+  registrationId: number | null;
+  identityAlgorithm: KeyAlgorithm;
+  identityKey: Uint8Array;
+  signedPreKey: SignedPreKeyRecord;
+  kyberPreKey: SignedPreKeyRecord | null;
+  lastResortPreKey: SignedPreKeyRecord | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type RegisterDeviceResult =
+  /** `previous`: the session's device before (null when it had none). */
+  | { outcome: 'registered'; device: DeviceKeysRecord; previous: DeviceKeysRecord | null; oneTimePreKeyCount: number }
+  /** The one-time prekeys would exceed `maxStored` (the device keeps `count`): nothing was stored. */
+  | { outcome: 'full'; count: number }
+  /** Another session of the user holds this device id. */
+  | { outcome: 'deviceIdTaken' }
+  /** The session was revoked or expired: nothing was stored. */
+  | { outcome: 'sessionEnded' };
+
+export type AddPreKeysResult = { outcome: 'added' | 'full'; count: number } | { outcome: 'noDevice' };
+
+/** One device's prekey bundle as claimed: the one-time prekey (or last-resort key) is no longer handed to anyone else. */
+export interface ClaimedBundle {
+  device: DeviceKeysRecord;
+  oneTimePreKey: (PreKeyRecord & { lastResort: boolean }) | null;
+  /** One-time prekeys the device has left. */
+  remaining: number;
+}
+
+/**
+ * The E2EE key directory: one device per session, its one-time prekeys, and who hears of its changes.
+ * Devices of revoked or expired sessions and of inactive accounts are never handed out.
+ */
+export interface DeviceKeysRepository {
+  /**
+   * Stores the session's device, replacing the one it had. The one-time prekeys go when the device id or
+   * the identity key changes (they belong to the old identity); `oneTimePreKeys` are added (up to `maxStored`).
+   */
+  register(device: Omit<DeviceKeysRecord, 'createdAt'>, oneTimePreKeys: readonly PreKeyRecord[], maxStored: number): Promise<RegisterDeviceResult>;
+  findBySession(sessionId: string): Promise<DeviceKeysRecord | null>;
+  /** Replaces the prekeys given; null when the session has no device. */
+  replacePreKeys(
+    sessionId: string,
+    change: { signedPreKey?: SignedPreKeyRecord | undefined; kyberPreKey?: SignedPreKeyRecord | undefined; lastResortPreKey?: SignedPreKeyRecord | undefined; at: Date },
+  ): Promise<DeviceKeysRecord | null>;
+  /**
+   * Adds one-time prekeys (ids already stored are skipped), atomically against `maxStored`: `full`, with
+   * nothing added, when the device would hold more.
+   */
+  addOneTimePreKeys(sessionId: string, keys: readonly PreKeyRecord[], maxStored: number): Promise<AddPreKeysResult>;
+  countOneTimePreKeys(sessionId: string): Promise<number>;
+  /** Removes the devices of these sessions with their prekeys; returns what was removed. */
+  removeBySessions(sessionIds: readonly string[]): Promise<DeviceKeysRecord[]>;
+  /** The user's devices (live sessions of an active account), oldest first. */
+  listForUser(userId: string, now: Date): Promise<DeviceKeysRecord[]>;
+  /**
+   * A bundle for each of the user's devices (only those named, when `deviceIds` is given; never the
+   * session `exceptSessionId`): each one-time prekey is handed out exactly once, even to concurrent
+   * claims in other processes; a device with none left gives its last-resort key.
+   */
+  claim(userId: string, options: { deviceIds?: readonly string[] | undefined; exceptSessionId: string; now: Date }): Promise<ClaimedBundle[]>;
+  /** The users who share a current conversation (direct or group) with `userId`: who hears of its device changes. */
+  audienceOf(userId: string): Promise<string[]>;
+}
+
 export interface Storage {
   users: UsersRepository;
   sessions: SessionsRepository;
@@ -371,6 +452,7 @@ export interface Storage {
   calls: CallsRepository;
   groupCalls: GroupCallsRepository;
   accountEvents: AccountEventsRepository;
+  deviceKeys: DeviceKeysRepository;
   /** Resolves when the database answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

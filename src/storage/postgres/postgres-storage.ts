@@ -7,6 +7,7 @@ import { createCallsRepository } from './calls-repository.js';
 import { createGroupCallsRepository } from './group-calls-repository.js';
 import { createChatChangesRepository } from './chat-changes-repository.js';
 import { createConversationsRepository } from './conversations-repository.js';
+import { createDeviceKeysRepository } from './device-keys-repository.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrateToLatest } from './migrate.js';
@@ -62,6 +63,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     calls: createCallsRepository(db, liveness),
     groupCalls: createGroupCallsRepository(db, liveness),
     accountEvents: createAccountEventsRepository(db),
+    deviceKeys: createDeviceKeysRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

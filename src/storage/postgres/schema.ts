@@ -1,6 +1,7 @@
 import type { ColumnType } from 'kysely';
 import type { CallEndReason, CallStatus, CallType } from '../../calls/call-state-machine.js';
 import type { CallTopologyKind } from '../../protocol/calls.js';
+import type { KeyAlgorithm } from '../../protocol/keys.js';
 import type { PushContent, PushKind } from '../../push/push-store.js';
 import type { ConversationType, MemberRole, UserRole, UserStatus } from '../ports.js';
 
@@ -170,6 +171,33 @@ export interface AccountEventsTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+export interface E2eeDevicesTable {
+  session_id: string;
+  user_id: string;
+  device_id: string;
+  registration_id: number | null;
+  identity_algorithm: KeyAlgorithm;
+  identity_key: Uint8Array;
+  signed_prekey_id: number;
+  signed_prekey: Uint8Array;
+  signed_prekey_signature: Uint8Array;
+  kyber_prekey_id: number | null;
+  kyber_prekey: Uint8Array | null;
+  kyber_prekey_signature: Uint8Array | null;
+  last_resort_prekey_id: number | null;
+  last_resort_prekey: Uint8Array | null;
+  last_resort_prekey_signature: Uint8Array | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface E2eeOneTimePrekeysTable {
+  session_id: string;
+  key_id: number;
+  public_key: Uint8Array;
+  signature: Uint8Array | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -183,5 +211,7 @@ export interface Database {
   group_calls: GroupCallsTable;
   group_call_members: GroupCallMembersTable;
   account_events: AccountEventsTable;
+  e2ee_devices: E2eeDevicesTable;
+  e2ee_one_time_prekeys: E2eeOneTimePrekeysTable;
 }
 
