@@ -32,6 +32,7 @@ import { drainAcceptQueue } from './http/accept-queue.js';
 import { createHttpApp } from './http/http-app.js';
 import { createKeysRouter } from './keys/keys-routes.js';
 import { KeysService } from './keys/keys-service.js';
+import { ToDeviceService } from './keys/to-device-service.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { ExpoPushClient } from './push/expo-push-client.js';
 import { PushNotifier } from './push/push-notifier.js';
@@ -158,6 +159,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     oneTimePreKeysMax: config.e2ee.oneTimePreKeysMax,
     preKeysLowThreshold: config.e2ee.preKeysLowThreshold,
   });
+  const toDevice = new ToDeviceService({
+    keys: storage.deviceKeys,
+    delivery,
+    sends: perMinute(config.e2ee.toDevicePerMinute, 'to-device sends'),
+    maxPending: config.e2ee.toDeviceMaxPending,
+  });
   registerPresenceEvents(realtime, people);
   registerConversationRooms(realtime, { conversations: storage.conversations, events, logger });
   registerChatEvents(realtime, chat);
@@ -216,7 +223,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       { path: '/api/admin', router: createAdminRouter({ accounts, requireAuth: authenticated }) },
       { path: '/api/chat', router: createChatRouter({ reader, groups: createGroupRouter({ groups, reader }), requireAuth: authenticated }) },
       { path: '/api/users', router: createPeopleRouter({ people, requireAuth: authenticated }) },
-      { path: '/api/keys', router: createKeysRouter({ keys, requireAuth: authenticated }) },
+      { path: '/api/keys', router: createKeysRouter({ keys, toDevice, requireAuth: authenticated }) },
       {
         path: '/api/call',
         router: createCallRouter({

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { ChatMessageEvent, SendMessageInput, TypingPayload } from '../protocol/chat.js';
 import type { Timestamp } from '../protocol/common.js';
 import type { Delivery } from '../realtime/delivery.js';
@@ -28,6 +29,10 @@ type Target = { conversationId: string; recipientId: string | null };
 
 type TypingTarget = Pick<TypingPayload, 'to' | 'conversationId'>;
 
+/** Whether a stored message says what a send says: the same text, or the same encrypted payload (jsonb reorders keys). */
+const sameContent = (stored: MessageRecord, input: SendMessageInput) =>
+  stored.text === (input.text ?? '') && isDeepStrictEqual(stored.encrypted ?? null, input.encrypted ?? null);
+
 const noSuchConversation = () => new AppError('NOT_FOUND', 'No such conversation');
 const noSuchUser = () => new AppError('NOT_FOUND', 'No such user');
 
@@ -54,14 +59,15 @@ export class ChatService {
       id: newId(),
       conversationId,
       senderId: actor.userId,
-      text: input.text,
+      text: input.text ?? '',
+      ...(input.encrypted ? { encrypted: input.encrypted } : {}),
       clientMessageId: input.clientMessageId ?? null,
       createdAt: this.now(),
     });
     if (stored.outcome === 'notMember') throw noSuchConversation();
     if (stored.outcome === 'recipientUnavailable') throw noSuchUser();
     // A send that reuses a clientMessageId is a retry only if it says the same thing to the same conversation.
-    if (!stored.created && (stored.message.conversationId !== conversationId || stored.message.text !== input.text)) {
+    if (!stored.created && (stored.message.conversationId !== conversationId || !sameContent(stored.message, input))) {
       throw new AppError('VALIDATION_FAILED', 'This clientMessageId was already used for another message', {
         details: [{ path: 'clientMessageId', message: 'already used for another message: give a new message a new clientMessageId' }],
       });
@@ -70,7 +76,7 @@ export class ChatService {
     if (stored.created) {
       const { id, senderId, recipientId, text, createdAt } = stored.message;
       this.toMembers(actor, { conversationId, recipientId }, 'CHAT_MESSAGE', { message });
-      this.deps.events.emit('messageStored', { messageId: id, conversationId, senderId, recipientId, text, createdAt });
+      this.deps.events.emit('messageStored', { messageId: id, conversationId, senderId, recipientId, text, encrypted: input.encrypted !== undefined, createdAt });
     }
     return { message };
   }

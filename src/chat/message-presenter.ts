@@ -8,6 +8,7 @@ export function presentMessage(message: MessageRecord): MessageDto {
     from: message.senderId,
     to: message.recipientId,
     text: message.text,
+    ...(message.encrypted ? { encrypted: message.encrypted } : {}),
     clientMessageId: message.clientMessageId,
     createdAt: message.createdAt.toISOString(),
     deliveredAt: message.deliveredAt?.toISOString() ?? null,

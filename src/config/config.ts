@@ -80,6 +80,8 @@ const envSchema = z.object({
   E2EE_PREKEYS_LOW_THRESHOLD: int(20),
   E2EE_KEY_UPLOADS_PER_MINUTE: int(30),
   E2EE_KEY_CLAIMS_PER_MINUTE: int(120),
+  E2EE_TO_DEVICE_PER_MINUTE: int(120),
+  E2EE_TO_DEVICE_MAX_PENDING: z.coerce.number().int().positive().default(1000),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -211,6 +213,10 @@ export interface Config {
     uploadsPerMinute: number;
     /** Device lists and bundle claims per user per minute (claims drain other people's keys). */
     claimsPerMinute: number;
+    /** To-device send requests per user per minute. */
+    toDevicePerMinute: number;
+    /** To-device messages queued for one device at most (until it acknowledges them). */
+    toDeviceMaxPending: number;
   };
 }
 
@@ -341,6 +347,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       preKeysLowThreshold: env.E2EE_PREKEYS_LOW_THRESHOLD,
       uploadsPerMinute: env.E2EE_KEY_UPLOADS_PER_MINUTE,
       claimsPerMinute: env.E2EE_KEY_CLAIMS_PER_MINUTE,
+      toDevicePerMinute: env.E2EE_TO_DEVICE_PER_MINUTE,
+      toDeviceMaxPending: env.E2EE_TO_DEVICE_MAX_PENDING,
     },
   };
 }

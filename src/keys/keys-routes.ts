@@ -1,12 +1,22 @@
 import { Router, type RequestHandler } from 'express';
 import { principalOf } from '../http/authenticate.js';
 import { parse } from '../http/validate.js';
-import { claimBody, keysUserParams, registerDeviceBody, replacePreKeysBody, uploadPreKeysBody } from '../protocol/keys.js';
+import {
+  claimBody,
+  keysUserParams,
+  registerDeviceBody,
+  replacePreKeysBody,
+  toDeviceAckBody,
+  toDevicePendingQuery,
+  toDeviceSendBody,
+  uploadPreKeysBody,
+} from '../protocol/keys.js';
 import type { KeysService } from './keys-service.js';
+import type { ToDeviceService } from './to-device-service.js';
 
-/** The key directory under /api/keys (docs/api/e2ee.md): the caller's own device, and other users' devices and bundles. */
-export function createKeysRouter(deps: { keys: KeysService; requireAuth: RequestHandler }): Router {
-  const { keys } = deps;
+/** The key directory under /api/keys (docs/api/e2ee.md): the caller's own device, other users' devices and bundles, to-device messages. */
+export function createKeysRouter(deps: { keys: KeysService; toDevice: ToDeviceService; requireAuth: RequestHandler }): Router {
+  const { keys, toDevice } = deps;
   const router = Router();
   router.use(deps.requireAuth);
 
@@ -43,6 +53,21 @@ export function createKeysRouter(deps: { keys: KeysService; requireAuth: Request
     const { userId } = parse(keysUserParams, req.params, 'params');
     const { deviceIds } = parse(claimBody, req.body, 'body');
     res.json(await keys.claim(principalOf(res), userId, deviceIds));
+  });
+
+  router.post('/to-device', async (req, res) => {
+    const { messages } = parse(toDeviceSendBody, req.body, 'body');
+    res.json(await toDevice.send(principalOf(res), messages));
+  });
+
+  router.get('/to-device', async (req, res) => {
+    const { limit } = parse(toDevicePendingQuery, req.query, 'query');
+    res.json(await toDevice.pending(principalOf(res), limit));
+  });
+
+  router.post('/to-device/ack', async (req, res) => {
+    const { ids } = parse(toDeviceAckBody, req.body, 'body');
+    res.json(await toDevice.acknowledge(principalOf(res), ids));
   });
 
   return router;

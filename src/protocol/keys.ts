@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
+import { idSchema, pageLimitSchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
 
 /**
  * The E2EE key directory (docs/api/e2ee.md): each session registers one device with public keys only.
@@ -81,6 +81,33 @@ export const claimBody = z.object({
   deviceIds: z.array(deviceIdSchema).min(1).max(100).optional(),
 });
 
+/** To-device messages one request may carry, and the base64 characters of one. */
+export const TO_DEVICE_LIMITS = { perRequest: 100, body: 64 * 1024 } as const;
+
+export const toDeviceSendBody = z.object({
+  messages: z
+    .array(
+      z.object({
+        userId: idSchema,
+        deviceId: deviceIdSchema,
+        /** The library's message type (libsignal's CiphertextMessageType, Olm's 0/1). */
+        type: z.int('must be an integer').min(0).max(255),
+        body: z
+          .string()
+          .refine((text) => text.length <= TO_DEVICE_LIMITS.body, { message: `must be at most ${TO_DEVICE_LIMITS.body} characters`, params: TOO_LARGE_ISSUE })
+          .pipe(z.base64('must be standard base64').min(1, 'must not be empty')),
+      }),
+    )
+    .min(1)
+    .refine((list) => list.length <= TO_DEVICE_LIMITS.perRequest, { message: `at most ${TO_DEVICE_LIMITS.perRequest} messages`, params: TOO_LARGE_ISSUE }),
+});
+
+export const toDeviceAckBody = z.object({ ids: z.array(idSchema).min(1).max(500) });
+
+export const toDevicePendingQuery = z.object({ limit: pageLimitSchema });
+
+export type ToDeviceSendInput = z.output<typeof toDeviceSendBody>['messages'][number];
+
 export type RegisterDeviceInput = z.output<typeof registerDeviceBody>;
 export type ReplacePreKeysInput = z.output<typeof replacePreKeysBody>;
 export type PreKeyInput = z.output<typeof oneTimePreKey>;
@@ -147,7 +174,31 @@ export interface PreKeysLowEvent {
   threshold: number;
 }
 
+export interface ToDeviceMessageDto {
+  id: string;
+  from: string;
+  fromDeviceId: string;
+  type: number;
+  body: string;
+  createdAt: Timestamp;
+}
+
+export interface ToDeviceSendResponse {
+  /** In the order sent: the queued message's id, or why it was not queued. */
+  results: ({ queued: true; id: string } | { queued: false; reason: 'noSuchDevice' | 'queueFull' })[];
+}
+
+export interface ToDevicePendingResponse {
+  messages: ToDeviceMessageDto[];
+}
+
+export interface ToDeviceEvent {
+  message: ToDeviceMessageDto;
+}
+
 export interface KeysServerEvents {
+  /** A to-device message for this session's device; it stays queued until acknowledged. */
+  E2EE_TO_DEVICE: (payload: ToDeviceEvent) => void;
   E2EE_DEVICES_CHANGED: (payload: DevicesChangedEvent) => void;
   E2EE_PREKEYS_LOW: (payload: PreKeysLowEvent) => void;
 }

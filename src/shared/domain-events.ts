@@ -27,7 +27,10 @@ export interface DomainEventMap {
       senderId: string;
       /** The other party of a direct message; null in a group. */
       recipientId: string | null;
+      /** Empty when the message is encrypted. */
       text: string;
+      /** End-to-end encrypted: a push says "New message" only. */
+      encrypted: boolean;
       createdAt: Date;
     },
   ];

@@ -4,6 +4,7 @@
  */
 import type { CallRecord, CallStatus } from '../calls/call-state-machine.js';
 import type { GroupCallRecord } from '../calls/group-call-state-machine.js';
+import type { EncryptedContent } from '../protocol/encrypted.js';
 import type { KeyAlgorithm } from '../protocol/keys.js';
 import type { PushStore } from '../push/push-store.js';
 
@@ -137,7 +138,10 @@ export interface MessageRecord {
   senderId: string;
   /** The other member of a direct conversation; null in a group. */
   recipientId: string | null;
+  /** Empty when the message is encrypted. */
   text: string;
+  /** An end-to-end encrypted message's payload, kept and relayed as it came; absent on plain text. */
+  encrypted?: EncryptedContent | undefined;
   clientMessageId: string | null;
   createdAt: Date;
   /** When the first recipient device confirmed it. */
@@ -405,6 +409,20 @@ export interface ClaimedBundle {
   remaining: number;
 }
 
+/** A message for one device (a key share), queued until that device acknowledges it. */
+export interface ToDeviceMessageRecord {
+  id: string;
+  senderId: string;
+  senderDeviceId: string;
+  type: number;
+  body: string;
+  createdAt: Date;
+}
+
+export type NewToDeviceMessage = ToDeviceMessageRecord & { userId: string; deviceId: string };
+
+export type QueueToDeviceResult = { outcome: 'queued'; sessionId: string } | { outcome: 'noSuchDevice' | 'queueFull' };
+
 /**
  * The E2EE key directory: one device per session, its one-time prekeys, and who hears of its changes.
  * Devices of revoked or expired sessions and of inactive accounts are never handed out.
@@ -439,6 +457,15 @@ export interface DeviceKeysRepository {
   claim(userId: string, options: { deviceIds?: readonly string[] | undefined; exceptSessionId: string; now: Date }): Promise<ClaimedBundle[]>;
   /** The users who share a current conversation (direct or group) with `userId`: who hears of its device changes. */
   audienceOf(userId: string): Promise<string[]>;
+  /**
+   * Queues messages for devices (live sessions of active accounts), each device holding at most
+   * `maxPending`; the results in the order given. Resolves once they are committed.
+   */
+  queueToDevice(messages: readonly NewToDeviceMessage[], maxPending: number, now: Date): Promise<QueueToDeviceResult[]>;
+  /** The session's device's queued messages, oldest first. */
+  pendingToDevice(sessionId: string, limit: number): Promise<ToDeviceMessageRecord[]>;
+  /** Removes the session's queued messages among `ids`; returns how many it removed. */
+  acknowledgeToDevice(sessionId: string, ids: readonly string[]): Promise<number>;
 }
 
 export interface Storage {

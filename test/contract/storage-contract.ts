@@ -6,6 +6,7 @@ import { accountEventsContract } from './sections/account-events.contract.js';
 import { callsContract } from './sections/calls.contract.js';
 import { chatChangesContract } from './sections/chat-changes.contract.js';
 import { conversationsContract } from './sections/conversations.contract.js';
+import { deviceKeysContract } from './sections/device-keys.contract.js';
 import { groupCallsContract } from './sections/group-calls.contract.js';
 import { messagesContract } from './sections/messages.contract.js';
 import { peopleContract } from './sections/people.contract.js';
@@ -46,6 +47,7 @@ export const storageContractSections: Record<string, ContractSection> = {
   calls: callsContract,
   'group calls': groupCallsContract,
   'account events': accountEventsContract,
+  'device keys': deviceKeysContract,
 };
 
 /** Runs the whole storage contract against the adapter `open` returns, as the suite `name`. */

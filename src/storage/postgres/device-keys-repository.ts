@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { DeviceKeysRecord, DeviceKeysRepository, PreKeyRecord, SignedPreKeyRecord } from '../ports.js';
+import type { DeviceKeysRecord, DeviceKeysRepository, NewToDeviceMessage, PreKeyRecord, SignedPreKeyRecord } from '../ports.js';
 import type { Database, E2eeDevicesTable } from './schema.js';
 
 type DeviceRow = Selectable<E2eeDevicesTable>;
@@ -227,6 +227,59 @@ export function createDeviceKeysRepository(db: Kysely<Database>): DeviceKeysRepo
         join conversation_members other on other.conversation_id = me.conversation_id and other.left_at is null
         where me.user_id = ${userId} and me.left_at is null and other.user_id <> ${userId}`.execute(db);
       return rows.map((row) => row.user_id);
+    },
+
+    async queueToDevice(messages, maxPending, now) {
+      const column = <K extends keyof NewToDeviceMessage>(key: K) => messages.map((message) => message[key]);
+      const { rows } = await sql<{ session_id: string | null; queued: boolean }>`
+        with input as (
+          select * from unnest(
+            ${column('id')}::uuid[], ${column('userId')}::uuid[], ${column('deviceId')}::text[], ${column('senderId')}::uuid[],
+            ${column('senderDeviceId')}::text[], ${column('type')}::int[], ${column('body')}::text[], ${column('createdAt')}::timestamptz[]
+          ) with ordinality as input (id, user_id, device_id, sender_id, sender_device_id, type, body, created_at, ord)
+        ),
+        target as (
+          select input.*, d.session_id,
+            (select count(*) from e2ee_to_device_messages q where q.session_id = d.session_id) as pending
+          from input
+          left join lateral (
+            select d.session_id from e2ee_devices d
+            join sessions s on s.id = d.session_id and s.revoked_at is null and s.expires_at > ${now}
+            join users u on u.id = d.user_id and u.status = 'active'
+            where d.user_id = input.user_id and d.device_id = input.device_id
+          ) d on true
+        ),
+        inserted as (
+          insert into e2ee_to_device_messages (id, session_id, sender_id, sender_device_id, type, body, created_at)
+          select id, session_id, sender_id, sender_device_id, type, body, created_at from target
+          where session_id is not null and pending < ${maxPending}
+          order by ord
+          returning id
+        )
+        select target.session_id, inserted.id is not null as queued
+        from target left join inserted on inserted.id = target.id
+        order by target.ord`.execute(db);
+      return rows.map((row) => {
+        if (row.queued && row.session_id) return { outcome: 'queued', sessionId: row.session_id };
+        return { outcome: row.session_id ? 'queueFull' : 'noSuchDevice' };
+      });
+    },
+
+    async pendingToDevice(sessionId, limit) {
+      const rows = await db.selectFrom('e2ee_to_device_messages').selectAll().where('session_id', '=', sessionId).orderBy('id').limit(limit).execute();
+      return rows.map((row) => ({
+        id: row.id,
+        senderId: row.sender_id,
+        senderDeviceId: row.sender_device_id,
+        type: row.type,
+        body: row.body,
+        createdAt: row.created_at,
+      }));
+    },
+
+    async acknowledgeToDevice(sessionId, ids) {
+      const result = await db.deleteFrom('e2ee_to_device_messages').where('session_id', '=', sessionId).where('id', 'in', ids).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

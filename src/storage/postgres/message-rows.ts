@@ -11,6 +11,7 @@ export function toMessage(row: MessageRow): MessageRecord {
     senderId: row.sender_id,
     recipientId: row.recipient_id,
     text: row.text,
+    ...(row.encrypted ? { encrypted: row.encrypted } : {}),
     clientMessageId: row.client_message_id,
     createdAt: row.created_at,
     deliveredAt: row.delivered_at,

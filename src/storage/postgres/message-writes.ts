@@ -52,12 +52,13 @@ export function createMessageWrites(db: Kysely<Database>, options: MessageWrites
  */
 async function insert(executor: Kysely<Database>, messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
   const column = <K extends keyof NewMessage>(key: K) => messages.map((message) => message[key]);
+  const encrypted = messages.map((message) => (message.encrypted ? JSON.stringify(message.encrypted) : null));
   const { rows } = await sql<InsertOutcome>`
     with input as (
       select * from unnest(
         ${column('id')}::uuid[], ${column('conversationId')}::uuid[], ${column('senderId')}::uuid[],
-        ${column('text')}::text[], ${column('clientMessageId')}::text[], ${column('createdAt')}::timestamptz[]
-      ) with ordinality as input (id, conversation_id, sender_id, text, client_message_id, created_at, ord)
+        ${column('text')}::text[], ${encrypted}::jsonb[], ${column('clientMessageId')}::text[], ${column('createdAt')}::timestamptz[]
+      ) with ordinality as input (id, conversation_id, sender_id, text, encrypted, client_message_id, created_at, ord)
     ),
     checked as (
       select input.*, sender.user_id is not null as is_member, peer.user_id as recipient_id,
@@ -71,8 +72,8 @@ async function insert(executor: Kysely<Database>, messages: readonly NewMessage[
       left join users peer_account on peer_account.id = peer.user_id
     ),
     inserted as (
-      insert into messages (id, conversation_id, sender_id, recipient_id, text, client_message_id, created_at)
-      select id, conversation_id, sender_id, recipient_id, text, client_message_id, created_at from checked
+      insert into messages (id, conversation_id, sender_id, recipient_id, text, encrypted, client_message_id, created_at)
+      select id, conversation_id, sender_id, recipient_id, text, encrypted, client_message_id, created_at from checked
       where is_member and reachable
       order by ord
       on conflict (sender_id, client_message_id) do nothing

@@ -1,6 +1,7 @@
 import type { ColumnType } from 'kysely';
 import type { CallEndReason, CallStatus, CallType } from '../../calls/call-state-machine.js';
 import type { CallTopologyKind } from '../../protocol/calls.js';
+import type { EncryptedContent } from '../../protocol/encrypted.js';
 import type { KeyAlgorithm } from '../../protocol/keys.js';
 import type { PushContent, PushKind } from '../../push/push-store.js';
 import type { ConversationType, MemberRole, UserRole, UserStatus } from '../ports.js';
@@ -81,6 +82,8 @@ export interface MessagesTable {
   /** The other member of a direct conversation; null in a group. */
   recipient_id: string | null;
   text: string;
+  /** jsonb: written as JSON text, read back parsed; null on plain text. */
+  encrypted: ColumnType<EncryptedContent | null, string | null, string | null>;
   client_message_id: string | null;
   created_at: Date;
   delivered_at: Date | null;
@@ -198,6 +201,16 @@ export interface E2eeOneTimePrekeysTable {
   signature: Uint8Array | null;
 }
 
+export interface E2eeToDeviceMessagesTable {
+  id: string;
+  session_id: string;
+  sender_id: string;
+  sender_device_id: string;
+  type: number;
+  body: string;
+  created_at: Date;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -213,5 +226,6 @@ export interface Database {
   account_events: AccountEventsTable;
   e2ee_devices: E2eeDevicesTable;
   e2ee_one_time_prekeys: E2eeOneTimePrekeysTable;
+  e2ee_to_device_messages: E2eeToDeviceMessagesTable;
 }
 
