@@ -149,6 +149,8 @@ for (const target of databaseTargets()) {
       const at = (path: string) => fc.constant(path);
       const withId = (prefix: string) => id.map((value) => prefix + value);
       const page = { limit: fc.constantFrom('1', '20'), before: fc.uuid({ version: 7 }) };
+      const key33 = Buffer.alloc(33, 5).toString('base64');
+      const signedKey = fc.constant({ keyId: 1, publicKey: key33, signature: Buffer.alloc(64, 1).toString('base64') });
       const routes: Route[] = [
         { method: 'GET', path: at('/health') },
         { method: 'GET', path: at('/ready') },
@@ -178,6 +180,16 @@ for (const target of databaseTargets()) {
         { method: 'GET', path: withId('/api/users/'), as: user },
         { method: 'GET', path: at('/api/call/history'), as: user, query: page },
         { method: 'GET', path: at('/api/call/ice-servers'), as: user },
+        { method: 'PUT', path: at('/api/keys/device'), as: user, body: { deviceId: fc.constant('1'), identityKey: fc.constant({ algorithm: 'xeddsa', publicKey: key33 }), signedPreKey: signedKey } },
+        { method: 'GET', path: at('/api/keys/device'), as: user },
+        { method: 'DELETE', path: at('/api/keys/device'), as: user },
+        { method: 'PUT', path: at('/api/keys/device/prekeys'), as: user, body: { signedPreKey: signedKey } },
+        { method: 'POST', path: at('/api/keys/device/one-time-prekeys'), as: user, body: { oneTimePreKeys: fc.constant([{ keyId: 1, publicKey: key33 }]) } },
+        { method: 'GET', path: withId('/api/keys/users/').map((path) => `${path}/devices`), as: user },
+        { method: 'POST', path: withId('/api/keys/users/').map((path) => `${path}/claim`), as: user, body: { deviceIds: fc.constant(['1']) } },
+        { method: 'POST', path: at('/api/keys/to-device'), as: user, body: { messages: fc.constant([{ userId: bystander.userId, deviceId: '1', type: 1, body: key33 }]) } },
+        { method: 'GET', path: at('/api/keys/to-device'), as: user, query: { limit: fc.constant('10') } },
+        { method: 'POST', path: at('/api/keys/to-device/ack'), as: user, body: { ids: fc.uuid({ version: 7 }).map((value) => [value]) } },
       ];
 
       /** A valid object from `template` with one field replaced (or added) by `value`. */
