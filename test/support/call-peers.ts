@@ -6,6 +6,7 @@ import type {
   IceCandidateEvent,
   IncomingCallEvent,
   ParticipantLeftEvent,
+  SfuSignalEvent,
 } from '../../src/protocol/call-events.js';
 import type { IceServersResponse } from '../../src/protocol/calls.js';
 import { callEventOk } from './calls.js';
@@ -163,8 +164,8 @@ export class MeshParticipant {
     readonly socket: ClientSocket,
     private readonly options: Omit<WebRtcPeerOptions, 'onIceCandidate'> = {},
   ) {
-    socket.on('CALL_SIGNAL', (event: CallSignalEvent) => {
-      if (event.callId !== this.callId || !event.fromDevice) return;
+    socket.on('CALL_SIGNAL', (event: CallSignalEvent | SfuSignalEvent) => {
+      if (event.callId !== this.callId || !('fromDevice' in event) || !event.fromDevice) return;
       void this.onDescription(event.fromDevice, event.description).catch((error: unknown) => this.errors.push(String(error)));
     });
     socket.on('ICE_CANDIDATE', (event: IceCandidateEvent) => {

@@ -9,6 +9,7 @@ import * as pushTokenSessions from './0007-push-token-sessions.js';
 import * as pushOutbox from './0008-push-outbox.js';
 import * as conversations from './0009-conversations.js';
 import * as groupCalls from './0010-group-calls.js';
+import * as mediaServerLost from './0011-media-server-lost.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0008-push-outbox': pushOutbox,
   '0009-conversations': conversations,
   '0010-group-calls': groupCalls,
+  '0011-media-server-lost': mediaServerLost,
 };
 
 export const migrationProvider: MigrationProvider = {
