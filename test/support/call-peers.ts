@@ -190,8 +190,8 @@ export class MeshParticipant {
     }
   }
 
-  /** Resolves once connected with each of `deviceIds` and RTP from each has arrived. */
-  async mediaFrom(deviceIds: readonly string[], timeoutMs: number): Promise<void> {
+  /** Resolves once connected with each of `deviceIds` and `packets` RTP packets from each have arrived. */
+  async mediaFrom(deviceIds: readonly string[], timeoutMs: number, packets = 5): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (deviceIds.some((deviceId) => !this.links.has(deviceId))) {
       if (Date.now() > deadline) throw new Error(`${this.deviceId}: no peer for ${deviceIds.filter((id) => !this.links.has(id)).join(', ')} within ${timeoutMs} ms (${this.errors.join('; ')})`);
@@ -201,7 +201,7 @@ export class MeshParticipant {
       deviceIds.map(async (deviceId) => {
         const link = this.links.get(deviceId)!;
         await link.peer.waitForConnected(Math.max(1, deadline - Date.now()));
-        await link.audio.waitForRtp(5, Math.max(1, deadline - Date.now()));
+        await link.audio.waitForRtp(packets, Math.max(1, deadline - Date.now()));
       }),
     );
   }
