@@ -19,6 +19,7 @@ const KINDS: ('audio' | 'video')[] = ['audio', 'video'];
 const devicesOf = (group: CallGroup) => group.members.map((member) => new SfuCallDevice(device(member), member.name));
 const namesBut = (devices: readonly SfuCallDevice[], but: SfuCallDevice) => devices.filter((other) => other !== but).map((other) => other.media.label);
 
+// PGlite only: the suite's network namespace has a loopback of its own, where no PostgreSQL listens.
 describe('group calls through the SFU, with a real Janus and real WebRTC peers (pglite)', { skip: janusSkip() }, () => {
   let janus: JanusServer;
   let server: TestApp;
@@ -124,7 +125,7 @@ describe('group calls through the SFU, with a real Janus and real WebRTC peers (
   });
 
   // Last: it kills Janus (and starts it again for whatever runs after).
-  test('Janus killed mid-call ends the call for everyone with media_server_lost, and history shows it so; the next call gets a new Janus session', async () => {
+  test('Janus killed mid-call ends the call for everyone with media_server_lost, and history shows it so; a call started while it is down ends so too; the next call gets a new Janus session', async () => {
     const group = await callGroup(server.baseUrl, ['Hal', 'Ida', 'Jon']);
     const devices = devicesOf(group);
     try {
@@ -148,6 +149,13 @@ describe('group calls through the SFU, with a real Janus and real WebRTC peers (
         'every participant left when the call ended',
       );
       assert.equal(await refusal(devices[0]!.socket, 'CALL_SIGNAL', { callId: call.id, connection: 'publish', description: OFFER }), 'INVALID_STATE');
+
+      // While Janus is down a call still starts (it is stored, and rings), then ends at once: it has no room.
+      const roomless = nextEvent<CallEndedEvent>(devices[0]!.socket, 'CALL_ENDED', LOSS_TIMEOUT_MS);
+      const orphan = await groupCallOk(devices[0]!.socket, 'CALL_REQUEST', { conversationId: group.id, type: 'audio' });
+      assert.deepEqual(await roomless, { callId: orphan.call.id, reason: 'media_server_lost' });
+      const orphanStored = await storedGroupCall(server.baseUrl, group.members[0]!.tokens[0]!, orphan.call.id);
+      assert.deepEqual([orphanStored.status, orphanStored.endReason], ['failed', 'media_server_lost']);
     } finally {
       await Promise.all(devices.map((one) => one.close()));
     }
