@@ -16,6 +16,8 @@ import { InProcessLiveCalls } from './calls/live-calls.js';
 import { GroupCallService, type GroupCallTimer } from './calls/group-call-service.js';
 import { InProcessLiveGroupCalls } from './calls/live-group-calls.js';
 import { MeshTopology } from './calls/mesh-topology.js';
+import { createJanusRooms } from './calls/sfu/janus-rooms.js';
+import { SfuTopology } from './calls/sfu-topology.js';
 import { ChatReader } from './chat/chat-reader.js';
 import { createChatRouter } from './chat/chat-routes.js';
 import { ChatService } from './chat/chat-service.js';
@@ -183,6 +185,18 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     reconnectGraceMs: config.calls.reconnectGraceMs,
   });
   await calls.closeOrphans();
+  // Janus lost (or a room it would not make) ends the calls on it; groupCalls exists before any room does.
+  const callsLost = (callIds: string[]) => void groupCalls.mediaServerLost(callIds);
+  const sfu =
+    config.sfu &&
+    new SfuTopology({
+      rooms: createJanusRooms({ url: config.sfu.janusUrl, apiSecret: config.sfu.apiSecret, adminKey: config.sfu.adminKey, logger, onLost: ({ callIds }) => callsLost(callIds) }),
+      live: liveGroupCalls,
+      delivery,
+      logger,
+      maxParticipants: config.groupCalls.maxParticipants,
+      callsLost,
+    });
   const groupCalls = new GroupCallService({
     groupCalls: storage.groupCalls,
     conversations: storage.conversations,
@@ -190,7 +204,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     directCalls: directLiveCalls,
     live: liveGroupCalls,
     timers: new InProcessCallTimers<GroupCallTimer>(),
-    topologies: { mesh: new MeshTopology(delivery, config.groupCalls.meshMax) },
+    topologies: { mesh: new MeshTopology(delivery, config.groupCalls.meshMax), sfu, sfuForEveryCall: config.sfu?.topology === 'sfu' },
     delivery,
     events,
     logger,
@@ -263,6 +277,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // Calls end while their parties' sockets are still connected, so both hear it.
       await calls.stop(config.shutdownTimeoutMs);
       await groupCalls.stop(config.shutdownTimeoutMs);
+      await sfu?.close();
       await realtime.close(config.shutdownTimeoutMs);
       await closed;
       clearInterval(idleSweep);

@@ -45,6 +45,8 @@ export const CALL_END_REASONS = [
   'timeout',
   'connection_lost',
   'server_restart',
+  /** Group calls through the SFU: the media server went away (unreachable or restarted) mid-call. */
+  'media_server_lost',
 ] as const;
 export type CallEndReason = (typeof CALL_END_REASONS)[number];
 

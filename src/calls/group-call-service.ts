@@ -184,6 +184,21 @@ export class GroupCallService {
     });
   }
 
+  /**
+   * The media server carrying these calls is gone (or would not make a call's room): each ends at once
+   * as failed with reason media_server_lost, and everyone in it and still rung is told.
+   */
+  mediaServerLost(callIds: readonly string[]): Promise<void> {
+    return Promise.all(
+      callIds.map((callId) =>
+        this.inCall(callId, async () => {
+          const live = await this.deps.live.get(callId);
+          if (live) await this.change(live, { type: 'media_server_lost' }, (call) => ({ ...live, call }));
+        }).catch((error: unknown) => this.deps.logger.error({ err: error, callId }, 'could not end a group call whose media server was lost')),
+      ),
+    ).then(() => undefined);
+  }
+
   /** At start-up: closes, as failed with reason server_restart, the live group calls of processes that died. */
   async closeOrphans(): Promise<void> {
     let closed = 0;

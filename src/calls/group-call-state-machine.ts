@@ -13,6 +13,7 @@
  *     --leave (the last one in)------------------------------> ended      reason hangup, or connection_lost
  *     --ring_timeout-----------------------------------------> accepted   (the ring stops; joining still works)
  *   ringing | accepted --server_restart-----------------------> failed     reason server_restart
+ *   ringing | accepted --media_server_lost--------------------> failed     reason media_server_lost (SFU calls)
  *
  * A leave that is not the last one, a join while accepted and a decline while accepted keep the status.
  * Refusals, in this order: a final status allows nothing (INVALID_STATE); a join when already in, a
@@ -71,7 +72,9 @@ export type GroupCallEvent =
   /** CALL_REJECT from a rung member. */
   | { type: 'decline'; userId: string }
   | { type: 'ring_timeout' }
-  | { type: 'server_restart' };
+  | { type: 'server_restart' }
+  /** The SFU that carried the call's media is gone: nobody can hear anybody any more. */
+  | { type: 'media_server_lost' };
 
 /**
  * What to tell, in domain words; the service maps each to its event and devices. `participants` are
@@ -220,9 +223,10 @@ export function transitionGroupCall(call: GroupCallRecord, event: GroupCallEvent
       return changed(over.call, [{ kind: 'timeout' }], over.changedMembers);
     }
 
-    case 'server_restart': {
-      const over = finish(call, 'failed', 'server_restart', now);
-      return changed(over.call, [{ kind: 'ended', reason: 'server_restart' }], over.changedMembers);
+    case 'server_restart':
+    case 'media_server_lost': {
+      const over = finish(call, 'failed', event.type, now);
+      return changed(over.call, [{ kind: 'ended', reason: event.type }], over.changedMembers);
     }
   }
 }

@@ -45,11 +45,19 @@ export const callAcceptPayload = z.object({ callId: idSchema, answer: descriptio
 /** CALL_REJECT, CALL_ENDED and CALL_BUSY from a client name the call only. */
 export const callIdPayload = z.object({ callId: idSchema });
 /**
- * `to`: in a group call, the participant device it is for (a `deviceId` from the participant list);
- * 1:1 calls have one other device and need none.
+ * A device's two connections in an SFU call: `publish` carries its media to the media server (the
+ * device offers), `subscribe` the others' media to it (the media server offers).
  */
-export const iceCandidatePayload = z.object({ callId: idSchema, candidate: iceCandidateSchema, to: idSchema.optional() });
-export const callSignalPayload = z.object({ callId: idSchema, description: sessionDescriptionSchema, to: idSchema.optional() });
+export const SFU_CONNECTIONS = ['publish', 'subscribe'] as const;
+export type SfuConnection = (typeof SFU_CONNECTIONS)[number];
+
+/**
+ * `to`: in a mesh group call, the participant device it is for (a `deviceId` from the participant
+ * list); 1:1 calls have one other device and need none. `connection`: in an SFU group call, which of
+ * the device's connections it belongs to. Each is required where it applies and ignored elsewhere.
+ */
+export const iceCandidatePayload = z.object({ callId: idSchema, candidate: iceCandidateSchema, to: idSchema.optional(), connection: z.enum(SFU_CONNECTIONS).optional() });
+export const callSignalPayload = z.object({ callId: idSchema, description: sessionDescriptionSchema, to: idSchema.optional(), connection: z.enum(SFU_CONNECTIONS).optional() });
 /** A participant's own media state, relayed to the others. */
 export const participantStatePayload = z.object({ callId: idSchema, muted: z.boolean(), camera: z.boolean() });
 
@@ -166,6 +174,15 @@ export interface CallSignalEvent {
   fromDevice?: string;
 }
 
+/** In an SFU group call: the media server's description for one of this device's connections. */
+export interface SfuSignalEvent {
+  callId: string;
+  description: SessionDescription;
+  connection: SfuConnection;
+  /** With a `subscribe` offer: which participant device's audio or video each `mid` of it carries. */
+  streams?: { mid: string; deviceId: string; kind: 'audio' | 'video' }[];
+}
+
 /** Sent to a party's device that (re)connects while the party is in a call, so its app can resume it. */
 export interface DirectCallStateEvent {
   call: CallDto;
@@ -216,6 +233,6 @@ export interface CallServerEvents {
   CALL_BUSY: (payload: CallIdEvent) => void;
   CALL_TIMEOUT: (payload: CallIdEvent) => void;
   ICE_CANDIDATE: (payload: IceCandidateEvent) => void;
-  CALL_SIGNAL: (payload: CallSignalEvent) => void;
+  CALL_SIGNAL: (payload: CallSignalEvent | SfuSignalEvent) => void;
   CALL_STATE: (payload: CallStateEvent) => void;
 }

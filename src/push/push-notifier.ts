@@ -148,47 +148,43 @@ export class PushNotifier {
   }
 
   private async call(event: CallRang): Promise<NewPush[]> {
-    const now = this.now();
-    return [
-      {
-        userId: event.calleeId,
-        kind: 'call',
-        content: {
-          title: event.callType === 'video' ? 'Incoming video call' : 'Incoming audio call',
-          body: event.caller.name,
-          data: { type: 'call', callId: event.callId, callType: event.callType, from: event.caller },
-          priority: 'high',
-          sound: 'default',
-          channelId: PUSH_CHANNELS.calls,
-          categoryId: INCOMING_CALL_CATEGORY,
-          collapseId: `call:${event.callId}`,
-        },
-        dueAt: now,
-        // A ring that arrives after the call stopped ringing is worse than none.
-        expiresAt: new Date(now.getTime() + event.ringTimeoutMs),
-        coalesceKey: null,
-      },
-    ];
+    return this.ring([event.calleeId], event, {
+      title: event.callType === 'video' ? 'Incoming video call' : 'Incoming audio call',
+      body: event.caller.name,
+      data: { type: 'call', callId: event.callId, callType: event.callType, from: event.caller },
+    });
   }
 
-  /** Every rung member of a group call, as a 1:1 callee: the ring on a phone whose app is asleep. */
+  /** Every rung member of a group call, as a 1:1 callee. */
   private groupCall(event: GroupCallRang): NewPush[] {
+    return this.ring(event.memberIds, event, {
+      title: event.title,
+      body: `${event.caller.name}: ${event.callType === 'video' ? 'video call' : 'audio call'}`,
+      data: { type: 'call', callId: event.callId, callType: event.callType, from: event.caller, conversationId: event.conversationId },
+    });
+  }
+
+  /** The ring on a phone whose app is asleep, one per user. */
+  private ring(
+    userIds: readonly string[],
+    call: { callId: string; ringTimeoutMs: number },
+    notice: { title: string; body: string; data: Record<string, unknown> },
+  ): NewPush[] {
     const now = this.now();
-    return event.memberIds.map((userId) => ({
+    return userIds.map((userId) => ({
       userId,
       kind: 'call',
       content: {
-        title: event.title,
-        body: `${event.caller.name}: ${event.callType === 'video' ? 'video call' : 'audio call'}`,
-        data: { type: 'call', callId: event.callId, callType: event.callType, from: event.caller, conversationId: event.conversationId },
+        ...notice,
         priority: 'high',
         sound: 'default',
         channelId: PUSH_CHANNELS.calls,
         categoryId: INCOMING_CALL_CATEGORY,
-        collapseId: `call:${event.callId}`,
+        collapseId: `call:${call.callId}`,
       },
       dueAt: now,
-      expiresAt: new Date(now.getTime() + event.ringTimeoutMs),
+      // A ring that arrives after the call stopped ringing is worse than none.
+      expiresAt: new Date(now.getTime() + call.ringTimeoutMs),
       coalesceKey: null,
     }));
   }

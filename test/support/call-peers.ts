@@ -6,6 +6,7 @@ import type {
   IceCandidateEvent,
   IncomingCallEvent,
   ParticipantLeftEvent,
+  SfuSignalEvent,
 } from '../../src/protocol/call-events.js';
 import type { IceServersResponse } from '../../src/protocol/calls.js';
 import { callEventOk } from './calls.js';
@@ -163,8 +164,8 @@ export class MeshParticipant {
     readonly socket: ClientSocket,
     private readonly options: Omit<WebRtcPeerOptions, 'onIceCandidate'> = {},
   ) {
-    socket.on('CALL_SIGNAL', (event: CallSignalEvent) => {
-      if (event.callId !== this.callId || !event.fromDevice) return;
+    socket.on('CALL_SIGNAL', (event: CallSignalEvent | SfuSignalEvent) => {
+      if (event.callId !== this.callId || !('fromDevice' in event) || !event.fromDevice) return;
       void this.onDescription(event.fromDevice, event.description).catch((error: unknown) => this.errors.push(String(error)));
     });
     socket.on('ICE_CANDIDATE', (event: IceCandidateEvent) => {
@@ -189,8 +190,8 @@ export class MeshParticipant {
     }
   }
 
-  /** Resolves once connected with each of `deviceIds` and RTP from each has arrived. */
-  async mediaFrom(deviceIds: readonly string[], timeoutMs: number): Promise<void> {
+  /** Resolves once connected with each of `deviceIds` and `packets` RTP packets from each have arrived. */
+  async mediaFrom(deviceIds: readonly string[], timeoutMs: number, packets = 5): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (deviceIds.some((deviceId) => !this.links.has(deviceId))) {
       if (Date.now() > deadline) throw new Error(`${this.deviceId}: no peer for ${deviceIds.filter((id) => !this.links.has(id)).join(', ')} within ${timeoutMs} ms (${this.errors.join('; ')})`);
@@ -200,7 +201,7 @@ export class MeshParticipant {
       deviceIds.map(async (deviceId) => {
         const link = this.links.get(deviceId)!;
         await link.peer.waitForConnected(Math.max(1, deadline - Date.now()));
-        await link.audio.waitForRtp(5, Math.max(1, deadline - Date.now()));
+        await link.audio.waitForRtp(packets, Math.max(1, deadline - Date.now()));
       }),
     );
   }

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { spawnDaemon, untilAnswering } from './daemon.js';
 
 const HOST = '127.0.0.1';
 const STUN_MAGIC_COOKIE = 0x2112a442;
@@ -92,7 +92,7 @@ export async function startCoturn(options: { secret: string }): Promise<Coturn> 
   if (!binary) throw new Error('turnserver is not installed (Debian package: coturn)');
   const dir = await mkdtemp(join(tmpdir(), 'coturn-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(
+  const daemon = spawnDaemon(
     binary,
     [
       '-n',
@@ -113,50 +113,17 @@ export async function startCoturn(options: { secret: string }): Promise<Coturn> 
       `--pidfile=${join(dir, 'turnserver.pid')}`,
       `--userdb=${join(dir, 'turndb')}`,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    dir,
   );
-
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  // A test process that dies without stop() (an uncaught error) must not leave turnserver running.
-  const killOnExit = () => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', killOnExit);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (error) => {
-      collect(Buffer.from(String(error)));
-      resolve();
-    });
-  });
-  let running = true;
-  void exited.then(() => {
-    running = false;
-    process.off('exit', killOnExit);
-  });
-
   const stop = async (): Promise<void> => {
-    if (running) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    await daemon.end('SIGTERM');
     await rm(dir, { recursive: true, force: true });
   };
-
-  const deadline = Date.now() + 10_000;
-  while (!(await answersStunBinding(port, 200))) {
-    if (!running || Date.now() > deadline) {
-      await stop();
-      throw new Error(`turnserver did not come up on ${HOST}:${port}. Its output:\n${output}`);
-    }
+  try {
+    await untilAnswering(daemon, `turnserver on ${HOST}:${port}`, () => answersStunBinding(port, 200), 10_000);
+  } catch (error) {
+    await stop();
+    throw error;
   }
 
   return { urls: [`turn:${HOST}:${port}?transport=udp`, `turn:${HOST}:${port}?transport=tcp`], stop };

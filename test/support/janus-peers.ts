@@ -1,8 +1,13 @@
 import { MediaStreamTrack, RtpHeader, RtpPacket } from 'werift';
 import type { SfuConnection, SfuRoom, SfuRoomEvent } from '../../src/calls/sfu/sfu-rooms.js';
-import type { SessionDescription } from '../../src/protocol/call-events.js';
+import type { AckResponse } from '../../src/protocol/ack.js';
+import type { CallSignalEvent, GroupCallResult, SessionDescription, SfuSignalEvent } from '../../src/protocol/call-events.js';
 import { JANUS_NETWORK } from './janus-network.js';
+import { emitAck, type ClientSocket } from './sockets.js';
 import { WebRtcPeer, type IceCandidate } from './webrtc-peer.js';
+
+/** What a participant device asks of the SFU: an SfuRoom itself, or the app's signaling standing in for it. */
+type SfuSignaling = Pick<SfuRoom, 'publish' | 'subscribe' | 'answerSubscription' | 'trickle'>;
 
 const PACKET_INTERVAL_MS = 20;
 /** A VP8 payload descriptor for the start of a partition (S bit), so the packets pass as VP8. */
@@ -30,7 +35,7 @@ export class SfuParticipant {
 
   constructor(
     readonly label: string,
-    private readonly room: () => SfuRoom,
+    private readonly room: () => SfuSignaling,
   ) {
     const extraHosts = [JANUS_NETWORK.janus, JANUS_NETWORK.peers];
     this.publisher = new WebRtcPeer({ extraHosts, onIceCandidate: (candidate) => this.trickle('publish', candidate) });
@@ -88,6 +93,15 @@ export class SfuParticipant {
     if (offer) await this.answer(offer);
   }
 
+  /** Resolves once both connections are up and RTP of `kind` from every one of `labels` has arrived. */
+  async waitForMediaFrom(labels: string[], kinds: ('audio' | 'video')[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await this.publisher.waitForConnected(timeoutMs);
+    if (labels.length === 0) return;
+    await this.subscriber.waitForConnected(Math.max(1, deadline - Date.now()));
+    await this.waitForRtpFrom(labels, kinds, Math.max(1, deadline - Date.now()));
+  }
+
   /** Resolves once RTP of `kind` from every one of `labels` has arrived. */
   async waitForRtpFrom(labels: string[], kinds: ('audio' | 'video')[], timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -124,5 +138,74 @@ export class SfuParticipant {
     this.room()
       .trickle(this.label, connection, candidate)
       .catch((error: Error) => this.errors.push(`trickle ${connection}: ${error.message}`));
+  }
+}
+
+/**
+ * A participant device of an SFU group call in the app: the same SfuParticipant, its descriptions and
+ * candidates going only over the device's socket (CALL_SIGNAL and ICE_CANDIDATE naming the
+ * connection), never to Janus. The server starts its subscription when it joins, so the room's offers
+ * arrive as CALL_SIGNAL events, possibly before the join's acknowledgement.
+ */
+export class SfuCallDevice {
+  readonly media: SfuParticipant;
+  readonly errors: string[] = [];
+  /** Janus's offers for the subscribe connection so far: one more each time the feeds it receives change. */
+  subscriptionOffers = 0;
+  /** The latest subscribe offer's streams: whose media each mid carries. */
+  streams: NonNullable<SfuSignalEvent['streams']> = [];
+  callId = '';
+  private publishAnswer: ((answer: SessionDescription) => void) | undefined;
+
+  constructor(
+    readonly socket: ClientSocket,
+    label: string,
+  ) {
+    this.media = new SfuParticipant(label, () => this.signaling);
+    socket.on('CALL_SIGNAL', (event: CallSignalEvent | SfuSignalEvent) => {
+      if (event.callId !== this.callId || !('connection' in event)) return;
+      if (event.connection === 'publish') this.publishAnswer?.(event.description);
+      else {
+        this.subscriptionOffers += 1;
+        this.streams = event.streams ?? [];
+        this.media.onRoomEvent({ type: 'subscription-offer', device: label, offer: event.description });
+      }
+    });
+  }
+
+  /** Joins call `id` (CALL_JOIN) or starts a video call in group `id` (CALL_REQUEST), then publishes: resolves once Janus answered. */
+  async enter(event: 'CALL_JOIN' | 'CALL_REQUEST', id: string): Promise<GroupCallResult> {
+    if (event === 'CALL_JOIN') this.callId = id;
+    const ack = await emitAck<AckResponse<GroupCallResult>>(this.socket, event, event === 'CALL_JOIN' ? { callId: id } : { conversationId: id, type: 'video' });
+    if (!ack.ok) throw new Error(`${event} refused: ${JSON.stringify(ack.error)}`);
+    this.callId = ack.call.id;
+    await this.media.publish();
+    return ack;
+  }
+
+  async close(): Promise<void> {
+    await this.media.close();
+  }
+
+  private readonly signaling: SfuSignaling = {
+    publish: async (_device, offer) => {
+      const answered = new Promise<SessionDescription>((resolve) => {
+        this.publishAnswer = resolve;
+      });
+      await this.send('CALL_SIGNAL', { callId: this.callId, connection: 'publish', description: offer });
+      return answered;
+    },
+    // The server subscribed this device when it joined.
+    subscribe: async () => null,
+    answerSubscription: (_device, answer) => this.send('CALL_SIGNAL', { callId: this.callId, connection: 'subscribe', description: answer }),
+    trickle: (_device, connection, candidate) => this.send('ICE_CANDIDATE', { callId: this.callId, connection, candidate }),
+  };
+
+  private async send(event: 'CALL_SIGNAL' | 'ICE_CANDIDATE', payload: unknown): Promise<void> {
+    const ack = await emitAck<AckResponse>(this.socket, event, payload);
+    if (!ack.ok) {
+      this.errors.push(`${event} refused: ${JSON.stringify(ack.error)}`);
+      throw new Error(ack.error.message);
+    }
   }
 }

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnDaemon, untilAnswering, type Daemon } from './daemon.js';
 import { insideJanusNetwork, JANUS_NETWORK } from './janus-network.js';
 
 const HOST = '127.0.0.1';
@@ -130,58 +130,9 @@ export async function startJanus(options: { sessionTimeoutSeconds?: number } = {
   return { url, apiSecret: values['API_SECRET'], adminKey: values['ADMIN_KEY'], startupMs, kill: () => end('SIGKILL'), freeze: () => current.freeze(), restart, stop };
 }
 
-interface Launched {
-  /** Sends `signal` (SIGKILL after 3 s) and resolves once the process is gone; nothing if it is gone already. */
-  end(signal: NodeJS.Signals): Promise<void>;
-  freeze(): void;
-}
-
 /** Spawns Janus on the configuration in `dir` and resolves once it answers on `url`. */
-async function launch(dir: string, url: string): Promise<Launched> {
-  const started = Date.now();
-  const child: ChildProcess = spawn(BINARY, [`--config=${join(dir, 'conf', 'janus.jcfg')}`, `--configs-folder=${join(dir, 'conf')}`], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  // A test process that dies without stop() must not leave Janus running.
-  const killOnExit = () => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', killOnExit);
-  let running = true;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (error) => {
-      collect(Buffer.from(String(error)));
-      resolve();
-    });
-  });
-  void exited.then(() => {
-    running = false;
-    process.off('exit', killOnExit);
-  });
-  const end = async (signal: NodeJS.Signals): Promise<void> => {
-    if (!running) return;
-    child.kill(signal);
-    child.kill('SIGCONT'); // a frozen Janus handles the signal only once it runs again
-    const killer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-    await exited;
-    clearTimeout(killer);
-  };
-
-  while (!(await answersInfo(url))) {
-    if (!running || Date.now() - started > STARTUP_TIMEOUT_MS) {
-      await end('SIGKILL');
-      throw new Error(`Janus did not come up on ${url}. Its output:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { end, freeze: () => child.kill('SIGSTOP') };
+async function launch(dir: string, url: string): Promise<Daemon> {
+  const daemon = spawnDaemon(BINARY, [`--config=${join(dir, 'conf', 'janus.jcfg')}`, `--configs-folder=${join(dir, 'conf')}`], dir, { cwd: dir });
+  await untilAnswering(daemon, `Janus on ${url}`, () => answersInfo(url), STARTUP_TIMEOUT_MS);
+  return daemon;
 }

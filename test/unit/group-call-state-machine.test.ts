@@ -103,12 +103,15 @@ describe('group call state machine', () => {
 });
 
 /** What a test run does to the call: a member's device acting, dropping, coming back, or a timer. */
-type Action = { kind: 'join' | 'leave' | 'decline' | 'drop' | 'reconnect' | 'grace_expires' | 'removed' | 'ring_timeout' | 'server_restart'; user: number };
+type Action = {
+  kind: 'join' | 'leave' | 'decline' | 'drop' | 'reconnect' | 'grace_expires' | 'removed' | 'ring_timeout' | 'server_restart' | 'media_server_lost';
+  user: number;
+};
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('join', 'leave', 'drop', 'reconnect', 'grace_expires'), user: fc.nat({ max: USERS.length - 1 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('decline', 'removed'), user: fc.nat({ max: USERS.length - 1 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('ring_timeout', 'server_restart'), user: fc.constant(0) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('ring_timeout', 'server_restart', 'media_server_lost'), user: fc.constant(0) }) },
 );
 
 function assertConsistent(call: GroupCallRecord, now: Date): void {
@@ -132,7 +135,7 @@ function assertConsistent(call: GroupCallRecord, now: Date): void {
 }
 
 describe('group call state machine: property', () => {
-  it('under any join, leave, decline, drop, reconnect and timer sequence it lists nobody twice and always reaches a final state', () => {
+  it('under any join, leave, decline, drop, reconnect, timer and server-loss sequence it lists nobody twice and always reaches a final state', () => {
     fc.assert(
       fc.property(fc.array(action, { maxLength: 60 }), (actions) => {
         let call = newCall(USERS.slice(0, 5));
@@ -151,7 +154,7 @@ describe('group call state machine: property', () => {
           assertConsistent(call, at(clock));
         };
         for (const next of actions) {
-          if (next.kind === 'ring_timeout' || next.kind === 'server_restart') {
+          if (next.kind === 'ring_timeout' || next.kind === 'server_restart' || next.kind === 'media_server_lost') {
             apply({ type: next.kind });
             continue;
           }

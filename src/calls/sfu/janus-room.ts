@@ -3,7 +3,7 @@ import { KeyedQueue } from '../../shared/keyed-queue.js';
 import type { IceCandidate, SessionDescription } from '../../protocol/call-events.js';
 import type { HandleEvent, JanusHandle, JanusSession } from './janus-session.js';
 import { SfuError } from './sfu-error.js';
-import type { SfuConnection, SfuRoom, SfuRoomEvent } from './sfu-rooms.js';
+import type { SfuConnection, SfuRoom, SfuRoomEvent, SfuStream } from './sfu-rooms.js';
 
 export const VIDEOROOM = 'janus.plugin.videoroom';
 
@@ -26,6 +26,8 @@ interface Participant {
   receiving: boolean;
   /** Feeds in the device's subscription. */
   subscribed: Set<number>;
+  /** The subscription's streams as Janus last described them: which mid carries whose media. */
+  streams: JanusStream[];
   /** An offer for the `subscribe` connection is out and not yet answered. */
   awaitingAnswer: boolean;
   /** Feeds changed while an offer was out: renegotiate after the answer. */
@@ -41,6 +43,8 @@ interface Participant {
  */
 export class JanusRoom implements SfuRoom {
   private readonly participants = new Map<string, Participant>();
+  /** Every published feed of a device still in the room, to the device. */
+  private readonly feedOwners = new Map<number, string>();
   /** Feeds whose publisher connection is up, to the device publishing them. */
   private readonly liveFeeds = new Map<number, string>();
   private readonly queue = new KeyedQueue();
@@ -73,6 +77,7 @@ export class JanusRoom implements SfuRoom {
       );
       if (typeof reply.data['id'] !== 'number') throw new SfuError('refused', { reason: 'joined without a feed id' });
       participant.feed = reply.data['id'];
+      this.feedOwners.set(reply.data['id'], device);
       await this.flushHeld(participant, 'publish');
       return answerOf(reply);
     });
@@ -110,6 +115,13 @@ export class JanusRoom implements SfuRoom {
       throw new AppError('PAYLOAD_TOO_LARGE', `At most ${MAX_HELD_CANDIDATES} candidates are held before the connection exists`);
     }
     participant.held[connection].push(candidate);
+  }
+
+  streams(device: string): SfuStream[] {
+    return (this.participants.get(device)?.streams ?? []).flatMap(({ mid, feed, kind }) => {
+      const owner = this.feedOwners.get(feed);
+      return owner === undefined ? [] : [{ mid, device: owner, kind }];
+    });
   }
 
   async leave(device: string): Promise<void> {
@@ -155,6 +167,7 @@ export class JanusRoom implements SfuRoom {
       reply = await this.joining(participant, 'subscribe', () => handle.message({ request: 'join', ptype: 'subscriber', room: this.keys.room, pin: this.keys.pin, streams }));
     }
     for (const feed of added) participant.subscribed.add(feed);
+    participant.streams = streamsOf(reply.data) ?? participant.streams;
     if (reply.jsep?.type !== 'offer') return null;
     participant.awaitingAnswer = true;
     return reply.jsep;
@@ -192,6 +205,7 @@ export class JanusRoom implements SfuRoom {
     // Janus renegotiates a subscription by itself when one of its feeds goes away.
     if (connection === 'subscribe' && event.jsep?.type === 'offer') {
       participant.awaitingAnswer = true;
+      participant.streams = streamsOf(event.data) ?? participant.streams;
       this.onEvent({ type: 'subscription-offer', device, offer: event.jsep });
     }
   }
@@ -219,7 +233,10 @@ export class JanusRoom implements SfuRoom {
 
   private forget(device: string, participant: Participant): void {
     participant.gone = true;
-    if (participant.feed !== undefined) this.feedGone(participant.feed);
+    if (participant.feed !== undefined) {
+      this.feedGone(participant.feed);
+      this.feedOwners.delete(participant.feed);
+    }
     this.participants.delete(device);
   }
 
@@ -233,6 +250,7 @@ export class JanusRoom implements SfuRoom {
         subscriber: undefined,
         receiving: false,
         subscribed: new Set(),
+        streams: [],
         awaitingAnswer: false,
         stale: false,
         held: { publish: [], subscribe: [] },
@@ -248,6 +266,24 @@ export class JanusRoom implements SfuRoom {
     if (!handle) return;
     for (const candidate of participant.held[connection].splice(0)) await sendCandidate(handle, candidate);
   }
+}
+
+interface JanusStream {
+  mid: string;
+  feed: number;
+  kind: 'audio' | 'video';
+}
+
+/** A subscription's active media streams, from the `streams` of Janus's `attached` or `updated` (null when it lists none). */
+function streamsOf(data: Record<string, unknown> | undefined): JanusStream[] | null {
+  const listed = data?.['streams'];
+  if (!Array.isArray(listed)) return null;
+  return listed.flatMap((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) return [];
+    const { mid, feed_id: feed, type: kind, active } = entry as Record<string, unknown>;
+    if (typeof mid !== 'string' || typeof feed !== 'number' || (kind !== 'audio' && kind !== 'video') || active === false) return [];
+    return [{ mid, feed, kind }];
+  });
 }
 
 function answerOf(reply: { jsep: SessionDescription | undefined }): SessionDescription {

@@ -1,11 +1,18 @@
-import type { IceCandidate, SessionDescription } from '../../protocol/call-events.js';
+import type { IceCandidate, SessionDescription, SfuConnection } from '../../protocol/call-events.js';
 
 /**
  * A participant device's two connections with the SFU: `publish` carries its media to the SFU (the
  * device offers, the SFU answers); `subscribe` carries the others' media to it (the SFU offers, the
  * device answers). Trickled candidates say which of the two they belong to.
  */
-export type SfuConnection = 'publish' | 'subscribe';
+export type { SfuConnection };
+
+/** One media stream of a device's subscription: the `mid` in the SFU's offer that carries `device`'s audio or video. */
+export interface SfuStream {
+  mid: string;
+  device: string;
+  kind: 'audio' | 'video';
+}
 
 /** What a room tells the call's lifecycle about one device, to relay or act on. */
 export type SfuRoomEvent =
@@ -15,9 +22,9 @@ export type SfuRoomEvent =
   | { type: 'connection'; device: string; connection: SfuConnection; up: boolean };
 
 /**
- * One call's room on the SFU. `device` is the lifecycle's key for a participant's device (its session
- * id); the room never sees users. Every method rejects with an SfuError (an AppError whose wire form
- * hides what the SFU said).
+ * One call's room on the SFU. `device` is the lifecycle's key for a participant's device (its
+ * per-join `deviceId`); the room never sees users. Every method rejects with an SfuError (an AppError
+ * whose wire form hides what the SFU said).
  */
 export interface SfuRoom {
   readonly callId: string;
@@ -29,6 +36,8 @@ export interface SfuRoom {
    * event once someone does).
    */
   subscribe(device: string): Promise<SessionDescription | null>;
+  /** Whose media each stream of the device's latest `subscribe` offer carries (its own never). */
+  streams(device: string): SfuStream[];
   /** The device's answer to the latest offer for its `subscribe` connection. */
   answerSubscription(device: string, answer: SessionDescription): Promise<void>;
   /** A candidate of one of the device's connections; `candidate: ''` is end-of-candidates. */

@@ -9,6 +9,7 @@ import * as pushTokenSessions from './0007-push-token-sessions.js';
 import * as pushOutbox from './0008-push-outbox.js';
 import * as conversations from './0009-conversations.js';
 import * as groupCalls from './0010-group-calls.js';
+import * as mediaServerLost from './0011-media-server-lost.js';
 import * as e2eeKeys from './0012-e2ee-keys.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008-push-outbox': pushOutbox,
   '0009-conversations': conversations,
   '0010-group-calls': groupCalls,
+  '0011-media-server-lost': mediaServerLost,
   '0012-e2ee-keys': e2eeKeys,
 };
 
