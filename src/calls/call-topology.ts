@@ -22,6 +22,11 @@ export interface CallTopology {
   candidate(live: LiveGroupCall, from: ParticipantDevice, input: IceCandidateInput): Promise<void>;
   /** `participant` joined `live` (it is among its participants). */
   joined(live: LiveGroupCall, participant: ParticipantDevice): Promise<void>;
+  /**
+   * `participant`'s device came back within the reconnect grace (on a new socket, after its
+   * CALL_STATE) and restarts its media. A mesh needs nothing: each pair restarts ICE by its glare rule.
+   */
+  reconnected?(live: LiveGroupCall, participant: ParticipantDevice): Promise<void>;
   /** `participant` left `live` (no longer among its participants). */
   left(live: LiveGroupCall, participant: ParticipantDevice): Promise<void>;
   /** The call is over: release whatever the topology holds for it. */

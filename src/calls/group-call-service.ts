@@ -149,7 +149,7 @@ export class GroupCallService {
   /**
    * A device connected: it rings for each group call ringing for its user, and when it is the device
    * its user is in a call with, coming back, it takes the call over, the grace stops, it gets
-   * CALL_STATE and the others see it connected again.
+   * CALL_STATE and the others see it connected again; then the call's topology restarts its media.
    */
   async deviceConnected(device: Device): Promise<void> {
     for (const ringing of await this.deps.live.ringingFor(device.userId)) {
@@ -168,6 +168,7 @@ export class GroupCallService {
       const back = { ...participant, socketId: device.socketId, connected: true };
       const after = await this.updateParticipant(live, back);
       this.deps.delivery.toSockets([device.socketId], 'CALL_STATE', presentJoined(after, back, this.now()));
+      await topologyOf(this.deps.topologies, after).reconnected?.(after, back);
     });
   }
 

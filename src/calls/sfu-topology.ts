@@ -31,6 +31,8 @@ export class SfuTopology implements CallTopology {
   readonly kind = 'sfu' as const;
   readonly maxParticipants: number;
   private readonly rooms = new Map<string, Promise<SfuRoom>>();
+  /** The socket each subscribe offer went to, so one that reached a device's current socket is not sent there twice. */
+  private readonly deliveredTo = new WeakMap<SessionDescription, string>();
 
   constructor(private readonly deps: SfuTopologyDeps) {
     this.maxParticipants = deps.maxParticipants;
@@ -75,6 +77,21 @@ export class SfuTopology implements CallTopology {
       if (offer) this.send(callId, participant, subscription(room, participant, offer));
     } catch (error) {
       this.deps.logger.warn({ err: error, callId }, 'could not start a participant receiving through the SFU');
+    }
+  }
+
+  /**
+   * The device came back within the grace, on a new socket: it missed whatever was sent meanwhile and
+   * its path has probably changed, so it gets an offer for its `subscribe` connection to answer (an
+   * ICE restart, or the offer it may have missed first). Its `publish` connection it restarts itself.
+   */
+  async reconnected(live: LiveGroupCall, participant: ParticipantDevice): Promise<void> {
+    const room = await this.rooms.get(live.call.id)?.catch(() => undefined);
+    try {
+      const offer = await room?.restartSubscription(participant.deviceId);
+      if (room && offer && this.deliveredTo.get(offer) !== participant.socketId) this.send(live.call.id, participant, subscription(room, participant, offer));
+    } catch (error) {
+      this.deps.logger.warn({ err: error, callId: live.call.id }, 'could not restart the subscription of a participant that came back');
     }
   }
 
@@ -127,7 +144,9 @@ export class SfuTopology implements CallTopology {
 
   /** A description for one of `to`'s connections; dropped while its connection is down (as in a mesh). */
   private send(callId: string, to: ParticipantDevice, signal: Omit<SfuSignalEvent, 'callId'>): void {
-    if (to.connected) this.deps.delivery.toSockets([to.socketId], 'CALL_SIGNAL', { callId, ...signal });
+    if (!to.connected) return;
+    this.deps.delivery.toSockets([to.socketId], 'CALL_SIGNAL', { callId, ...signal });
+    if (signal.connection === 'subscribe') this.deliveredTo.set(signal.description, to.socketId);
   }
 }
 

@@ -2,8 +2,8 @@
 import '../support/janus-network.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { CallEndedEvent, ParticipantLeftEvent } from '../../src/protocol/call-events.js';
-import { ANSWER, CANDIDATE, OFFER, callEventOk, device, refusal, sleep, until } from '../support/calls.js';
+import type { CallEndedEvent, GroupCallResult, ParticipantLeftEvent, SfuSignalEvent } from '../../src/protocol/call-events.js';
+import { ANSWER, CANDIDATE, OFFER, callEventOk, device, dropConnection, reconnect, refusal, sleep, until } from '../support/calls.js';
 import { callGroup, groupCallOk, storedGroupCall, type CallGroup } from '../support/group-calls.js';
 import { SfuCallDevice } from '../support/janus-peers.js';
 import { janusSkip, startJanus, type JanusServer } from '../support/janus.js';
@@ -18,6 +18,31 @@ const KINDS: ('audio' | 'video')[] = ['audio', 'video'];
 /** Each member of `group` as a device of the call, sending RTP labelled with its name. */
 const devicesOf = (group: CallGroup) => group.members.map((member) => new SfuCallDevice(device(member), member.name));
 const namesBut = (devices: readonly SfuCallDevice[], but: SfuCallDevice) => devices.filter((other) => other !== but).map((other) => other.media.label);
+/** The ICE username fragment of a description: a new one means an ICE restart. */
+const ufrag = (sdp: string) => /a=ice-ufrag:(\S+)/.exec(sdp)?.[1];
+/** The local candidates of the ICE pairs `one`'s publish and subscribe connections run on (none while a restart checks). */
+const icePairs = (one: SfuCallDevice) => [one.media.publisher.selectedLocalCandidate, one.media.subscriber.selectedLocalCandidate];
+
+/**
+ * `one`, back after a drop (its subscribe offers answered as they come), publishes again with an ICE
+ * restart: both its connections move to new ICE pairs (a restart gathers on new sockets), and media
+ * keeps flowing from each of `others` to it and from it to them.
+ */
+async function restartsMedia(one: SfuCallDevice, others: SfuCallDevice[], pairsBefore: (string | undefined)[]): Promise<void> {
+  const label = one.media.label;
+  assert.ok(pairsBefore.every((candidate) => candidate !== undefined), `${label} had ICE pairs before`);
+  const publishedBefore = one.media.publisher.connection.localDescription!.sdp;
+  await one.media.republish();
+  assert.notEqual(ufrag(one.media.publisher.connection.localDescription!.sdp), ufrag(publishedBefore), `${label} offers an ICE restart`);
+  await until(`new ICE pairs for both of ${label}'s connections`, async () => icePairs(one).every((candidate, index) => candidate !== undefined && candidate !== pairsBefore[index]));
+  await one.media.waitForRtpFrom(others.map((other) => other.media.label), KINDS, MEDIA_TIMEOUT_MS);
+  const counts = () =>
+    KINDS.flatMap((kind) => others.flatMap((other) => [one.media.received.get(`${other.media.label}/${kind}`), other.media.received.get(`${label}/${kind}`)])).map((seen) => seen?.packets ?? 0);
+  const restarted = counts();
+  await sleep(1_000);
+  const later = counts();
+  assert.ok(later.every((packets, index) => packets > restarted[index]!), `RTP both ways after ${label}'s restarts: ${restarted.join(', ')} then ${later.join(', ')}`);
+}
 
 // PGlite only: the suite's network namespace has a loopback of its own, where no PostgreSQL listens.
 describe('group calls through the SFU, with a real Janus and real WebRTC peers (pglite)', { skip: janusSkip() }, () => {
@@ -121,6 +146,54 @@ describe('group calls through the SFU, with a real Janus and real WebRTC peers (
       await eli.media.waitForMediaFrom(['Fay'], KINDS, MEDIA_TIMEOUT_MS);
     } finally {
       await Promise.all([eli.close(), fay.close()]);
+    }
+  });
+
+  test('a participant whose signaling drops and comes back within the grace gets CALL_STATE and an offer for its subscribe connection (the one it missed, then one restarting ICE), publishes again with an ICE restart, and media flows both ways again', async () => {
+    const group = await callGroup(server.baseUrl, ['Kim', 'Lea', 'Max']);
+    const devices = devicesOf(group);
+    const [kim, lea, max] = devices as [SfuCallDevice, SfuCallDevice, SfuCallDevice];
+    try {
+      const { call } = await kim.enter('CALL_REQUEST', group.id);
+      const leaIn = await lea.enter('CALL_JOIN', call.id);
+      await Promise.all([kim, lea].map((one) => one.media.waitForMediaFrom(namesBut([kim, lea], one), KINDS, MEDIA_TIMEOUT_MS)));
+      const leaPairs = icePairs(lea);
+      const leaLast = lea.subscribeOffers.at(-1)!;
+
+      // While Lea is away Max joins: Janus's offer adding him to her subscription goes nowhere.
+      await dropConnection(lea.socket);
+      const maxIn = await max.enter('CALL_JOIN', call.id);
+      await max.media.waitForMediaFrom(['Kim', 'Lea'], KINDS, MEDIA_TIMEOUT_MS);
+      await kim.media.waitForRtpFrom(['Max'], KINDS, MEDIA_TIMEOUT_MS);
+      await sleep(500);
+      assert.equal(lea.subscribeOffers.at(-1), leaLast, 'an offer reached Lea while she was away');
+
+      const back = await reconnect<GroupCallResult>(lea.socket, 'CALL_STATE');
+      assert.deepEqual(back.you, leaIn.you);
+      const since = (one: SfuCallDevice, last: SfuSignalEvent) => one.subscribeOffers.slice(one.subscribeOffers.indexOf(last) + 1);
+      await until('the missed subscribe offer and an ICE restart after it', async () => since(lea, leaLast).length === 2);
+      const [missed, restart] = since(lea, leaLast) as [SfuSignalEvent, SfuSignalEvent];
+      assert.ok(missed.streams?.some((stream) => stream.deviceId === maxIn.you.deviceId), 'the missed offer carries Max');
+      assert.equal(ufrag(missed.description.sdp), ufrag(leaLast.description.sdp), 'the missed offer is the one Janus made while she was away');
+      assert.notEqual(ufrag(restart.description.sdp), ufrag(missed.description.sdp), 'the next offer restarts ICE');
+      assert.deepEqual(restart.streams, missed.streams);
+      // Max's media reaching Lea is new since she came back.
+      await restartsMedia(lea, [kim, max], leaPairs);
+
+      // Kim comes back with no offer out for her: the first offer restarts ICE at once.
+      const kimPairs = icePairs(kim);
+      const kimLast = kim.subscribeOffers.at(-1)!;
+      await dropConnection(kim.socket);
+      await reconnect<GroupCallResult>(kim.socket, 'CALL_STATE');
+      await until('a subscribe offer restarting ICE', async () => since(kim, kimLast).length > 0);
+      const kimRestart = since(kim, kimLast)[0]!;
+      assert.notEqual(ufrag(kimRestart.description.sdp), ufrag(kimLast.description.sdp), 'the offer restarts ICE');
+      assert.deepEqual(kimRestart.streams, kimLast.streams);
+      await restartsMedia(kim, [lea, max], kimPairs);
+      assert.equal(since(kim, kimLast).length, 1, 'one offer for Kim after she came back');
+      for (const one of devices) assert.deepEqual([...one.errors, ...one.media.errors], [], `${one.media.label}'s signaling`);
+    } finally {
+      await Promise.all(devices.map((one) => one.close()));
     }
   });
 

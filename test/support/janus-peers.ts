@@ -87,6 +87,11 @@ export class SfuParticipant {
     }, PACKET_INTERVAL_MS);
   }
 
+  /** Offers the `publish` connection again with an ICE restart (after a reconnect); resolves once Janus answered. */
+  async republish(): Promise<void> {
+    await this.publisher.applyAnswer(await this.room().publish(this.label, await this.publisher.restartIce()));
+  }
+
   /** Asks to receive the others; answers Janus's offer if there is one yet. */
   async receive(): Promise<void> {
     const offer = await this.room().subscribe(this.label);
@@ -150,10 +155,8 @@ export class SfuParticipant {
 export class SfuCallDevice {
   readonly media: SfuParticipant;
   readonly errors: string[] = [];
-  /** Janus's offers for the subscribe connection so far: one more each time the feeds it receives change. */
-  subscriptionOffers = 0;
-  /** The latest subscribe offer's streams: whose media each mid carries. */
-  streams: NonNullable<SfuSignalEvent['streams']> = [];
+  /** Janus's offers for the subscribe connection so far, in order: one more each time the feeds it receives change. */
+  readonly subscribeOffers: SfuSignalEvent[] = [];
   callId = '';
   private publishAnswer: ((answer: SessionDescription) => void) | undefined;
 
@@ -166,8 +169,7 @@ export class SfuCallDevice {
       if (event.callId !== this.callId || !('connection' in event)) return;
       if (event.connection === 'publish') this.publishAnswer?.(event.description);
       else {
-        this.subscriptionOffers += 1;
-        this.streams = event.streams ?? [];
+        this.subscribeOffers.push(event);
         this.media.onRoomEvent({ type: 'subscription-offer', device: label, offer: event.description });
       }
     });
@@ -181,6 +183,15 @@ export class SfuCallDevice {
     this.callId = ack.call.id;
     await this.media.publish();
     return ack;
+  }
+
+  get subscriptionOffers(): number {
+    return this.subscribeOffers.length;
+  }
+
+  /** The latest subscribe offer's streams: whose media each mid carries. */
+  get streams(): NonNullable<SfuSignalEvent['streams']> {
+    return this.subscribeOffers.at(-1)?.streams ?? [];
   }
 
   async close(): Promise<void> {

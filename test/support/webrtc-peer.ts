@@ -1,7 +1,7 @@
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import type { Socket } from 'node:dgram';
 import { subscribe } from 'node:diagnostics_channel';
-import { RTCPeerConnection, type RTCDataChannel, type RTCIceCandidate } from 'werift';
+import { RTCPeerConnection, type RTCDataChannel, type RTCIceCandidate, type RTCIceTransport } from 'werift';
 
 /** What travels over signaling, shaped as browsers send it (JSON of RTCSessionDescription / RTCIceCandidate). */
 export interface SessionDescription {
@@ -136,6 +136,8 @@ export class WebRtcPeer {
   private readonly received: string[] = [];
   private readonly messageWaiters: ((message: string) => void)[] = [];
   private readonly resources = openResources();
+  /** Per ICE transport, the restarts whose checks were started (see startRestartedChecks). */
+  private readonly restartsChecked = new Map<RTCIceTransport, number>();
   private closed = false;
 
   constructor(options: WebRtcPeerOptions) {
@@ -170,6 +172,11 @@ export class WebRtcPeer {
     return this.pc.connectionState;
   }
 
+  /** The local candidate of the ICE pair in use, none while no pair of the current ICE generation is (after a restart, say). */
+  get selectedLocalCandidate(): string | undefined {
+    return this.pc.iceTransports[0]?.getSelectedCandidatePair()?.local.candidate;
+  }
+
   /** The offering side opens the data channel, so the offer carries its m=application section. */
   async createOffer(): Promise<SessionDescription> {
     this.adoptChannel(this.pc.createDataChannel(DATA_CHANNEL_LABEL));
@@ -179,15 +186,24 @@ export class WebRtcPeer {
     return { type: 'offer', sdp: offer.sdp };
   }
 
+  /** A new offer with fresh ICE credentials (`createOffer({ iceRestart: true })`), for a path that changed. */
+  async restartIce(): Promise<SessionDescription> {
+    const offer = await this.pc.createOffer({ iceRestart: true });
+    await this.owning(() => this.pc.setLocalDescription(offer));
+    return { type: 'offer', sdp: offer.sdp };
+  }
+
   async acceptOffer(offer: SessionDescription): Promise<SessionDescription> {
     await this.owning(() => this.pc.setRemoteDescription(offer));
     const answer = await this.pc.createAnswer();
     await this.owning(() => this.pc.setLocalDescription(answer));
+    this.startRestartedChecks();
     return { type: 'answer', sdp: answer.sdp };
   }
 
   async applyAnswer(answer: SessionDescription): Promise<void> {
     await this.owning(() => this.pc.setRemoteDescription(answer));
+    this.startRestartedChecks();
   }
 
   /** Candidates that arrive before the remote description are buffered by werift and applied with it. */
@@ -239,6 +255,21 @@ export class WebRtcPeer {
     this.closed = true;
     await this.owning(() => this.pc.close());
     releaseResources(this.resources);
+  }
+
+  /**
+   * werift 0.24 runs no connectivity checks on a transport whose DTLS is up already (its connect()
+   * returns early), so after an ICE restart no pair of the new generation would be checked, nor
+   * nominated by the controlling side: once a restart is negotiated, its checks are started here. Not
+   * awaited: the other side checks only once it has this side's description.
+   */
+  private startRestartedChecks(): void {
+    for (const transport of this.pc.iceTransports) {
+      if (transport.iceRestarts === (this.restartsChecked.get(transport) ?? 0)) continue;
+      this.restartsChecked.set(transport, transport.iceRestarts);
+      // A failed restart shows as media that stops; close() during the checks rejects them too.
+      this.owning(() => transport.start()).catch(() => undefined);
+    }
   }
 
   private owning<T>(call: () => Promise<T>): Promise<T> {

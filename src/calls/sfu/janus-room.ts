@@ -28,8 +28,10 @@ interface Participant {
   subscribed: Set<number>;
   /** The subscription's streams as Janus last described them: which mid carries whose media. */
   streams: JanusStream[];
-  /** An offer for the `subscribe` connection is out and not yet answered. */
-  awaitingAnswer: boolean;
+  /** The offer for the `subscribe` connection that is out and not yet answered. */
+  offer: SessionDescription | undefined;
+  /** The device came back while an offer was out: its subscription restarts ICE after the answer. */
+  restartAfterAnswer: boolean;
   /** Feeds changed while an offer was out: renegotiate after the answer. */
   stale: boolean;
   held: Record<SfuConnection, IceCandidate[]>;
@@ -94,15 +96,28 @@ export class JanusRoom implements SfuRoom {
   async answerSubscription(device: string, answer: SessionDescription): Promise<void> {
     return this.queue.run(device, async () => {
       const participant = this.participants.get(device);
-      if (!participant?.subscriber || !participant.awaitingAnswer || this.destroyed) throw new SfuError('not_in_room', { reason: 'no subscription offer out' });
+      if (!participant?.subscriber || !participant.offer || this.destroyed) throw new SfuError('not_in_room', { reason: 'no subscription offer out' });
       await participant.subscriber.message({ request: 'start' }, answer);
-      participant.awaitingAnswer = false;
+      participant.offer = undefined;
       await this.flushHeld(participant, 'subscribe');
-      if (participant.stale) {
+      if (participant.restartAfterAnswer) {
+        participant.restartAfterAnswer = false;
+        this.onEvent({ type: 'subscription-offer', device, offer: await this.restartIce(participant, participant.subscriber) });
+      } else if (participant.stale) {
         participant.stale = false;
         const offer = await this.syncSubscription(device, participant);
         if (offer) this.onEvent({ type: 'subscription-offer', device, offer });
       }
+    });
+  }
+
+  async restartSubscription(device: string): Promise<SessionDescription | null> {
+    return this.queue.run(device, async () => {
+      const participant = this.participants.get(device);
+      if (!participant?.subscriber || participant.gone) return null;
+      if (!participant.offer) return this.restartIce(participant, participant.subscriber);
+      participant.restartAfterAnswer = true;
+      return participant.offer;
     });
   }
 
@@ -151,7 +166,7 @@ export class JanusRoom implements SfuRoom {
   /** Brings the device's subscription up to the live feeds; resolves with Janus's offer if one was made. */
   private async syncSubscription(device: string, participant: Participant): Promise<SessionDescription | null> {
     if (participant.gone) return null;
-    if (participant.awaitingAnswer) {
+    if (participant.offer) {
       participant.stale = true;
       return null;
     }
@@ -169,7 +184,15 @@ export class JanusRoom implements SfuRoom {
     for (const feed of added) participant.subscribed.add(feed);
     participant.streams = streamsOf(reply.data) ?? participant.streams;
     if (reply.jsep?.type !== 'offer') return null;
-    participant.awaitingAnswer = true;
+    participant.offer = reply.jsep;
+    return reply.jsep;
+  }
+
+  /** Janus's new offer for the subscription, with fresh ICE credentials (asked only with no offer out: Janus would hold its reply). */
+  private async restartIce(participant: Participant, subscriber: JanusHandle): Promise<SessionDescription> {
+    const reply = await subscriber.message({ request: 'configure', restart: true });
+    if (reply.jsep?.type !== 'offer') throw new SfuError('refused', { reason: 'no offer for an ICE restart' });
+    participant.offer = reply.jsep;
     return reply.jsep;
   }
 
@@ -204,7 +227,7 @@ export class JanusRoom implements SfuRoom {
     }
     // Janus renegotiates a subscription by itself when one of its feeds goes away.
     if (connection === 'subscribe' && event.jsep?.type === 'offer') {
-      participant.awaitingAnswer = true;
+      participant.offer = event.jsep;
       participant.streams = streamsOf(event.data) ?? participant.streams;
       this.onEvent({ type: 'subscription-offer', device, offer: event.jsep });
     }
@@ -251,7 +274,8 @@ export class JanusRoom implements SfuRoom {
         receiving: false,
         subscribed: new Set(),
         streams: [],
-        awaitingAnswer: false,
+        offer: undefined,
+        restartAfterAnswer: false,
         stale: false,
         held: { publish: [], subscribe: [] },
         gone: false,

@@ -38,6 +38,13 @@ export interface SfuRoom {
   subscribe(device: string): Promise<SessionDescription | null>;
   /** Whose media each stream of the device's latest `subscribe` offer carries (its own never). */
   streams(device: string): SfuStream[];
+  /**
+   * The device came back after its signaling dropped: resolves with an offer for its `subscribe`
+   * connection to answer, or null when it receives nothing yet. That is a fresh offer with an ICE
+   * restart, or, when an offer was out unanswered (perhaps lost), that same offer again, the restart
+   * then following its answer as a `subscription-offer` event.
+   */
+  restartSubscription(device: string): Promise<SessionDescription | null>;
   /** The device's answer to the latest offer for its `subscribe` connection. */
   answerSubscription(device: string, answer: SessionDescription): Promise<void>;
   /** A candidate of one of the device's connections; `candidate: ''` is end-of-candidates. */
