@@ -20,11 +20,12 @@ import {
   type CallNotice,
   type CallParty,
   type CallRecord,
+  type CallStatus,
 } from './call-state-machine.js';
 import type { CallTimer, CallTimers } from './call-timers.js';
 import { callDevice, type CallDevice, type Device, type LiveCall, type LiveCalls } from './live-calls.js';
 import type { LiveGroupCalls } from './live-group-calls.js';
-import { UnstoredExpiries } from './unstored-expiries.js';
+import { UnstoredExpiries, type UnstoredWrite } from './unstored-expiries.js';
 
 /** Candidates a device may send before the call is answered; a real client gathers a few dozen at most. */
 export const MAX_HELD_CANDIDATES = 100;
@@ -66,14 +67,15 @@ export class CallService {
   private readonly queue = new KeyedQueue();
   /** Requests and changes under way, which stop() lets finish before it ends the live calls. */
   private readonly inFlight = new InFlight();
-  private readonly unstored: UnstoredExpiries;
+  /** Outcomes of timers already told and not stored yet, each with the status it was decided from. */
+  private readonly unstored: UnstoredExpiries<CallRecord, CallStatus, CallTimer>;
   private readonly partyNames: CallPartyNames;
   private readonly now: () => Date;
   private closing = false;
 
   constructor(private readonly deps: CallServiceDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.unstored = new UnstoredExpiries(deps);
+    this.unstored = new UnstoredExpiries({ store: (call, expected) => deps.calls.update(call, expected), timers: deps.timers, logger: deps.logger });
     this.partyNames = new CallPartyNames(deps.users, deps.events);
     deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
   }
@@ -404,7 +406,7 @@ export class CallService {
         if (await this.isDue(live, timer)) await this.change(live, event);
       } catch (error) {
         if (error instanceof AppError) throw error;
-        await this.unstored.failed(live.call, timer, attempt, error, () => this.giveUp(live, event));
+        await this.unstored.failed(callId, timer, attempt, error, () => this.giveUp(live, event));
       }
     }).catch((error: unknown) => this.deps.logger.error({ err: error, callId, timer }, 'call timer failed'));
   }
@@ -417,11 +419,12 @@ export class CallService {
   }
 
   /** Ends a call whose timer could not store its outcome, in memory only: the parties are told and free. */
-  private async giveUp(live: LiveCall, event: CallEvent): Promise<CallRecord> {
+  private async giveUp(live: LiveCall, event: CallEvent): Promise<UnstoredWrite<CallRecord, CallStatus>> {
     const { call, notices } = this.decide(live.call, event);
     await this.forget(call.id);
     deliverNotices(this.deps.delivery, live, notices);
-    return call;
+    if (live.call.status === 'ringing') this.stoppedRinging(call);
+    return { record: call, expected: live.call.status };
   }
 
   /** Runs `task` in the call's queue, as a change stop() waits for. */

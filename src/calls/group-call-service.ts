@@ -17,10 +17,10 @@ import { presentGroupCall, presentJoined, presentParticipant } from './group-cal
 import { createGroupCall, transitionGroupCall, type GroupCallEvent, type GroupCallRecord } from './group-call-state-machine.js';
 import { ringingMembers, type LiveGroupCall, type LiveGroupCalls, type ParticipantDevice } from './live-group-calls.js';
 import type { Device, LiveCalls } from './live-calls.js';
-import { EXPIRY_RETRY_DELAYS_MS } from './unstored-expiries.js';
+import { UnstoredExpiries, type UnstoredWrite } from './unstored-expiries.js';
 
-/** The ring of a group call, and each participant's reconnect grace. */
-export type GroupCallTimer = 'ring' | `grace:${string}`;
+/** The ring of a group call, each participant's reconnect grace, and `store` (as for 1:1 calls, see CallTimer). */
+export type GroupCallTimer = 'ring' | `grace:${string}` | 'store';
 
 export interface GroupCallServiceDeps {
   groupCalls: GroupCallsRepository;
@@ -43,6 +43,11 @@ export interface GroupCallServiceDeps {
 
 const graceTimer = (userId: string): GroupCallTimer => `grace:${userId}`;
 
+/** A decided record with the compare-and-set it is stored with. */
+type GroupCallWrite = UnstoredWrite<GroupCallRecord, Parameters<GroupCallsRepository['update']>[1]>;
+/** Takes a decided record instead of storing it: a timer given up after its retries, whose outcome is stored later. */
+type StoreLater = (write: GroupCallWrite) => void;
+
 /**
  * The life of group calls: starting one in a group, joining, leaving, declining, devices that drop
  * and come back, members removed from the group, and each participant's signaling through the call's
@@ -53,11 +58,13 @@ export class GroupCallService {
   private readonly queue = new KeyedQueue();
   private readonly inFlight = new InFlight();
   private readonly names: CallPartyNames;
+  private readonly unstored: UnstoredExpiries<GroupCallRecord, GroupCallWrite['expected'], GroupCallTimer>;
   private readonly now: () => Date;
   private closing = false;
 
   constructor(private readonly deps: GroupCallServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.unstored = new UnstoredExpiries({ store: (call, expected) => deps.groupCalls.update(call, expected), timers: deps.timers, logger: deps.logger });
     this.names = new CallPartyNames(deps.users, deps.events);
     deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
     deps.events.on('groupMembersChanged', ({ conversationId, leftIds }) => {
@@ -210,21 +217,28 @@ export class GroupCallService {
     if (closed > 0) this.deps.logger.info({ calls: closed }, 'closed the group calls a stopped process left open');
   }
 
-  /** At shutdown: refuses new calls, lets the changes under way finish, then ends every live call (server_restart). */
+  /**
+   * At shutdown: refuses new calls, lets the changes under way finish, then ends every live call
+   * (server_restart). Outcomes still waiting for storage get a last try; a call left unfinished is
+   * closed by the next process to start.
+   */
   async stop(timeoutMs: number): Promise<void> {
     this.closing = true;
     await this.inFlight.drain(timeoutMs);
+    const callIds = async () => [...new Set([...(await this.deps.live.all()).map(({ call }) => call.id), ...this.unstored.callIds()])];
     await Promise.all(
-      (await this.deps.live.all()).map(({ call }) =>
+      (await callIds()).map((callId) =>
         this.queue
-          .run(call.id, async () => {
-            const live = await this.deps.live.get(call.id);
+          .run(callId, async () => {
+            const live = await this.deps.live.get(callId);
+            // Ending a live call stores what its timers left unstored first.
             if (live) await this.change(live, { type: 'server_restart' }, (next) => ({ ...live, call: next }));
+            else await this.unstored.store(callId);
           })
-          .catch((error: unknown) => this.deps.logger.error({ err: error, callId: call.id }, 'could not end a group call at shutdown')),
+          .catch((error: unknown) => this.deps.logger.error({ err: error, callId }, 'could not end a group call or store its outcome at shutdown')),
       ),
     );
-    for (const { call } of await this.deps.live.all()) await this.deps.timers.cancelAll(call.id);
+    for (const callId of await callIds()) await this.deps.timers.cancelAll(callId);
   }
 
   private async start(device: Device, input: GroupCallRequestInput): Promise<GroupCallResult> {
@@ -292,19 +306,23 @@ export class GroupCallService {
   }
 
   /**
-   * Applies `event`: the state machine decides, the record is stored if nobody changed it meanwhile,
-   * the live entry becomes `next(call)` (or goes, when the call is over), then the devices are told.
+   * Applies `event`: the state machine decides, the record is stored if nobody changed it meanwhile
+   * (or handed to `storeLater`), the live entry becomes `next(call)` (or goes, when the call is over),
+   * then the devices are told.
    */
-  private async change(live: LiveGroupCall, event: GroupCallEvent, next: (call: GroupCallRecord) => LiveGroupCall, actingSocketId?: string): Promise<LiveGroupCall> {
+  private async change(
+    live: LiveGroupCall,
+    event: GroupCallEvent,
+    next: (call: GroupCallRecord) => LiveGroupCall,
+    actingSocketId?: string,
+    storeLater?: StoreLater,
+  ): Promise<LiveGroupCall> {
     const result = transitionGroupCall(live.call, event, this.now());
     if (!result.ok) throw new AppError(result.code, result.message);
     if (result.call !== live.call) {
-      const stored = await this.deps.groupCalls.update(result.call, { revision: live.call.revision, changedMembers: result.changedMembers });
-      if (!stored) {
-        // This process changes a call one step at a time: only another process can have changed it.
-        await this.forget(live);
-        throw new AppError('INVALID_STATE', 'The call changed meanwhile');
-      }
+      const write = { record: result.call, expected: { revision: live.call.revision, changedMembers: result.changedMembers } };
+      if (storeLater) storeLater(write);
+      else await this.store(live, write);
     }
     const over = isFinalStatus(result.call.status);
     const ringOver = over || event.type === 'ring_timeout';
@@ -318,6 +336,16 @@ export class GroupCallService {
     return after;
   }
 
+  /** Stores a change, after the records of the call its timers could not store: its compare-and-set follows on from them. */
+  private async store(live: LiveGroupCall, write: GroupCallWrite): Promise<void> {
+    await this.unstored.store(live.call.id);
+    if (!(await this.deps.groupCalls.update(write.record, write.expected))) {
+      // This process changes a call one step at a time: only another process can have changed it.
+      await this.forget(live);
+      throw new AppError('INVALID_STATE', 'The call changed meanwhile');
+    }
+  }
+
   /** Tells push which members the call stopped ringing for. */
   private stoppedRinging(before: LiveGroupCall, after: LiveGroupCall, event: GroupCallEvent): void {
     const still = new Set(ringingMembers(after));
@@ -328,13 +356,20 @@ export class GroupCallService {
     this.deps.events.emit('groupCallStoppedRinging', { callId: after.call.id, userIds, reason });
   }
 
-  private async leaveCall(live: LiveGroupCall, participant: ParticipantDevice, reason: 'left' | 'connection_lost' | 'removed', actingSocketId?: string): Promise<LiveGroupCall> {
+  private async leaveCall(
+    live: LiveGroupCall,
+    participant: ParticipantDevice,
+    reason: 'left' | 'connection_lost' | 'removed',
+    actingSocketId?: string,
+    storeLater?: StoreLater,
+  ): Promise<LiveGroupCall> {
     await this.deps.timers.cancel(live.call.id, graceTimer(participant.userId));
     const after = await this.change(
       live,
       { type: 'leave', userId: participant.userId, reason },
       (call) => ({ ...live, call, participants: live.participants.filter((entry) => entry !== participant) }),
       actingSocketId,
+      storeLater,
     );
     await topologyOf(this.deps.topologies, live).left(after, participant);
     return after;
@@ -371,25 +406,34 @@ export class GroupCallService {
     }).catch((error: unknown) => this.deps.logger.error({ err: error, conversationId, userId }, 'could not take a removed member out of the group call'));
   }
 
+  /** A timer ran out; when its change cannot be stored, as for 1:1 calls (see UnstoredExpiries). */
   private expire(callId: string, timer: GroupCallTimer, attempt: number): Promise<void> {
     return this.inCall(callId, async () => {
+      // Once stopping, stop() ends the live calls and makes the last try at storing.
+      if (this.closing) return;
+      if (timer === 'store') return this.unstored.storeLater(callId, attempt);
       const live = await this.deps.live.get(callId);
-      if (!live || this.closing) return;
+      const expiry = live && this.expiry(live, timer);
+      if (!expiry) return;
       try {
-        if (timer === 'ring') {
-          if (live.ringing) await this.change(live, { type: 'ring_timeout' }, (call) => ({ ...live, call }));
-          return;
-        }
-        const participant = live.participants.find((entry) => graceTimer(entry.userId) === timer);
-        if (participant && !participant.connected) await this.leaveCall(live, participant, 'connection_lost');
+        await expiry();
       } catch (error) {
         if (error instanceof AppError) throw error;
-        const delay = EXPIRY_RETRY_DELAYS_MS[attempt];
-        if (delay === undefined) throw error;
-        this.deps.logger.warn({ err: error, callId, timer, attempt }, 'a group call timer could not store its change; trying again');
-        await this.deps.timers.start(callId, timer, delay, attempt + 1);
+        await this.unstored.failed(callId, timer, attempt, error, async () => {
+          let decided: GroupCallWrite | undefined;
+          await expiry((write) => (decided = write));
+          return decided;
+        });
       }
     }).catch((error: unknown) => this.deps.logger.error({ err: error, callId, timer }, 'group call timer failed'));
+  }
+
+  /** What `timer` running out does to `live`, when it still applies: the ring stops (missed if nobody joined), a participant still away leaves. */
+  private expiry(live: LiveGroupCall, timer: Exclude<GroupCallTimer, 'store'>): ((storeLater?: StoreLater) => Promise<LiveGroupCall>) | undefined {
+    if (timer === 'ring') return live.ringing ? (storeLater) => this.change(live, { type: 'ring_timeout' }, (call) => ({ ...live, call }), undefined, storeLater) : undefined;
+    const participant = live.participants.find((entry) => graceTimer(entry.userId) === timer);
+    if (!participant || participant.connected) return undefined;
+    return (storeLater) => this.leaveCall(live, participant, 'connection_lost', undefined, storeLater);
   }
 
   /**
@@ -398,7 +442,7 @@ export class GroupCallService {
    */
   private async liveFor(callId: string, userId: string): Promise<LiveGroupCall> {
     const live = await this.deps.live.get(callId);
-    const call = live?.call ?? (await this.deps.groupCalls.findById(callId));
+    const call = live?.call ?? this.unstored.outcome(callId) ?? (await this.deps.groupCalls.findById(callId));
     if (!call) throw new AppError('NOT_FOUND', 'No such call');
     const membership = await this.deps.conversations.membership(call.conversationId, userId);
     if (!membership || live?.removed.includes(userId)) throw new AppError('FORBIDDEN', 'Only members of the group may take part in its call');

@@ -135,17 +135,20 @@ export interface StorageFault {
   clear(): Promise<void>;
 }
 
+/** The tables holding call records: 1:1 calls and group calls. */
+export type CallTable = 'calls' | 'group_calls';
+
 /**
  * A real storage fault on PostgreSQL: until `clear()`, the database refuses every insert or update that
- * would give a call `status` (a trigger raises an error) and counts the refused attempts.
+ * would give a row of `table` the call `status` (a trigger raises an error) and counts the refused attempts.
  */
-export async function refuseCallStatus(db: pg.Client, status: CallStatus): Promise<StorageFault> {
-  const name = `refuse_${status}_${randomBytes(4).toString('hex')}`;
+export async function refuseCallStatus(db: pg.Client, table: CallTable, status: CallStatus): Promise<StorageFault> {
+  const name = `refuse_${table}_${status}_${randomBytes(4).toString('hex')}`;
   await db.query(`CREATE SEQUENCE ${name}`);
   // A sequence is not transactional: the count survives the failing statement.
   await db.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN PERFORM nextval('${name}'); RAISE EXCEPTION 'injected storage fault'; END $$`);
-  await db.query(`CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON calls FOR EACH ROW WHEN (NEW.status = '${status}') EXECUTE FUNCTION ${name}()`);
+  await db.query(`CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW WHEN (NEW.status = '${status}') EXECUTE FUNCTION ${name}()`);
   let cleared = false;
   return {
     async attempts() {
@@ -155,7 +158,7 @@ export async function refuseCallStatus(db: pg.Client, status: CallStatus): Promi
     async clear() {
       if (cleared) return;
       cleared = true;
-      await db.query(`DROP TRIGGER ${name} ON calls`);
+      await db.query(`DROP TRIGGER ${name} ON ${table}`);
       await db.query(`DROP FUNCTION ${name}()`);
       await db.query(`DROP SEQUENCE ${name}`);
     },
