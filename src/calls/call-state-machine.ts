@@ -57,17 +57,21 @@ export type CallEndReason = (typeof CALL_END_REASONS)[number];
  */
 export type CallEndedNoticeReason = CallEndReason | 'answered_elsewhere' | 'removed';
 
-export interface CallRecord {
-  id: string;
-  callerId: string;
-  calleeId: string;
-  type: CallType;
+/** Where a call, 1:1 or group, stands: what its transitions change. */
+export interface CallProgress {
   status: CallStatus;
-  createdAt: Date;
   answeredAt: Date | null;
   endedAt: Date | null;
   durationSeconds: number | null;
   endReason: CallEndReason | null;
+}
+
+export interface CallRecord extends CallProgress {
+  id: string;
+  callerId: string;
+  calleeId: string;
+  type: CallType;
+  createdAt: Date;
 }
 
 export type CallEvent =

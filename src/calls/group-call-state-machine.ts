@@ -25,7 +25,7 @@
  * spent in the call over every stretch, so a member who drops and comes back is never listed twice.
  */
 import type { CallTopologyKind } from '../protocol/calls.js';
-import type { CallEndReason, CallStatus, CallType, FinalCallStatus } from './call-state-machine.js';
+import type { CallEndReason, CallProgress, CallType, FinalCallStatus } from './call-state-machine.js';
 import { isFinalStatus } from './call-state-machine.js';
 
 export interface GroupCallMember {
@@ -41,20 +41,15 @@ export interface GroupCallMember {
   declinedAt: Date | null;
 }
 
-export interface GroupCallRecord {
+/** Its `answeredAt` is when the first member besides the starter joined. */
+export interface GroupCallRecord extends CallProgress {
   id: string;
   conversationId: string;
   startedBy: string;
   type: CallType;
   /** How its media flows, chosen when it starts. */
   topology: CallTopologyKind;
-  status: CallStatus;
   createdAt: Date;
-  /** When the first member besides the starter joined. */
-  answeredAt: Date | null;
-  endedAt: Date | null;
-  durationSeconds: number | null;
-  endReason: CallEndReason | null;
   /** Counts the transitions that changed the record: stored as a compare-and-set on it. */
   revision: number;
   /** The starter first, then the members rung, then anyone who joined later, each once. */

@@ -1,10 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { CallRecord, CallStatus } from '../../calls/call-state-machine.js';
+import type { CallRecord } from '../../calls/call-state-machine.js';
 import type { CallsRepository } from '../ports.js';
+import { progressColumns, progressOf, UNFINISHED_CALL_STATUSES } from './call-progress.js';
 import type { ProcessLiveness } from './process-liveness.js';
 import type { CallsTable, Database } from './schema.js';
 
-const UNFINISHED: CallStatus[] = ['ringing', 'accepted'];
 
 /** The columns naming the user in calls of each direction. */
 const ROLE_COLUMNS = {
@@ -19,23 +19,8 @@ function toCall(row: Selectable<CallsTable>): CallRecord {
     callerId: row.caller_id,
     calleeId: row.callee_id,
     type: row.type,
-    status: row.status,
     createdAt: row.created_at,
-    answeredAt: row.answered_at,
-    endedAt: row.ended_at,
-    durationSeconds: row.duration_seconds,
-    endReason: row.end_reason,
-  };
-}
-
-/** The columns a transition changes. */
-function progress(call: CallRecord) {
-  return {
-    status: call.status,
-    answered_at: call.answeredAt,
-    ended_at: call.endedAt,
-    duration_seconds: call.durationSeconds,
-    end_reason: call.endReason,
+    ...progressOf(row),
   };
 }
 
@@ -44,13 +29,13 @@ export function createCallsRepository(db: Kysely<Database>, process: ProcessLive
     async create(call) {
       await db
         .insertInto('calls')
-        .values({ id: call.id, caller_id: call.callerId, callee_id: call.calleeId, type: call.type, created_at: call.createdAt, owner_id: process.id, ...progress(call) })
+        .values({ id: call.id, caller_id: call.callerId, callee_id: call.calleeId, type: call.type, created_at: call.createdAt, owner_id: process.id, ...progressColumns(call) })
         .execute();
     },
     async update(next, expected) {
       const result = await db
         .updateTable('calls')
-        .set(progress(next))
+        .set(progressColumns(next))
         .where('id', '=', next.id)
         .where('status', '=', expected)
         .executeTakeFirst();
@@ -74,10 +59,10 @@ export function createCallsRepository(db: Kysely<Database>, process: ProcessLive
       return rows.map(toCall);
     },
     async listOrphaned() {
-      const owners = await db.selectFrom('calls').select('owner_id').distinct().where('status', 'in', UNFINISHED).execute();
+      const owners = await db.selectFrom('calls').select('owner_id').distinct().where('status', 'in', UNFINISHED_CALL_STATUSES).execute();
       const gone = await process.gone(owners.map((row) => row.owner_id));
       if (gone.length === 0) return [];
-      const rows = await db.selectFrom('calls').selectAll().where('owner_id', 'in', gone).where('status', 'in', UNFINISHED).execute();
+      const rows = await db.selectFrom('calls').selectAll().where('owner_id', 'in', gone).where('status', 'in', UNFINISHED_CALL_STATUSES).execute();
       return rows.map(toCall);
     },
   };

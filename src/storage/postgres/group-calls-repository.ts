@@ -1,11 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { CallStatus } from '../../calls/call-state-machine.js';
 import type { GroupCallMember, GroupCallRecord } from '../../calls/group-call-state-machine.js';
 import type { GroupCallsRepository } from '../ports.js';
+import { progressColumns, progressOf, UNFINISHED_CALL_STATUSES } from './call-progress.js';
 import type { ProcessLiveness } from './process-liveness.js';
 import type { Database, GroupCallMembersTable, GroupCallsTable } from './schema.js';
 
-const UNFINISHED: CallStatus[] = ['ringing', 'accepted'];
 
 function toMember(row: Selectable<GroupCallMembersTable>): GroupCallMember {
   return {
@@ -25,12 +24,8 @@ function toCall(row: Selectable<GroupCallsTable>, members: GroupCallMember[]): G
     startedBy: row.started_by,
     type: row.type,
     topology: row.topology,
-    status: row.status,
     createdAt: row.created_at,
-    answeredAt: row.answered_at,
-    endedAt: row.ended_at,
-    durationSeconds: row.duration_seconds,
-    endReason: row.end_reason,
+    ...progressOf(row),
     revision: row.revision,
     members,
   };
@@ -38,14 +33,7 @@ function toCall(row: Selectable<GroupCallsTable>, members: GroupCallMember[]): G
 
 /** The columns a transition changes. */
 function progress(call: GroupCallRecord) {
-  return {
-    status: call.status,
-    answered_at: call.answeredAt,
-    ended_at: call.endedAt,
-    duration_seconds: call.durationSeconds,
-    end_reason: call.endReason,
-    revision: call.revision,
-  };
+  return { ...progressColumns(call), revision: call.revision };
 }
 
 function memberRow(callId: string, member: GroupCallMember, position: number) {
@@ -137,10 +125,10 @@ export function createGroupCallsRepository(db: Kysely<Database>, process: Proces
       return withMembers(await query.orderBy('m.call_id', 'desc').limit(filter.limit).execute());
     },
     async listOrphaned() {
-      const owners = await db.selectFrom('group_calls').select('owner_id').distinct().where('status', 'in', UNFINISHED).execute();
+      const owners = await db.selectFrom('group_calls').select('owner_id').distinct().where('status', 'in', UNFINISHED_CALL_STATUSES).execute();
       const gone = await process.gone(owners.map((row) => row.owner_id));
       if (gone.length === 0) return [];
-      return withMembers(await db.selectFrom('group_calls').selectAll().where('owner_id', 'in', gone).where('status', 'in', UNFINISHED).execute());
+      return withMembers(await db.selectFrom('group_calls').selectAll().where('owner_id', 'in', gone).where('status', 'in', UNFINISHED_CALL_STATUSES).execute());
     },
   };
 }

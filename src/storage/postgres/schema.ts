@@ -120,33 +120,32 @@ export interface ConversationMembersTable {
   change_pos: ChangePositionPart;
 }
 
-export interface CallsTable {
-  id: string;
-  caller_id: string;
-  callee_id: string;
-  type: CallType;
+/** The columns of a call, 1:1 or group, that its transitions change. */
+export interface CallProgressColumns {
   status: CallStatus;
-  created_at: Date;
   answered_at: Date | null;
   ended_at: Date | null;
   duration_seconds: number | null;
   end_reason: CallEndReason | null;
+}
+
+export interface CallsTable extends CallProgressColumns {
+  id: string;
+  caller_id: string;
+  callee_id: string;
+  type: CallType;
+  created_at: Date;
   /** The process that runs the call (see ProcessLiveness). */
   owner_id: string;
 }
 
-export interface GroupCallsTable {
+export interface GroupCallsTable extends CallProgressColumns {
   id: string;
   conversation_id: string;
   started_by: string;
   type: CallType;
   topology: CallTopologyKind;
-  status: CallStatus;
   created_at: Date;
-  answered_at: Date | null;
-  ended_at: Date | null;
-  duration_seconds: number | null;
-  end_reason: CallEndReason | null;
   revision: number;
   owner_id: string;
 }
