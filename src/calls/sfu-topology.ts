@@ -86,7 +86,7 @@ export class SfuTopology implements CallTopology {
    * ICE restart, or the offer it may have missed first). Its `publish` connection it restarts itself.
    */
   async reconnected(live: LiveGroupCall, participant: ParticipantDevice): Promise<void> {
-    const room = await this.rooms.get(live.call.id)?.catch(() => undefined);
+    const room = await this.existingRoom(live.call.id);
     try {
       const offer = await room?.restartSubscription(participant.deviceId);
       if (room && offer && this.deliveredTo.get(offer) !== participant.socketId) this.send(live.call.id, participant, subscription(room, participant, offer));
@@ -97,7 +97,7 @@ export class SfuTopology implements CallTopology {
 
   /** The device's connections close; Janus renegotiates the others' subscriptions without its feed. */
   async left(live: LiveGroupCall, participant: ParticipantDevice): Promise<void> {
-    const room = await this.rooms.get(live.call.id)?.catch(() => undefined);
+    const room = await this.existingRoom(live.call.id);
     await room?.leave(participant.deviceId).catch((error: unknown) => this.deps.logger.warn({ err: error, callId: live.call.id }, 'could not take a device out of its SFU room'));
   }
 
@@ -125,8 +125,13 @@ export class SfuTopology implements CallTopology {
     return room;
   }
 
+  /** The call's room if it was made; undefined while none is, or when making it failed. */
+  private async existingRoom(callId: string): Promise<SfuRoom | undefined> {
+    return this.rooms.get(callId)?.catch(() => undefined);
+  }
+
   private async roomOf(live: LiveGroupCall): Promise<SfuRoom> {
-    const room = await this.rooms.get(live.call.id)?.catch(() => undefined);
+    const room = await this.existingRoom(live.call.id);
     if (!room) throw new SfuError('not_in_room', { reason: `call ${live.call.id} has no room` });
     return room;
   }
@@ -137,7 +142,7 @@ export class SfuTopology implements CallTopology {
       this.deps.logger.debug({ callId, connection: event.connection, up: event.up }, 'SFU connection of a participant device');
       return;
     }
-    const room = await this.rooms.get(callId)?.catch(() => undefined);
+    const room = await this.existingRoom(callId);
     const participant = (await this.deps.live.get(callId))?.participants.find((entry) => entry.deviceId === event.device);
     if (room && participant) this.send(callId, participant, subscription(room, participant, event.offer));
   }
