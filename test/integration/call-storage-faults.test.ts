@@ -231,4 +231,34 @@ describe('1:1 and group calls when storage fails (PostgreSQL only)', { skip: pos
       await fault.clear();
     }
   });
+
+  test('outcomes told but not stored yet get a last try at shutdown: a 1:1 and a group call stored missed by the stop (PostgreSQL)', async () => {
+    const alice = await callUser(server.baseUrl, 'Alice');
+    const bob = await callUser(server.baseUrl, 'Bob');
+    const group = await callGroup(server.baseUrl, ['Ann', 'Ben', 'Cat']);
+    const faults = await Promise.all([refuseCallStatus(db, 'calls', 'missed'), refuseCallStatus(db, 'group_calls', 'missed')]);
+    try {
+      const told = [alice, bob, ...group.members].map((user) => nextEvent<CallIdEvent>(device(user), 'CALL_TIMEOUT', TOLD_WITHIN_MS));
+      const [direct, { call }] = await Promise.all([ringingCall(alice, bob), ringingGroupCall(group)]);
+      await Promise.all(told);
+      for (const fault of faults) await fault.clear();
+
+      // The stop comes long before the first try of the `store` timer: only its last try can store them.
+      await server.stop();
+      const { rows } = await db.query<{ id: string; status: string; end_reason: string }>(
+        'SELECT id, status, end_reason FROM calls WHERE id = $1 UNION ALL SELECT id, status, end_reason FROM group_calls WHERE id = $2',
+        [direct.id, call.id],
+      );
+      assert.deepEqual(
+        rows.map((row) => [row.id, row.status, row.end_reason]).sort(),
+        [
+          [direct.id, 'missed', 'timeout'],
+          [call.id, 'missed', 'timeout'],
+        ].sort(),
+      );
+    } finally {
+      for (const fault of faults) await fault.clear();
+      await server.start();
+    }
+  });
 });
