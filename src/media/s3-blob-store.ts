@@ -1,0 +1,88 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Readable } from 'node:stream';
+import type { MediaStoreConfig } from '../config/config.js';
+import type { BlobResponse, BlobStore, DirectUploads } from './blob-store.js';
+
+type S3Settings = Extract<MediaStoreConfig, { kind: 's3' }>;
+
+/** DeleteObjects takes at most this many keys. */
+const DELETE_BATCH = 1000;
+
+const secondsUntil = (at: Date) => Math.max(1, Math.ceil((at.getTime() - Date.now()) / 1000));
+
+/**
+ * Blobs in an S3 bucket through the AWS SDK v3: downloads and direct uploads are presigned URLs (SigV4),
+ * so the bytes never pass through this server. The bucket stays private: nothing is readable without a
+ * signature.
+ */
+export class S3BlobStore implements BlobStore {
+  private readonly client: S3Client;
+  readonly direct: DirectUploads;
+
+  constructor(private readonly settings: S3Settings) {
+    this.client = new S3Client({
+      region: settings.region,
+      forcePathStyle: settings.forcePathStyle,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    });
+    this.direct = {
+      uploadUrl: async (key, size, expiresAt) => ({
+        url: await getSignedUrl(this.client, new PutObjectCommand({ Bucket: settings.bucket, Key: key, ContentLength: size }), {
+          expiresIn: secondsUntil(expiresAt),
+        }),
+        headers: { 'content-length': String(size) },
+      }),
+      download: (key, toPath, maxBytes) => this.download(key, toPath, maxBytes),
+    };
+  }
+
+  async put(key: string, file: { path: string; size: number; contentType: string }): Promise<void> {
+    // A PutObject is stored whole or not at all.
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: createReadStream(file.path), ContentLength: file.size, ContentType: file.contentType }),
+    );
+  }
+
+  signedUrl(key: string, response: BlobResponse, expiresAt: Date): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: this.settings.bucket,
+      Key: key,
+      ResponseContentType: response.contentType,
+      ResponseContentDisposition: response.disposition,
+    });
+    return getSignedUrl(this.client, command, { expiresIn: secondsUntil(expiresAt) });
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      const objects = keys.slice(start, start + DELETE_BATCH).map((key) => ({ Key: key }));
+      const result = await this.client.send(new DeleteObjectsCommand({ Bucket: this.settings.bucket, Delete: { Objects: objects, Quiet: true } }));
+      const failed = (result.Errors ?? []).filter((error) => error.Code !== 'NoSuchKey');
+      if (failed.length > 0) throw new Error(`S3 kept ${failed.length} objects: ${failed[0]?.Code} ${failed[0]?.Message}`);
+    }
+  }
+
+  private async download(key: string, toPath: string, maxBytes: number): Promise<number | null> {
+    let body: Readable;
+    try {
+      body = (await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }))).Body as Readable;
+    } catch (error) {
+      if (error instanceof NoSuchKey) return null;
+      throw error;
+    }
+    let size = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(size > maxBytes ? new Error(`the object under ${key} is larger than ${maxBytes} bytes`) : null, chunk);
+      },
+    });
+    await pipeline(body, counted, createWriteStream(toPath, { flags: 'wx' }));
+    return size;
+  }
+}
