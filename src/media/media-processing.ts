@@ -3,7 +3,7 @@ import { parseFile } from 'music-metadata';
 import sharp from 'sharp';
 import type { MediaKind } from '../protocol/media.js';
 import { AppError } from '../shared/app-error.js';
-import type { AttachmentRecord } from './media-store.js';
+import type { MediaDetails } from './media-store.js';
 
 /** The longer side of a thumbnail, in pixels. */
 const THUMBNAIL_SIZE = 320;
@@ -20,7 +20,7 @@ export interface Received {
 export interface Processed {
   path: string;
   thumbnailPath: string | null;
-  details: Pick<AttachmentRecord, 'kind' | 'contentType' | 'size' | 'width' | 'height' | 'durationMs' | 'thumbnail'>;
+  details: MediaDetails;
 }
 
 /**

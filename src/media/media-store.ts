@@ -19,6 +19,9 @@ export interface AttachmentRecord {
   thumbnail: { width: number; height: number } | null;
 }
 
+/** What processing an upload finds out. */
+export type MediaDetails = Pick<AttachmentRecord, 'kind' | 'contentType' | 'size' | 'width' | 'height' | 'durationMs' | 'thumbnail'>;
+
 export interface MediaRecord extends AttachmentRecord {
   ownerId: string;
   /** `uploading`: a direct upload not yet confirmed (its size is the one declared). */
@@ -62,7 +65,7 @@ export interface MediaStore {
    */
   findAccessible(id: string, viewerId: string): Promise<MediaRecord | null>;
   /** Completes a direct upload: the owner's `uploading` record becomes ready with what processing found. */
-  markReady(id: string, ownerId: string, details: Omit<AttachmentRecord, 'id' | 'encrypted'>): Promise<MediaRecord | null>;
+  markReady(id: string, ownerId: string, details: MediaDetails): Promise<MediaRecord | null>;
   /** Marks the media of these messages discarded; returns what it marked (already discarded media is left out). */
   discardByMessages(messageIds: readonly string[]): Promise<DiscardedMedia[]>;
   /** Marks all of the owner's media discarded; returns how many. */

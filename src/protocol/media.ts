@@ -101,3 +101,4 @@ export interface DirectUploadResponse {
 }
 
 export type DirectUploadBody = z.input<typeof directUploadBody>;
+export type DirectUploadInput = z.output<typeof directUploadBody>;

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { AttachmentRecord, DiscardedMedia, MediaRecord, MediaStore } from '../../media/media-store.js';
+import type { AttachmentRecord, DiscardedMedia, MediaDetails, MediaRecord, MediaStore } from '../../media/media-store.js';
 import type { Database, MediaTable } from './schema.js';
 
 type MediaRow = Selectable<MediaTable>;
@@ -29,11 +29,10 @@ const toDiscarded = (row: Pick<MediaRow, 'id' | 'status' | 'thumbnail_width'>): 
   hasThumbnail: row.thumbnail_width !== null,
 });
 
-const detailColumns = (details: Omit<AttachmentRecord, 'id' | 'encrypted'>) => ({
+const detailColumns = (details: MediaDetails) => ({
   kind: details.kind,
   content_type: details.contentType,
   size: details.size,
-  file_name: details.fileName,
   width: details.width,
   height: details.height,
   duration_ms: details.durationMs,
@@ -69,6 +68,7 @@ export function createMediaRepository(db: Kysely<Database>): MediaStore {
             status: media.status,
             encrypted: media.encrypted,
             created_at: media.createdAt,
+            file_name: media.fileName,
             ...detailColumns(media),
           })
           .execute();
