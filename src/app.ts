@@ -66,6 +66,7 @@ import { registerPresenceEvents } from './users/presence-socket.js';
 export interface App {
   httpServer: Server;
   storage: Storage;
+  media: MediaService;
   /** Listens on config.port (0 = any free port) and resolves with the port. */
   start(): Promise<number>;
   /** Stops accepting, lets in-flight work finish (bounded), then closes the database. */
@@ -295,6 +296,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   return {
     httpServer,
     storage,
+    media,
     start: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);

@@ -4,7 +4,7 @@
  */
 export interface BlobStore {
   /** Stores the complete file at `file.path` under `key`: after a crash the key holds all of it or nothing. */
-  put(key: string, file: { path: string; size: number; contentType: string }): Promise<void>;
+  put(key: string, file: { path: string; contentType: string }): Promise<void>;
   /** A URL anyone holding it can fetch the blob from until `expiresAt`, answered with these headers. */
   signedUrl(key: string, response: BlobResponse, expiresAt: Date): Promise<string>;
   /** Removes the blobs; keys that hold nothing are fine. */

@@ -211,10 +211,8 @@ export class MediaService {
   /** Puts the processed blobs under the record's id and makes it ready. */
   private async storeBlobs(media: MediaRecord, processed: Processed): Promise<MediaRecord> {
     const { blobs } = this.deps;
-    await blobs.put(media.id, { path: processed.path, size: processed.details.size, contentType: processed.details.contentType });
-    if (processed.thumbnailPath) {
-      await blobs.put(thumbnailKey(media.id), { path: processed.thumbnailPath, size: 0, contentType: THUMBNAIL_TYPE });
-    }
+    await blobs.put(media.id, { path: processed.path, contentType: processed.details.contentType });
+    if (processed.thumbnailPath) await blobs.put(thumbnailKey(media.id), { path: processed.thumbnailPath, contentType: THUMBNAIL_TYPE });
     const ready = await this.deps.store.markReady(media.id, media.ownerId, processed.details);
     // Discarded meanwhile (the account was deleted): its blobs go with it.
     if (!ready) {

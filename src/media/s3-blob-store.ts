@@ -1,16 +1,18 @@
 import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import pLimit from 'p-limit';
 import type { Readable } from 'node:stream';
 import type { MediaStoreConfig } from '../config/config.js';
 import type { BlobResponse, BlobStore, DirectUploads } from './blob-store.js';
 
 type S3Settings = Extract<MediaStoreConfig, { kind: 's3' }>;
 
-/** DeleteObjects takes at most this many keys. */
-const DELETE_BATCH = 1000;
+/** Deletions in flight at once. */
+const DELETE_CONCURRENCY = 8;
 
 const secondsUntil = (at: Date) => Math.max(1, Math.ceil((at.getTime() - Date.now()) / 1000));
 
@@ -21,12 +23,16 @@ const secondsUntil = (at: Date) => Math.max(1, Math.ceil((at.getTime() - Date.no
  */
 export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
+  private readonly deletes = pLimit(DELETE_CONCURRENCY);
   readonly direct: DirectUploads;
 
   constructor(private readonly settings: S3Settings) {
     this.client = new S3Client({
       region: settings.region,
       forcePathStyle: settings.forcePathStyle,
+      // Checksums only where S3 requires them: many S3-compatible services take no aws-chunked trailers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
       ...(settings.credentials ? { credentials: settings.credentials } : {}),
     });
@@ -41,10 +47,11 @@ export class S3BlobStore implements BlobStore {
     };
   }
 
-  async put(key: string, file: { path: string; size: number; contentType: string }): Promise<void> {
+  async put(key: string, file: { path: string; contentType: string }): Promise<void> {
+    const { size } = await stat(file.path);
     // A PutObject is stored whole or not at all.
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: createReadStream(file.path), ContentLength: file.size, ContentType: file.contentType }),
+      new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: createReadStream(file.path), ContentLength: size, ContentType: file.contentType }),
     );
   }
 
@@ -59,12 +66,9 @@ export class S3BlobStore implements BlobStore {
   }
 
   async remove(keys: readonly string[]): Promise<void> {
-    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
-      const objects = keys.slice(start, start + DELETE_BATCH).map((key) => ({ Key: key }));
-      const result = await this.client.send(new DeleteObjectsCommand({ Bucket: this.settings.bucket, Delete: { Objects: objects, Quiet: true } }));
-      const failed = (result.Errors ?? []).filter((error) => error.Code !== 'NoSuchKey');
-      if (failed.length > 0) throw new Error(`S3 kept ${failed.length} objects: ${failed[0]?.Code} ${failed[0]?.Message}`);
-    }
+    // One DeleteObject per key (a missing key is no error): DeleteObjects needs a Content-MD5 or checksum
+    // header that not every S3-compatible service takes.
+    await Promise.all(keys.map((key) => this.deletes(() => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key })))));
   }
 
   private async download(key: string, toPath: string, maxBytes: number): Promise<number | null> {

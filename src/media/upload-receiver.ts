@@ -97,7 +97,7 @@ class SniffingLimit extends Transform {
 export async function receiveUpload(req: IncomingMessage, limits: UploadLimits, encrypted: boolean): Promise<ReceivedFile> {
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 0, parts: 1, headerPairs: 20 } });
+    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 0, headerPairs: 20 } });
   } catch {
     throw new AppError('VALIDATION_FAILED', 'Send the file as multipart/form-data, in a part named "file"');
   }
@@ -115,7 +115,6 @@ export async function receiveUpload(req: IncomingMessage, limits: UploadLimits, 
       written.catch(reject);
     });
     parser.on('fieldsLimit', () => refuse('Send only the file part (options go in the query string)'));
-    parser.on('partsLimit', () => refuse('Send one file part only'));
     parser.on('filesLimit', () => refuse('Send one file part only'));
     parser.on('error', () => refuse('The multipart body could not be read'));
     parser.on('close', () => (written ? written.then(resolve, reject) : refuse('Send the file in a part named "file"')));
