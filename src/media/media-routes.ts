@@ -1,4 +1,4 @@
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { principalOf } from '../http/authenticate.js';
 import { parse } from '../http/validate.js';
 import { directUploadBody, mediaParams, uploadQuery } from '../protocol/media.js';
@@ -9,8 +9,16 @@ import { receiveUpload, type UploadLimits } from './upload-receiver.js';
 /** Room for the multipart framing around the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-/** An upload refused before its body was read: the connection closes rather than carry the rest of it. */
-const closing = (res: Response) => res.set('Connection', 'close');
+/**
+ * An upload refused before its body was read whole: the rest is read and dropped, so the client gets
+ * its answer and the connection can carry the next request; but a body that is too large (or of unknown
+ * length) is not worth reading, and its connection closes after the answer instead.
+ */
+function dropRest(req: Request, res: Response, error: unknown): void {
+  if (req.complete) return;
+  if ((error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE') || req.get('content-length') === undefined) res.set('Connection', 'close');
+  req.resume();
+}
 
 export function createMediaRouter(deps: { media: MediaService; limits: UploadLimits; uploadRate: RequestHandler; requireAuth: RequestHandler }): Router {
   const { media } = deps;
@@ -27,7 +35,7 @@ export function createMediaRouter(deps: { media: MediaService; limits: UploadLim
       const received = await receiveUpload(req, deps.limits, encrypted);
       res.status(201).json({ media: await media.upload(ownerId, received, encrypted) });
     } catch (error) {
-      if (!req.complete) closing(res);
+      dropRest(req, res, error);
       throw error;
     }
   });
