@@ -5,11 +5,13 @@ import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { ChatMessageEvent, MessageDto } from '../../src/protocol/chat.js';
 import type { EncryptedContent } from '../../src/protocol/encrypted.js';
+import type { DirectUploadResponse, MediaResponse } from '../../src/protocol/media.js';
 import { assertError } from '../support/assertions.js';
 import { chatUser, device, history, type ChatUser } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { createGroup, leave, sendTo, sendToOk, sync, syncHead } from '../support/groups.js';
 import { fetchSigned, jpegWithGps, mediaAccess, upload, uploadOk, useS3Server, wav, type MediaStoreKind } from '../support/media.js';
+import { request } from '../support/http.js';
 import { nextEvent } from '../support/sockets.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -210,6 +212,36 @@ for (const target of databaseTargets()) {
         await waitFor(async () => (await mediaAccess(server.baseUrl, bob.token, media.id)).status === 404, 'the media to go');
         await waitFor(async () => (await fetchSigned(server.baseUrl, url)).status === 404, 'its bytes to go');
         assert.deepEqual(await server.app.storage.media.usage(alice.id, new Date(0)), { uploads: 0, bytes: 0 });
+      });
+
+      test('a direct upload goes to the S3 bucket through a presigned PUT and is processed once confirmed', async () => {
+        const [alice, bob] = [await chatUser(server.baseUrl, 'Alice'), await chatUser(server.baseUrl, 'Bob')];
+        const photo = await jpegWithGps(320, 200);
+        const started = await request<DirectUploadResponse>(server.baseUrl, 'POST', '/api/media/uploads', { token: alice.token, body: { size: photo.length, name: 'direct.jpg' } });
+        if (store === 'local') {
+          assertError(started, 404, 'NOT_FOUND');
+          return;
+        }
+        assert.equal(started.status, 201);
+        const { media, upload: target } = started.body;
+        assert.deepEqual([media.status, media.size, media.name], ['uploading', photo.length, 'direct.jpg']);
+        const early = await sendTo(device(alice), { to: bob.id, attachments: [media.id] } as never);
+        assert.equal(!early.ok && early.error.code, 'NOT_FOUND', 'not attachable before it is confirmed');
+        assertError(await request(server.baseUrl, 'POST', `/api/media/${media.id}/complete`, { token: alice.token }), 400, 'VALIDATION_FAILED');
+        assertError(await request(server.baseUrl, 'POST', `/api/media/${media.id}/complete`, { token: bob.token }), 404, 'NOT_FOUND');
+
+        const oversized = await fetch(target.url, { method: target.method, body: Buffer.concat([photo, photo]) });
+        assert.equal(oversized.status, 403, 'the signature covers the declared length');
+        const put = await fetch(target.url, { method: target.method, headers: target.headers, body: photo });
+        assert.equal(put.status, 200);
+        const completed = await request<MediaResponse>(server.baseUrl, 'POST', `/api/media/${media.id}/complete`, { token: alice.token });
+        assert.equal(completed.status, 200, JSON.stringify(completed.body));
+        assert.deepEqual([completed.body.media.status, completed.body.media.kind, completed.body.media.width], ['ready', 'image', 320]);
+        assert.notEqual(completed.body.media.thumbnail, null);
+
+        await sendToOk(device(alice), { to: bob.id, attachments: [media.id] } as never);
+        const download = await fetchSigned(server.baseUrl, (await mediaAccess(server.baseUrl, bob.token, media.id)).body.url);
+        assert.equal((await sharp(Buffer.from(await download.arrayBuffer())).metadata()).exif, undefined);
       });
 
       test('bad uploads get clear errors', async () => {
