@@ -1,5 +1,5 @@
 import type { Logger } from '../shared/logger.js';
-import { periodicTask, type PeriodicTask } from '../shared/periodic.js';
+import { inBatches, periodicTask, type PeriodicTask } from '../shared/periodic.js';
 import type { SessionsRepository } from '../storage/ports.js';
 
 export interface SessionCleanupSettings {
@@ -26,12 +26,7 @@ export function createSessionCleanup(settings: SessionCleanupSettings): SessionC
     settings.intervalSeconds,
     async (stopping) => {
       const endedBefore = new Date(now().getTime() - settings.retentionSeconds * 1000);
-      let deleted = 0;
-      for (;;) {
-        const batch = await settings.sessions.deleteEnded(endedBefore, BATCH);
-        deleted += batch;
-        if (batch < BATCH || stopping()) break;
-      }
+      const deleted = await inBatches(BATCH, (limit) => settings.sessions.deleteEnded(endedBefore, limit), stopping);
       if (deleted > 0) settings.logger.info({ deleted }, 'deleted ended sessions');
     },
     (error) => settings.logger.error({ err: error }, 'session cleanup failed'),

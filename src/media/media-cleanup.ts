@@ -1,7 +1,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../shared/logger.js';
-import { periodicTask, type PeriodicTask } from '../shared/periodic.js';
+import { inBatches, periodicTask, type PeriodicTask } from '../shared/periodic.js';
 import type { MediaStore } from './media-store.js';
 import type { MediaService } from './media-service.js';
 
@@ -58,13 +58,8 @@ export function createMediaCleanup(settings: MediaCleanupSettings): PeriodicTask
     settings.intervalSeconds,
     async (stopping) => {
       const createdBefore = new Date(now().getTime() - settings.orphanTtlSeconds * 1000);
-      let orphans = 0;
-      for (;;) {
-        const batch = await settings.store.discardUnattached(createdBefore, BATCH);
-        orphans += batch;
-        if (batch < BATCH || stopping()) break;
-      }
-      const removed = await settings.media.removeDiscarded(stopping() ? 0 : Number.POSITIVE_INFINITY);
+      const orphans = await inBatches(BATCH, (limit) => settings.store.discardUnattached(createdBefore, limit), stopping);
+      const removed = await settings.media.removeDiscarded(stopping);
       const tempFiles = await sweepTempFiles();
       if (removed > 0 || tempFiles > 0) settings.logger.info({ orphans, removed, tempFiles }, 'removed media');
     },

@@ -9,6 +9,7 @@ import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import { InFlight } from '../shared/in-flight.js';
+import { inBatches } from '../shared/periodic.js';
 import type { Logger } from '../shared/logger.js';
 import { thumbnailKey, uploadKey, type BlobResponse, type BlobStore } from './blob-store.js';
 import { classify, OPAQUE_TYPE, servedInline, THUMBNAIL_TYPE } from './media-kinds.js';
@@ -29,6 +30,8 @@ export interface MediaServiceDeps {
 const DAY_MS = 86_400_000;
 /** Images decoded at once: each may take a core and its pixels' worth of memory. */
 const PROCESSING_CONCURRENCY = 2;
+/** Discarded records whose blobs are removed together. */
+const REMOVAL_BATCH = 100;
 
 const noSuchMedia = () => new AppError('NOT_FOUND', 'No such media');
 
@@ -93,7 +96,12 @@ export class MediaService {
       };
       const created = await this.deps.store.create(media, this.budget());
       if (created !== 'created') this.refuse(created);
-      const ready = await this.storeBlobs(media, processed);
+      const stored = processed;
+      const ready = await this.storeBlobs(media, stored).catch(async (error: unknown) => {
+        // Nobody will send these bytes again under this id: the record goes now rather than after the orphan TTL.
+        await this.discard([{ id: media.id, status: 'uploading', hasThumbnail: stored.thumbnailPath !== null }]).catch(() => undefined);
+        throw error;
+      });
       return presentMedia(ready);
     } finally {
       await removeFiles(received.path, processed?.path, processed?.thumbnailPath);
@@ -186,20 +194,20 @@ export class MediaService {
   /** Removes every upload of a deleted account. */
   async discardOwnedBy(ownerId: string): Promise<void> {
     const marked = await this.deps.store.discardByOwner(ownerId);
-    if (marked > 0) await this.removeDiscarded(Number.POSITIVE_INFINITY);
+    if (marked > 0) await this.removeDiscarded();
   }
 
-  /** Removes the blobs and then the records of discarded media, up to `limit` records; resolves with how many. */
-  async removeDiscarded(limit: number): Promise<number> {
-    const BATCH = 100;
-    let removed = 0;
-    while (removed < limit) {
-      const batch = await this.deps.store.listDiscarded(Math.min(BATCH, limit - removed));
-      await this.discard(batch);
-      removed += batch.length;
-      if (batch.length < BATCH) break;
-    }
-    return removed;
+  /** Removes the blobs and then the records of all discarded media (until `stopping`); resolves with how many. */
+  removeDiscarded(stopping: () => boolean = () => false): Promise<number> {
+    return inBatches(
+      REMOVAL_BATCH,
+      async (limit) => {
+        const batch = await this.deps.store.listDiscarded(limit);
+        await this.discard(batch);
+        return batch.length;
+      },
+      stopping,
+    );
   }
 
   private async discard(records: readonly DiscardedMedia[]): Promise<void> {
@@ -216,7 +224,7 @@ export class MediaService {
     const ready = await this.deps.store.markReady(media.id, media.ownerId, processed.details);
     // Discarded meanwhile (the account was deleted): its blobs go with it.
     if (!ready) {
-      await this.removeDiscarded(Number.POSITIVE_INFINITY);
+      await this.removeDiscarded();
       throw noSuchMedia();
     }
     return ready;

@@ -43,3 +43,13 @@ export function periodicTask(intervalSeconds: number, work: (stopping: () => boo
     },
   };
 }
+
+/** Runs `step` (which handles at most `batch` things) until it handles fewer or a stop is asked for; resolves with the total. */
+export async function inBatches(batch: number, step: (batch: number) => Promise<number>, stopping: () => boolean): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const done = await step(batch);
+    total += done;
+    if (done < batch || stopping()) return total;
+  }
+}
