@@ -43,7 +43,6 @@ import { LocalBlobStore } from './media/local-blob-store.js';
 import { createMediaCleanup } from './media/media-cleanup.js';
 import { createMediaRouter } from './media/media-routes.js';
 import { MediaService } from './media/media-service.js';
-import { S3BlobStore } from './media/s3-blob-store.js';
 import { UrlSigner } from './media/url-signer.js';
 import { ExpoPushClient } from './push/expo-push-client.js';
 import { PushNotifier } from './push/push-notifier.js';
@@ -244,7 +243,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const localBlobs = blobStore.kind === 'local' ? new LocalBlobStore(path.join(blobStore.dir, 'blobs'), signer) : undefined;
   const media = new MediaService({
     store: storage.media,
-    blobs: blobStore.kind === 's3' ? new S3BlobStore(blobStore) : localBlobs!,
+    // The AWS SDK is loaded only when S3 is configured (it costs a process about 27 MB).
+    blobs: blobStore.kind === 's3' ? new (await import('./media/s3-blob-store.js')).S3BlobStore(blobStore) : localBlobs!,
     events,
     logger,
     config: mediaConfig,

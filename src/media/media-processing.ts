@@ -1,6 +1,4 @@
 import { rm } from 'node:fs/promises';
-import { parseFile } from 'music-metadata';
-import sharp from 'sharp';
 import type { MediaKind } from '../protocol/media.js';
 import { AppError } from '../shared/app-error.js';
 import type { MediaDetails } from './media-store.js';
@@ -36,7 +34,12 @@ export async function processUpload(upload: Received, options: { imageMaxPixels:
   return { path: upload.path, thumbnailPath: null, details: base };
 }
 
+/** sharp and music-metadata are loaded with the first upload that needs them (about 45 MB together), not at start-up. */
+const loadSharp = () => import('sharp').then((module) => module.default);
+const loadMusicMetadata = () => import('music-metadata');
+
 async function processImage(upload: Received, maxPixels: number): Promise<Processed> {
+  const sharp = await loadSharp();
   const cleanPath = `${upload.path}.clean`;
   const thumbnailPath = `${upload.path}.thumb`;
   const animated = upload.contentType === 'image/gif' || upload.contentType === 'image/webp';
@@ -72,7 +75,7 @@ async function processImage(upload: Received, maxPixels: number): Promise<Proces
 /** Whole milliseconds, or null when the container does not say (or cannot be read). */
 async function durationOf(path: string): Promise<number | null> {
   try {
-    const { format } = await parseFile(path, { duration: true, skipCovers: true });
+    const { format } = await (await loadMusicMetadata()).parseFile(path, { duration: true, skipCovers: true });
     return format.duration !== undefined && Number.isFinite(format.duration) ? Math.round(format.duration * 1000) : null;
   } catch {
     return null;

@@ -57,7 +57,7 @@ export function createMessageWrites(db: Kysely<Database>, options: MessageWrites
     },
     async drain() {
       await writes.drain();
-      await attaching.drain(Number.POSITIVE_INFINITY);
+      await attaching.drain();
     },
   };
 }
