@@ -3,8 +3,20 @@ import type { MediaKind } from '../protocol/media.js';
 /** Images that are decoded, stripped of their metadata and thumbnailed (what sharp's prebuilt binaries read and write). */
 export const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
 
-/** Programs, refused whatever they are named: a chat has no business passing them around. */
-const EXECUTABLE_TYPES = new Set(['application/x-elf', 'application/x-msdownload', 'application/x-mach-binary']);
+/**
+ * Refused whatever they are named: programs (a chat has no business passing them around), and photos in
+ * formats whose metadata (GPS position included) cannot be stripped here (sharp's prebuilt libvips
+ * reads no HEIC): phones' pickers convert them to JPEG when asked.
+ */
+const REFUSED_TYPES = new Set([
+  'application/x-elf',
+  'application/x-msdownload',
+  'application/x-mach-binary',
+  'image/heic',
+  'image/heic-sequence',
+  'image/heif',
+  'image/heif-sequence',
+]);
 
 export const OPAQUE_TYPE = 'application/octet-stream';
 
@@ -20,7 +32,7 @@ export type Classified = { kind: MediaKind; contentType: string } | { refused: s
 export function classify(sniffed: Sniffed, encrypted: boolean): Classified {
   if (encrypted || !sniffed) return { kind: 'file', contentType: OPAQUE_TYPE };
   const { mime } = sniffed;
-  if (EXECUTABLE_TYPES.has(mime)) return { refused: mime };
+  if (REFUSED_TYPES.has(mime)) return { refused: mime };
   if (IMAGE_TYPES.has(mime)) return { kind: 'image', contentType: mime };
   if (mime.startsWith('audio/')) return { kind: 'audio', contentType: mime };
   if (mime.startsWith('video/')) return { kind: 'video', contentType: mime };

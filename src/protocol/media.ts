@@ -61,7 +61,7 @@ export interface AttachmentDto {
   size: number;
   /** The uploader's file name, cleaned; null for encrypted uploads and when none was sent. */
   name: string | null;
-  /** Images (and videos, where the container says). */
+  /** Images only: pixels of the stored (upright) image. */
   width: number | null;
   height: number | null;
   /** Audio and video, where it can be read. */
