@@ -8,7 +8,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import { assertError, assertRetryAfter } from '../support/assertions.js';
 import { databaseTargets, freshDataDir, type DatabaseKind } from '../support/databases.js';
-import { registerUser } from '../support/http.js';
+import { registerUser, request } from '../support/http.js';
 import { mediaAccess, upload, uploadOk } from '../support/media.js';
 import { spawnServer, type ServerProcess } from '../support/processes.js';
 
@@ -22,6 +22,7 @@ const SETTINGS = {
   MEDIA_QUOTA_BYTES: String(3 * 1024 * 1024),
   MEDIA_ORPHAN_TTL: '3s',
   MEDIA_CLEANUP_INTERVAL: '1s',
+  MEDIA_UPLOAD_REQUESTS_PER_MINUTE: '20',
 };
 
 /** The server process's resident memory now and at its peak, in bytes (Linux /proc). */
@@ -166,6 +167,16 @@ for (const target of databaseTargets()) {
       await uploadOk(server.baseUrl, hoarder.accessToken, randomBytes(1200 * 1024));
       await uploadOk(server.baseUrl, hoarder.accessToken, randomBytes(1200 * 1024));
       assertError(await upload(server.baseUrl, hoarder.accessToken, randomBytes(1200 * 1024)), 413, 'QUOTA_EXCEEDED');
+    });
+
+    test('upload requests are rate limited per user, before anything is read', async () => {
+      const [eager, other] = [await registerUser(server.baseUrl, 'Eager'), await registerUser(server.baseUrl, 'Other')];
+      const notMultipart = (token: string) => request(server.baseUrl, 'POST', '/api/media', { token, body: {} });
+      for (let i = 0; i < 20; i += 1) assert.equal((await notMultipart(eager.accessToken)).status, 400);
+      const limited = await notMultipart(eager.accessToken);
+      assertError(limited, 429, 'RATE_LIMITED');
+      assertRetryAfter(limited);
+      assert.equal((await notMultipart(other.accessToken)).status, 400, 'another user is not held up');
     });
 
     test('uploads never attached are removed after the orphan TTL, blobs and all', async () => {
