@@ -22,7 +22,7 @@ export interface BlobResponse {
 export interface DirectUploads {
   /** A URL the client PUTs exactly `size` bytes to, until `expiresAt`, with these headers. */
   uploadUrl(key: string, size: number, expiresAt: Date): Promise<{ url: string; headers: Record<string, string> }>;
-  /** Copies what was uploaded under `key` to the local file `toPath`: its size, or null when nothing was. */
+  /** Copies what was uploaded under `key` to the local file `toPath`: its size, or null when nothing was or more than `maxBytes`. */
   download(key: string, toPath: string, maxBytes: number): Promise<number | null>;
 }
 

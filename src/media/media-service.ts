@@ -145,7 +145,7 @@ export class MediaService {
     const tempPath = path.join(this.deps.config.tempDir, tempName());
     let processed: Processed | undefined;
     try {
-      const size = await direct.download(uploadKey(id), tempPath, media.size).catch(() => undefined);
+      const size = await direct.download(uploadKey(id), tempPath, media.size);
       if (size !== media.size) {
         throw new AppError('VALIDATION_FAILED', `Upload exactly ${media.size} bytes to the upload URL first`, { details: [{ path: 'upload', message: 'nothing complete was uploaded yet' }] });
       }

@@ -80,13 +80,19 @@ export class S3BlobStore implements BlobStore {
       throw error;
     }
     let size = 0;
+    const tooLarge = new Error(`the object under ${key} is larger than ${maxBytes} bytes`);
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         size += chunk.length;
-        done(size > maxBytes ? new Error(`the object under ${key} is larger than ${maxBytes} bytes`) : null, chunk);
+        done(size > maxBytes ? tooLarge : null, chunk);
       },
     });
-    await pipeline(body, counted, createWriteStream(toPath, { flags: 'wx' }));
+    try {
+      await pipeline(body, counted, createWriteStream(toPath, { flags: 'wx' }));
+    } catch (error) {
+      if (error === tooLarge) return null;
+      throw error;
+    }
     return size;
   }
 }
