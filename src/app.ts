@@ -1,4 +1,6 @@
+import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AccountEventsFeed } from './auth/account-events-feed.js';
 import { createAccessTokens } from './auth/access-tokens.js';
@@ -36,6 +38,12 @@ import { createKeysRouter } from './keys/keys-routes.js';
 import { KeysService } from './keys/keys-service.js';
 import { ToDeviceService } from './keys/to-device-service.js';
 import { createRateLimits } from './http/rate-limits.js';
+import { createLocalBlobRouter } from './media/local-blob-routes.js';
+import { LocalBlobStore } from './media/local-blob-store.js';
+import { createMediaCleanup } from './media/media-cleanup.js';
+import { createMediaRouter } from './media/media-routes.js';
+import { MediaService } from './media/media-service.js';
+import { UrlSigner } from './media/url-signer.js';
 import { ExpoPushClient } from './push/expo-push-client.js';
 import { PushNotifier } from './push/push-notifier.js';
 import { PushWorker } from './push/push-worker.js';
@@ -57,6 +65,7 @@ import { registerPresenceEvents } from './users/presence-socket.js';
 export interface App {
   httpServer: Server;
   storage: Storage;
+  media: MediaService;
   /** Listens on config.port (0 = any free port) and resolves with the port. */
   start(): Promise<number>;
   /** Stops accepting, lets in-flight work finish (bounded), then closes the database. */
@@ -227,17 +236,50 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     coalesceMs: config.push.coalesceMs,
   });
 
+  const mediaConfig = config.media;
+  await mkdir(mediaConfig.tempDir, { recursive: true });
+  const signer = new UrlSigner(secret);
+  const blobStore = mediaConfig.store;
+  const localBlobs = blobStore.kind === 'local' ? new LocalBlobStore(path.join(blobStore.dir, 'blobs'), signer) : undefined;
+  const media = new MediaService({
+    store: storage.media,
+    // The AWS SDK is loaded only when S3 is configured (it costs a process about 27 MB).
+    blobs: blobStore.kind === 's3' ? new (await import('./media/s3-blob-store.js')).S3BlobStore(blobStore) : localBlobs!,
+    events,
+    logger,
+    config: mediaConfig,
+  });
+  const mediaCleanup = createMediaCleanup({
+    media,
+    store: storage.media,
+    tempDir: mediaConfig.tempDir,
+    logger,
+    intervalSeconds: mediaConfig.cleanupIntervalSeconds,
+    orphanTtlSeconds: mediaConfig.orphanTtlSeconds,
+  });
+  const rateLimits = createRateLimits({ ...config.rateLimit, mediaUploadsPerMinute: mediaConfig.uploadRequestsPerMinute });
+
   const http = createHttpApp({
     logger,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
     routes: [
       { path: '/', router: createHealthRouter(storage) },
-      { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits: createRateLimits(config.rateLimit) }) },
+      { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits }) },
       { path: '/api/admin', router: createAdminRouter({ accounts, requireAuth: authenticated }) },
       { path: '/api/chat', router: createChatRouter({ reader, groups: createGroupRouter({ groups, reader }), requireAuth: authenticated }) },
       { path: '/api/users', router: createPeopleRouter({ people, requireAuth: authenticated }) },
       { path: '/api/keys', router: createKeysRouter({ keys, toDevice, requireAuth: authenticated }) },
+      ...(localBlobs ? [{ path: '/api/media/blob', router: createLocalBlobRouter({ store: localBlobs, signer }) }] : []),
+      {
+        path: '/api/media',
+        router: createMediaRouter({
+          media,
+          limits: { maxBytes: mediaConfig.maxBytes, tempDir: mediaConfig.tempDir },
+          uploadRate: rateLimits.mediaUploads,
+          requireAuth: authenticated,
+        }),
+      },
       {
         path: '/api/call',
         router: createCallRouter({
@@ -254,6 +296,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   return {
     httpServer,
     storage,
+    media,
     start: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -262,6 +305,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
           sessionCleanup.start();
           pushNotifier.start();
           pushWorker.start();
+          media.start();
+          mediaCleanup.start();
           resolve((httpServer.address() as AddressInfo).port);
         });
       }),
@@ -284,6 +329,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       clearTimeout(deadline);
       await accountEvents.stop();
       await sessionCleanup.stop();
+      await mediaCleanup.stop();
+      await media.stop(config.shutdownTimeoutMs);
       await keys.stop(config.shutdownTimeoutMs);
       // The pushes of the calls just ended are queued before the worker's last cycle.
       await pushNotifier.stop(config.shutdownTimeoutMs);

@@ -1,4 +1,5 @@
 import type { Logger } from '../shared/logger.js';
+import { inBatches, periodicTask, type PeriodicTask } from '../shared/periodic.js';
 import type { SessionsRepository } from '../storage/ports.js';
 
 export interface SessionCleanupSettings {
@@ -10,17 +11,10 @@ export interface SessionCleanupSettings {
   now?: () => Date;
 }
 
-export interface SessionCleanup {
-  /** Runs a cleanup now, then one every interval. */
-  start(): void;
-  /** Stops the schedule and waits for a cleanup in progress (so storage can close after it). */
-  stop(): Promise<void>;
-}
+export type SessionCleanup = PeriodicTask;
 
 /** Sessions deleted per statement: each batch is a short transaction, whatever the backlog. */
 const BATCH = 500;
-/** setTimeout's longest delay; a longer one would fire at once. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * Deletes sessions (and their refresh tokens) that expired or were revoked more than the retention ago,
@@ -28,46 +22,13 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
  */
 export function createSessionCleanup(settings: SessionCleanupSettings): SessionCleanup {
   const now = settings.now ?? (() => new Date());
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = true;
-
-  async function prune(): Promise<number> {
-    const endedBefore = new Date(now().getTime() - settings.retentionSeconds * 1000);
-    let deleted = 0;
-    for (;;) {
-      const batch = await settings.sessions.deleteEnded(endedBefore, BATCH);
-      deleted += batch;
-      if (batch < BATCH || stopped) return deleted;
-    }
-  }
-
-  function run(): void {
-    running = prune()
-      .then(
-        (deleted) => {
-          if (deleted > 0) settings.logger.info({ deleted }, 'deleted ended sessions');
-        },
-        (error: unknown) => settings.logger.error({ err: error }, 'session cleanup failed'),
-      )
-      .finally(() => {
-        running = undefined;
-        if (stopped) return;
-        timer = setTimeout(run, Math.min(settings.intervalSeconds * 1000, MAX_DELAY_MS));
-        timer.unref();
-      });
-  }
-
-  return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      run();
+  return periodicTask(
+    settings.intervalSeconds,
+    async (stopping) => {
+      const endedBefore = new Date(now().getTime() - settings.retentionSeconds * 1000);
+      const deleted = await inBatches(BATCH, (limit) => settings.sessions.deleteEnded(endedBefore, limit), stopping);
+      if (deleted > 0) settings.logger.info({ deleted }, 'deleted ended sessions');
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+    (error) => settings.logger.error({ err: error }, 'session cleanup failed'),
+  );
 }

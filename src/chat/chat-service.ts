@@ -29,9 +29,14 @@ type Target = { conversationId: string; recipientId: string | null };
 
 type TypingTarget = Pick<TypingPayload, 'to' | 'conversationId'>;
 
-/** Whether a stored message says what a send says: the same text, or the same encrypted payload (jsonb reorders keys). */
+/**
+ * Whether a stored message says what a send says: the same text, or the same encrypted payload (jsonb
+ * reorders keys), with the same attachments.
+ */
 const sameContent = (stored: MessageRecord, input: SendMessageInput) =>
-  stored.text === (input.text ?? '') && isDeepStrictEqual(stored.encrypted ?? null, input.encrypted ?? null);
+  stored.text === (input.text ?? '') &&
+  isDeepStrictEqual(stored.encrypted ?? null, input.encrypted ?? null) &&
+  isDeepStrictEqual(stored.attachments?.map((attachment) => attachment.id) ?? [], input.attachments ?? []);
 
 const noSuchConversation = () => new AppError('NOT_FOUND', 'No such conversation');
 const noSuchUser = () => new AppError('NOT_FOUND', 'No such user');
@@ -61,11 +66,17 @@ export class ChatService {
       senderId: actor.userId,
       text: input.text ?? '',
       ...(input.encrypted ? { encrypted: input.encrypted } : {}),
+      ...(input.attachments ? { attachmentIds: input.attachments } : {}),
       clientMessageId: input.clientMessageId ?? null,
       createdAt: this.now(),
     });
     if (stored.outcome === 'notMember') throw noSuchConversation();
     if (stored.outcome === 'recipientUnavailable') throw noSuchUser();
+    if (stored.outcome === 'attachmentsUnavailable') {
+      throw new AppError('NOT_FOUND', 'No such media', {
+        details: [{ path: 'attachments', message: input.encrypted ? 'each must be an encrypted upload of yours, not yet attached' : 'each must be an upload of yours, ready and not yet attached' }],
+      });
+    }
     // A send that reuses a clientMessageId is a retry only if it says the same thing to the same conversation.
     if (!stored.created && (stored.message.conversationId !== conversationId || !sameContent(stored.message, input))) {
       throw new AppError('VALIDATION_FAILED', 'This clientMessageId was already used for another message', {

@@ -1,3 +1,4 @@
+import { presentAttachment } from '../media/media-presenter.js';
 import type { MessageDto } from '../protocol/chat.js';
 import type { MessageRecord } from '../storage/ports.js';
 
@@ -9,6 +10,7 @@ export function presentMessage(message: MessageRecord): MessageDto {
     to: message.recipientId,
     text: message.text,
     ...(message.encrypted ? { encrypted: message.encrypted } : {}),
+    ...(message.attachments ? { attachments: message.attachments.map(presentAttachment) } : {}),
     clientMessageId: message.clientMessageId,
     createdAt: message.createdAt.toISOString(),
     deliveredAt: message.deliveredAt?.toISOString() ?? null,

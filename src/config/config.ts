@@ -1,10 +1,13 @@
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { durationSeconds } from './duration.js';
 
 const list = z
   .string()
   .transform((text) => text.split(',').map((item) => item.trim()).filter(Boolean));
+
+const MIB = 1024 * 1024;
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
@@ -82,6 +85,25 @@ const envSchema = z.object({
   E2EE_KEY_CLAIMS_PER_MINUTE: int(120),
   E2EE_TO_DEVICE_PER_MINUTE: int(120),
   E2EE_TO_DEVICE_MAX_PENDING: z.coerce.number().int().positive().default(1000),
+  MEDIA_STORE: z.enum(['local', 's3']).default('local'),
+  MEDIA_DIR: z.string().min(1).optional(),
+  MEDIA_S3_BUCKET: z.string().min(1).optional(),
+  MEDIA_S3_REGION: z.string().min(1).default('us-east-1'),
+  MEDIA_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  MEDIA_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  MEDIA_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  MEDIA_S3_FORCE_PATH_STYLE: z.stringbool().default(false),
+  MEDIA_MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(20 * MIB),
+  MEDIA_MAX_AUDIO_BYTES: z.coerce.number().int().positive().default(50 * MIB),
+  MEDIA_MAX_VIDEO_BYTES: z.coerce.number().int().positive().default(100 * MIB),
+  MEDIA_MAX_FILE_BYTES: z.coerce.number().int().positive().default(50 * MIB),
+  MEDIA_IMAGE_MAX_PIXELS: z.coerce.number().int().positive().default(50_000_000),
+  MEDIA_QUOTA_BYTES: z.coerce.number().int().positive().default(2 * 1024 * MIB),
+  MEDIA_UPLOADS_PER_DAY: int(500),
+  MEDIA_UPLOAD_REQUESTS_PER_MINUTE: int(30),
+  MEDIA_URL_TTL: durationSeconds.default(5 * 60),
+  MEDIA_ORPHAN_TTL: durationSeconds.default(86400),
+  MEDIA_CLEANUP_INTERVAL: durationSeconds.default(10 * 60),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -218,6 +240,44 @@ export interface Config {
     /** To-device messages queued for one device at most (until it acknowledges them). */
     toDeviceMaxPending: number;
   };
+  media: MediaConfig;
+}
+
+/** Where media blobs are kept: a directory on the local disk, or an S3-compatible bucket. */
+export type MediaStoreConfig =
+  | { kind: 'local'; dir: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      region: string;
+      /** A non-AWS service (MinIO, Ceph, R2, ...); undefined for AWS itself. */
+      endpoint: string | undefined;
+      /** Static keys; undefined: the AWS SDK's default credential chain (environment, instance role, ...). */
+      credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+      /** `endpoint/bucket/key` URLs instead of `bucket.endpoint/key`, as MinIO-like services need. */
+      forcePathStyle: boolean;
+    };
+
+export interface MediaConfig {
+  store: MediaStoreConfig;
+  /** Uploads are received here (then moved or copied into the store): on the local store's filesystem. */
+  tempDir: string;
+  /** Largest upload of each kind, in bytes; an end-to-end encrypted upload may be as large as the largest. */
+  maxBytes: { image: number; audio: number; video: number; file: number };
+  /** Images with more pixels than this are refused: a small file can decode to gigabytes. */
+  imageMaxPixels: number;
+  /** Bytes of media one user may keep stored at once. */
+  quotaBytes: number;
+  /** Uploads one user may make per 24 hours. */
+  uploadsPerDay: number;
+  /** Requests to the upload routes one user may make per minute. */
+  uploadRequestsPerMinute: number;
+  /** Lifetime of a signed download (or direct-upload) URL. */
+  urlTtlSeconds: number;
+  /** An upload never attached to a message is removed this long after it was made. */
+  orphanTtlSeconds: number;
+  /** How often removals are carried out (orphans, discarded media, deleted accounts' media). */
+  cleanupIntervalSeconds: number;
 }
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -259,6 +319,12 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   }
   if (env.GROUP_CALL_TOPOLOGY === 'sfu' && !env.JANUS_URL) {
     throw new ConfigError('GROUP_CALL_TOPOLOGY: sfu needs JANUS_URL (and JANUS_API_SECRET)');
+  }
+  if (env.MEDIA_STORE === 's3' && !env.MEDIA_S3_BUCKET) {
+    throw new ConfigError('MEDIA_S3_BUCKET: required with MEDIA_STORE=s3');
+  }
+  if (Boolean(env.MEDIA_S3_ACCESS_KEY_ID) !== Boolean(env.MEDIA_S3_SECRET_ACCESS_KEY)) {
+    throw new ConfigError('MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY: give both, or neither (the AWS default credential chain)');
   }
   if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
     throw new ConfigError('JWT_SECRET: must be at least 32 bytes long');
@@ -350,5 +416,36 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       toDevicePerMinute: env.E2EE_TO_DEVICE_PER_MINUTE,
       toDeviceMaxPending: env.E2EE_TO_DEVICE_MAX_PENDING,
     },
+    media: mediaConfig(env),
+  };
+}
+
+function mediaConfig(env: Env): MediaConfig {
+  const dir = env.MEDIA_DIR ?? path.join(env.DATA_DIR, 'media');
+  const store: MediaStoreConfig =
+    env.MEDIA_STORE === 's3'
+      ? {
+          kind: 's3',
+          bucket: env.MEDIA_S3_BUCKET!,
+          region: env.MEDIA_S3_REGION,
+          endpoint: env.MEDIA_S3_ENDPOINT,
+          credentials:
+            env.MEDIA_S3_ACCESS_KEY_ID && env.MEDIA_S3_SECRET_ACCESS_KEY
+              ? { accessKeyId: env.MEDIA_S3_ACCESS_KEY_ID, secretAccessKey: env.MEDIA_S3_SECRET_ACCESS_KEY }
+              : undefined,
+          forcePathStyle: env.MEDIA_S3_FORCE_PATH_STYLE,
+        }
+      : { kind: 'local', dir };
+  return {
+    store,
+    tempDir: path.join(dir, 'tmp'),
+    maxBytes: { image: env.MEDIA_MAX_IMAGE_BYTES, audio: env.MEDIA_MAX_AUDIO_BYTES, video: env.MEDIA_MAX_VIDEO_BYTES, file: env.MEDIA_MAX_FILE_BYTES },
+    imageMaxPixels: env.MEDIA_IMAGE_MAX_PIXELS,
+    quotaBytes: env.MEDIA_QUOTA_BYTES,
+    uploadsPerDay: env.MEDIA_UPLOADS_PER_DAY,
+    uploadRequestsPerMinute: env.MEDIA_UPLOAD_REQUESTS_PER_MINUTE,
+    urlTtlSeconds: env.MEDIA_URL_TTL,
+    orphanTtlSeconds: env.MEDIA_ORPHAN_TTL,
+    cleanupIntervalSeconds: env.MEDIA_CLEANUP_INTERVAL,
   };
 }

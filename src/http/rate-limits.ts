@@ -1,12 +1,15 @@
 import type { Request } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitInfo, type RateLimitRequestHandler } from 'express-rate-limit';
 import { AppError } from '../shared/app-error.js';
+import { principalOf } from './authenticate.js';
 
 export interface RateLimitSettings {
   windowSeconds: number;
   authPerIp: number;
   loginFailuresPerAccount: number;
   loginFailuresPerAccountTotal: number;
+  /** Requests to the media upload routes per user per minute. */
+  mediaUploadsPerMinute: number;
 }
 
 export interface RateLimits {
@@ -14,6 +17,8 @@ export interface RateLimits {
   authPerIp: RateLimitRequestHandler;
   /** Failed logins: for one account from one IP, then for one account from all IPs together (in this order). */
   loginFailures: RateLimitRequestHandler[];
+  /** Media uploads by one user (after authentication), all devices together. */
+  mediaUploads: RateLimitRequestHandler;
 }
 
 function limiter(windowSeconds: number, limit: number, extra: Parameters<typeof rateLimit>[0] = {}) {
@@ -51,5 +56,6 @@ export function createRateLimits(settings: RateLimitSettings): RateLimits {
       // limiter already refused do not count here: one address cannot use up an account's ceiling.
       failures(settings.loginFailuresPerAccountTotal, (req) => `login:${accountKey(req)}`),
     ],
+    mediaUploads: limiter(60, settings.mediaUploadsPerMinute, { keyGenerator: (_req, res) => `media:${principalOf(res).userId}` }),
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { idSchema, pageLimitSchema, pageQuerySchema, textSchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
 import type { ConversationDto, LeftConversationDto, ReadPositionDto } from './conversations.js';
 import { encryptedContentSchema, type EncryptedContent } from './encrypted.js';
+import { attachmentIdsSchema, type AttachmentDto } from './media.js';
 
 /** The contract's chat text limits, in characters (Unicode code points: an emoji is one). */
 export const MESSAGE_TEXT_LENGTH = { min: 1, max: 4000 } as const;
@@ -26,11 +27,24 @@ const oneTarget: [(payload: { to?: string | undefined; conversationId?: string |
   { message: 'give exactly one of to and conversationId', path: ['conversationId'] },
 ];
 
-/** A message carries `text`, or `encrypted` instead (docs/api/e2ee.md), never both. */
+/**
+ * A message carries `text`, or `encrypted` instead (docs/api/e2ee.md), never both; either may come with
+ * `attachments` (docs/api/media.md), which may also stand alone.
+ */
 export const sendMessagePayload = z
-  .object({ ...targetFields, text: messageText.optional(), encrypted: encryptedContentSchema.optional(), clientMessageId: clientMessageIdSchema.optional() })
+  .object({
+    ...targetFields,
+    text: messageText.optional(),
+    encrypted: encryptedContentSchema.optional(),
+    attachments: attachmentIdsSchema.optional(),
+    clientMessageId: clientMessageIdSchema.optional(),
+  })
   .refine(...oneTarget)
-  .refine((payload) => (payload.text === undefined) !== (payload.encrypted === undefined), { message: 'give exactly one of text and encrypted', path: ['text'] });
+  .refine((payload) => payload.text === undefined || payload.encrypted === undefined, { message: 'give text or encrypted, not both', path: ['text'] })
+  .refine((payload) => payload.text !== undefined || payload.encrypted !== undefined || payload.attachments !== undefined, {
+    message: 'give text, encrypted or attachments',
+    path: ['text'],
+  });
 
 export const typingPayload = z.object(targetFields).refine(...oneTarget);
 
@@ -66,10 +80,12 @@ export interface MessageDto {
   from: string;
   /** The recipient of a direct message; null in a group. */
   to: string | null;
-  /** Empty when the message is encrypted. */
+  /** Empty when the message is encrypted or has attachments only. */
   text: string;
   /** Only on end-to-end encrypted messages: the payload as the sender sent it. */
   encrypted?: EncryptedContent;
+  /** Only on messages with attachments, in the order the sender gave them. */
+  attachments?: AttachmentDto[];
   /** The sender's own id for the message, or null when it sent none. */
   clientMessageId: string | null;
   createdAt: Timestamp;

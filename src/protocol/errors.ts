@@ -13,6 +13,10 @@ export const ERROR_STATUS = {
   /** A group call already holds its most participants. */
   CALL_FULL: 409,
   PAYLOAD_TOO_LARGE: 413,
+  /** The user holds as many bytes of media as their quota allows. */
+  QUOTA_EXCEEDED: 413,
+  /** An upload whose content (sniffed from its bytes) is not accepted, such as an executable. */
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   /** A socket handshake beyond the user's connection limit (SOCKET_MAX_CONNECTIONS_PER_USER). */
   TOO_MANY_CONNECTIONS: 429,

@@ -140,7 +140,8 @@ export class PushNotifier {
    * group its own, whoever wrote. Null when the group is gone.
    */
   private async messageNotice(event: MessageStored, sender: UserRecord): Promise<{ content: { title: string; body: string }; key: string } | null> {
-    const text = this.deps.preview && !event.encrypted ? preview(event.text) : 'New message';
+    // A message of attachments only has no text to show.
+    const text = this.deps.preview && !event.encrypted && event.text !== '' ? preview(event.text) : 'New message';
     if (event.recipientId !== null) return { content: { title: sender.name, body: text }, key: `message:${event.senderId}` };
     const group = await this.deps.conversations.find(event.conversationId);
     if (!group?.title) return null;

@@ -8,8 +8,12 @@ export class InFlight {
     work.then(settled, settled);
   }
 
-  /** Resolves when everything tracked has settled, or after `timeoutMs`, whichever is first. */
-  async drain(timeoutMs: number): Promise<void> {
+  /** Resolves when everything tracked has settled, or after `timeoutMs` (if given), whichever is first. */
+  async drain(timeoutMs?: number): Promise<void> {
+    if (timeoutMs === undefined) {
+      await Promise.allSettled([...this.pending]);
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([Promise.allSettled([...this.pending]), timeout]);

@@ -5,6 +5,7 @@
 import type { CallRecord, CallStatus } from '../calls/call-state-machine.js';
 import type { GroupCallRecord } from '../calls/group-call-state-machine.js';
 import type { EncryptedContent } from '../protocol/encrypted.js';
+import type { AttachmentRecord, MediaStore } from '../media/media-store.js';
 import type { KeyAlgorithm } from '../protocol/keys.js';
 import type { PushStore } from '../push/push-store.js';
 
@@ -138,10 +139,12 @@ export interface MessageRecord {
   senderId: string;
   /** The other member of a direct conversation; null in a group. */
   recipientId: string | null;
-  /** Empty when the message is encrypted. */
+  /** Empty when the message is encrypted or has attachments only. */
   text: string;
   /** An end-to-end encrypted message's payload, kept and relayed as it came; absent on plain text. */
   encrypted?: EncryptedContent | undefined;
+  /** The media attached to it, in the sender's order; absent on a message without. */
+  attachments?: AttachmentRecord[] | undefined;
   clientMessageId: string | null;
   createdAt: Date;
   /** When the first recipient device confirmed it. */
@@ -150,8 +153,11 @@ export interface MessageRecord {
   readAt: Date | null;
 }
 
-/** The store sets the recipient: the other member of a direct conversation, none in a group. */
-export type NewMessage = Omit<MessageRecord, 'recipientId' | 'deliveredAt' | 'readAt'>;
+/**
+ * The store sets the recipient: the other member of a direct conversation, none in a group. The
+ * attachments are named by media id: the store attaches them in the same transaction as the insert.
+ */
+export type NewMessage = Omit<MessageRecord, 'recipientId' | 'deliveredAt' | 'readAt' | 'attachments'> & { attachmentIds?: readonly string[] | undefined };
 
 export type CreateMessageResult =
   /**
@@ -162,13 +168,19 @@ export type CreateMessageResult =
   /** The sender is not a member of the conversation (any more): nothing was stored. */
   | { outcome: 'notMember' }
   /** The other member of a direct conversation has no active account (banned): nothing was stored. */
-  | { outcome: 'recipientUnavailable' };
+  | { outcome: 'recipientUnavailable' }
+  /**
+   * An attachment is not the sender's ready, unattached media (or an encrypted message's attachment is
+   * no encrypted blob, or the other way round): nothing was stored, nothing attached.
+   */
+  | { outcome: 'attachmentsUnavailable' };
 
 export interface MessagesRepository {
   /**
    * Stores a message at most once per (senderId, clientMessageId), also under concurrent retries, and
    * only while the sender is a member of its conversation and, in a direct one, the recipient's account
-   * is active (checked in the same statement). Resolves once the message is committed.
+   * is active (checked in the same statement). Its attachments are attached to it in the same
+   * transaction, each to this message only. Resolves once the message is committed.
    */
   create(message: NewMessage): Promise<CreateMessageResult>;
   findById(id: string): Promise<MessageRecord | null>;
@@ -480,6 +492,7 @@ export interface Storage {
   groupCalls: GroupCallsRepository;
   accountEvents: AccountEventsRepository;
   deviceKeys: DeviceKeysRepository;
+  media: MediaStore;
   /** Resolves when the database answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

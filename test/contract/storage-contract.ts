@@ -8,6 +8,7 @@ import { chatChangesContract } from './sections/chat-changes.contract.js';
 import { conversationsContract } from './sections/conversations.contract.js';
 import { deviceKeysContract } from './sections/device-keys.contract.js';
 import { groupCallsContract } from './sections/group-calls.contract.js';
+import { mediaContract } from './sections/media.contract.js';
 import { messagesContract } from './sections/messages.contract.js';
 import { peopleContract } from './sections/people.contract.js';
 import { pushOutboxContract } from './sections/push-outbox.contract.js';
@@ -48,6 +49,7 @@ export const storageContractSections: Record<string, ContractSection> = {
   'group calls': groupCallsContract,
   'account events': accountEventsContract,
   'device keys': deviceKeysContract,
+  media: mediaContract,
 };
 
 /** Runs the whole storage contract against the adapter `open` returns, as the suite `name`. */

@@ -190,6 +190,11 @@ for (const target of databaseTargets()) {
         { method: 'POST', path: at('/api/keys/to-device'), as: user, body: { messages: fc.constant([{ userId: bystander.userId, deviceId: '1', type: 1, body: key33 }]) } },
         { method: 'GET', path: at('/api/keys/to-device'), as: user, query: { limit: fc.constant('10') } },
         { method: 'POST', path: at('/api/keys/to-device/ack'), as: user, body: { ids: fc.uuid({ version: 7 }).map((value) => [value]) } },
+        { method: 'POST', path: at('/api/media'), as: user, query: { encrypted: fc.constantFrom('true', 'false') } },
+        { method: 'POST', path: at('/api/media/uploads'), as: user, body: { size: fc.constant(1000), name: fc.constant('a.jpg') } },
+        { method: 'POST', path: withId('/api/media/').map((path) => `${path}/complete`), as: user },
+        { method: 'GET', path: withId('/api/media/'), as: user },
+        { method: 'GET', path: withId('/api/media/blob/'), query: { expires: fc.constant('99999999999'), type: fc.constant('image/jpeg'), disposition: fc.constant('inline'), signature: fc.constant('x') } },
       ];
 
       /** A valid object from `template` with one field replaced (or added) by `value`. */

@@ -80,7 +80,12 @@ export interface SuiteApp {
  * closes every test socket, stops the app and removes the data dir. node:test runs hooks in the order they
  * are added, so the suite's own hooks added after this call see the app running.
  */
-export function useTestApp(kind: DatabaseKind, env: Record<string, string> = {}, options: { privateDatabase?: boolean } = {}): SuiteApp {
+export function useTestApp(
+  kind: DatabaseKind,
+  settings: Record<string, string> | (() => Record<string, string>) = {},
+  options: { privateDatabase?: boolean } = {},
+): SuiteApp {
+  let env: Record<string, string> = {};
   let dataDir: string | undefined;
   let running: TestApp | undefined;
   let scratch: ScratchDatabase | undefined;
@@ -89,6 +94,8 @@ export function useTestApp(kind: DatabaseKind, env: Record<string, string> = {},
     return running;
   };
   before(async () => {
+    // A function is read now, after the hooks added before this one (a server whose address it names).
+    env = typeof settings === 'function' ? settings() : settings;
     dataDir = await freshDataDir(kind);
     // Work other test apps must not pick up from a shared database (the push outbox: their workers would
     // send it elsewhere) needs a database of its own. PGlite always has one.

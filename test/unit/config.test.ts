@@ -118,6 +118,33 @@ describe('loadConfig', () => {
     for (const text of ['15 minutes', '0', '0s', '-5m', '1.5h', '10w', 'm']) assertRefused({ JWT_ACCESS_TTL: text }, /JWT_ACCESS_TTL/);
   });
 
+  test('media is stored on the local disk under DATA_DIR unless told otherwise', () => {
+    const local = loadConfig({ DATA_DIR: '/srv/app' }).media;
+    assert.deepEqual(local.store, { kind: 'local', dir: '/srv/app/media' });
+    assert.equal(local.tempDir, '/srv/app/media/tmp');
+    assert.deepEqual(local.maxBytes, { image: 20 * 2 ** 20, audio: 50 * 2 ** 20, video: 100 * 2 ** 20, file: 50 * 2 ** 20 });
+    assert.equal(local.urlTtlSeconds, 300);
+    const s3 = loadConfig({
+      MEDIA_STORE: 's3',
+      MEDIA_S3_BUCKET: 'media',
+      MEDIA_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      MEDIA_S3_FORCE_PATH_STYLE: 'true',
+      MEDIA_S3_ACCESS_KEY_ID: 'key',
+      MEDIA_S3_SECRET_ACCESS_KEY: 'secret',
+    }).media.store;
+    assert.deepEqual(s3, {
+      kind: 's3',
+      bucket: 'media',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9000',
+      credentials: { accessKeyId: 'key', secretAccessKey: 'secret' },
+      forcePathStyle: true,
+    });
+    assertRefused({ MEDIA_STORE: 's3' }, /MEDIA_S3_BUCKET/);
+    assertRefused({ MEDIA_STORE: 's3', MEDIA_S3_BUCKET: 'media', MEDIA_S3_ACCESS_KEY_ID: 'key' }, /MEDIA_S3_SECRET_ACCESS_KEY/);
+    assertRefused({ MEDIA_MAX_IMAGE_BYTES: '0' }, /MEDIA_MAX_IMAGE_BYTES/);
+  });
+
   test('TRUST_PROXY takes a boolean, a hop count or an address list', () => {
     assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
     assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);

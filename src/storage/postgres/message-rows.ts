@@ -12,6 +12,7 @@ export function toMessage(row: MessageRow): MessageRecord {
     recipientId: row.recipient_id,
     text: row.text,
     ...(row.encrypted ? { encrypted: row.encrypted } : {}),
+    ...(row.attachments ? { attachments: row.attachments } : {}),
     clientMessageId: row.client_message_id,
     createdAt: row.created_at,
     deliveredAt: row.delivered_at,

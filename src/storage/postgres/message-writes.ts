@@ -1,10 +1,13 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AttachmentRecord } from '../../media/media-store.js';
 import { GroupCommit } from '../../shared/group-commit.js';
+import { InFlight } from '../../shared/in-flight.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CreateMessageResult, NewMessage } from '../ports.js';
 import { setNewChangePosition } from './change-positions.js';
+import { toAttachment } from './media-repository.js';
 import { toMessage, type MessageRow } from './message-rows.js';
-import type { Database } from './schema.js';
+import type { Database, MediaTable } from './schema.js';
 
 const MAX_BATCH_SIZE = 500;
 
@@ -27,9 +30,13 @@ interface InsertOutcome {
   created: boolean;
 }
 
+/** A message with its attachments resolved: what the insert writes. */
+type MessageToInsert = NewMessage & { attachments?: AttachmentRecord[] | undefined };
+
 /**
  * Stores messages with group commit: concurrent sends share one statement and one commit (see
- * GroupCommit), and every message is acknowledged only after the commit that stored it.
+ * GroupCommit), and every message is acknowledged only after the commit that stored it. A message with
+ * attachments takes a transaction of its own (attachWrite), so the others never wait for media rows.
  */
 export function createMessageWrites(db: Kysely<Database>, options: MessageWritesOptions) {
   const { batchDb } = options;
@@ -40,7 +47,65 @@ export function createMessageWrites(db: Kysely<Database>, options: MessageWrites
     writeBatch: async (messages) => outcomes(db, messages, await insert(batchDb, messages)),
     onBatchFailed: (error, size) => options.logger.debug({ err: error, size }, 'message batch failed: writing its messages one by one'),
   });
-  return { create: (message: NewMessage) => writes.submit(message), drain: () => writes.drain() };
+  const attaching = new InFlight();
+  return {
+    create(message: NewMessage): Promise<CreateMessageResult> {
+      if (!message.attachmentIds?.length) return writes.submit(message);
+      const write = writeWithAttachments(db, message, message.attachmentIds);
+      attaching.track(write);
+      return write;
+    },
+    async drain() {
+      await writes.drain();
+      await attaching.drain();
+    },
+  };
+}
+
+/** Thrown inside the transaction to roll it back with this outcome. */
+class Refused {
+  constructor(readonly result: CreateMessageResult) {}
+}
+
+/**
+ * One transaction: the sender's media are locked (a racing send of the same media waits here, then
+ * finds them taken), the message is inserted carrying what it shows of them, and they are attached to
+ * it. Anything short of that rolls back: nothing stored, nothing attached. A retry finds its media
+ * attached to the message it retries, and is answered that message.
+ */
+async function writeWithAttachments(db: Kysely<Database>, message: NewMessage, ids: readonly string[]): Promise<CreateMessageResult> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const { rows } = await sql<Selectable<MediaTable>>`
+        select * from media
+        where id = any(${ids}::uuid[]) and owner_id = ${message.senderId} and status = 'ready' and attached_at is null
+          and discarded_at is null and encrypted = ${message.encrypted !== undefined}
+        order by id for update`.execute(trx);
+      if (rows.length !== ids.length) throw new Refused((await earlierSend(trx, message)) ?? { outcome: 'attachmentsUnavailable' });
+      const byId = new Map(rows.map((row) => [row.id, toAttachment(row)]));
+      const toInsert: MessageToInsert = { ...message, attachments: ids.map((id) => byId.get(id)!) };
+      const inserted = await insert(trx, [toInsert]);
+      const [result] = await outcomes(trx, [toInsert], inserted);
+      if (result!.outcome !== 'stored' || !result!.created) throw new Refused(result!);
+      await trx.updateTable('media').set({ message_id: message.id, attached_at: message.createdAt }).where('id', 'in', ids).execute();
+      return result!;
+    });
+  } catch (error) {
+    if (error instanceof Refused) return error.result;
+    throw error;
+  }
+}
+
+/** The message stored before under this send's clientMessageId, if any. */
+async function earlierSend(executor: Kysely<Database>, message: NewMessage): Promise<CreateMessageResult | undefined> {
+  if (message.clientMessageId === null) return undefined;
+  const row = await executor
+    .selectFrom('messages')
+    .selectAll()
+    .where('sender_id', '=', message.senderId)
+    .where('client_message_id', '=', message.clientMessageId)
+    .executeTakeFirst();
+  return row ? { outcome: 'stored', created: false, message: toMessage(row) } : undefined;
 }
 
 /**
@@ -50,15 +115,17 @@ export function createMessageWrites(db: Kysely<Database>, options: MessageWrites
  * The sender's first message in a conversation marks their member row as having written. Nothing is
  * written to the conversation row: its last message is read from the history index.
  */
-async function insert(executor: Kysely<Database>, messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
+async function insert(executor: Kysely<Database>, messages: readonly MessageToInsert[]): Promise<InsertOutcome[]> {
   const column = <K extends keyof NewMessage>(key: K) => messages.map((message) => message[key]);
   const encrypted = messages.map((message) => (message.encrypted ? JSON.stringify(message.encrypted) : null));
+  const attachments = messages.map((message) => (message.attachments ? JSON.stringify(message.attachments) : null));
   const { rows } = await sql<InsertOutcome>`
     with input as (
       select * from unnest(
         ${column('id')}::uuid[], ${column('conversationId')}::uuid[], ${column('senderId')}::uuid[],
-        ${column('text')}::text[], ${encrypted}::jsonb[], ${column('clientMessageId')}::text[], ${column('createdAt')}::timestamptz[]
-      ) with ordinality as input (id, conversation_id, sender_id, text, encrypted, client_message_id, created_at, ord)
+        ${column('text')}::text[], ${encrypted}::jsonb[], ${attachments}::jsonb[], ${column('clientMessageId')}::text[],
+        ${column('createdAt')}::timestamptz[]
+      ) with ordinality as input (id, conversation_id, sender_id, text, encrypted, attachments, client_message_id, created_at, ord)
     ),
     checked as (
       select input.*, sender.user_id is not null as is_member, peer.user_id as recipient_id,
@@ -72,8 +139,8 @@ async function insert(executor: Kysely<Database>, messages: readonly NewMessage[
       left join users peer_account on peer_account.id = peer.user_id
     ),
     inserted as (
-      insert into messages (id, conversation_id, sender_id, recipient_id, text, encrypted, client_message_id, created_at)
-      select id, conversation_id, sender_id, recipient_id, text, encrypted, client_message_id, created_at from checked
+      insert into messages (id, conversation_id, sender_id, recipient_id, text, encrypted, attachments, client_message_id, created_at)
+      select id, conversation_id, sender_id, recipient_id, text, encrypted, attachments, client_message_id, created_at from checked
       where is_member and reachable
       order by ord
       on conflict (sender_id, client_message_id) do nothing
@@ -94,7 +161,7 @@ async function insert(executor: Kysely<Database>, messages: readonly NewMessage[
  * Each message's result. A retry's is the message stored first under its clientMessageId, even when
  * the sender has left the conversation since.
  */
-async function outcomes(db: Kysely<Database>, messages: readonly NewMessage[], inserted: InsertOutcome[]): Promise<CreateMessageResult[]> {
+async function outcomes(db: Kysely<Database>, messages: readonly MessageToInsert[], inserted: InsertOutcome[]): Promise<CreateMessageResult[]> {
   const retries = messages.filter((message, index) => !inserted[index]!.created && message.clientMessageId !== null);
   const { rows: earlier } =
     retries.length === 0
@@ -108,7 +175,8 @@ async function outcomes(db: Kysely<Database>, messages: readonly NewMessage[], i
   return messages.map((message, index): CreateMessageResult => {
     const outcome = inserted[index]!;
     if (outcome.created) {
-      return { outcome: 'stored', created: true, message: { ...message, recipientId: outcome.recipient_id, deliveredAt: null, readAt: null } };
+      const { attachmentIds: _ids, ...stored } = message;
+      return { outcome: 'stored', created: true, message: { ...stored, recipientId: outcome.recipient_id, deliveredAt: null, readAt: null } };
     }
     const first = earlierOf.get(`${message.senderId} ${message.clientMessageId}`);
     if (first) return { outcome: 'stored', created: false, message: first };

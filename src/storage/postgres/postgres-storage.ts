@@ -9,6 +9,7 @@ import { createChatChangesRepository } from './chat-changes-repository.js';
 import { createConversationsRepository } from './conversations-repository.js';
 import { createDeviceKeysRepository } from './device-keys-repository.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { createMediaRepository } from './media-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrateToLatest } from './migrate.js';
 import { holdProcessLock, singleProcessLiveness, type ProcessLiveness } from './process-liveness.js';
@@ -64,6 +65,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     groupCalls: createGroupCallsRepository(db, liveness),
     accountEvents: createAccountEventsRepository(db),
     deviceKeys: createDeviceKeysRepository(db),
+    media: createMediaRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

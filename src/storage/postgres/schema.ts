@@ -2,7 +2,9 @@ import type { ColumnType } from 'kysely';
 import type { CallEndReason, CallStatus, CallType } from '../../calls/call-state-machine.js';
 import type { CallTopologyKind } from '../../protocol/calls.js';
 import type { EncryptedContent } from '../../protocol/encrypted.js';
+import type { AttachmentRecord } from '../../media/media-store.js';
 import type { KeyAlgorithm } from '../../protocol/keys.js';
+import type { MediaKind } from '../../protocol/media.js';
 import type { PushContent, PushKind } from '../../push/push-store.js';
 import type { ConversationType, MemberRole, UserRole, UserStatus } from '../ports.js';
 
@@ -84,6 +86,8 @@ export interface MessagesTable {
   text: string;
   /** jsonb: written as JSON text, read back parsed; null on plain text. */
   encrypted: ColumnType<EncryptedContent | null, string | null, string | null>;
+  /** jsonb, like encrypted; null on a message without attachments. */
+  attachments: ColumnType<AttachmentRecord[] | null, string | null, string | null>;
   client_message_id: string | null;
   created_at: Date;
   delivered_at: Date | null;
@@ -210,6 +214,27 @@ export interface E2eeToDeviceMessagesTable {
   created_at: Date;
 }
 
+export interface MediaTable {
+  id: string;
+  owner_id: string;
+  status: 'uploading' | 'ready';
+  kind: MediaKind;
+  content_type: string;
+  /** bigint: node-postgres reads it as a string. */
+  size: ColumnType<string, number, number>;
+  file_name: string | null;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+  thumbnail_width: number | null;
+  thumbnail_height: number | null;
+  encrypted: boolean;
+  message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Date;
+  attached_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  discarded_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -226,5 +251,6 @@ export interface Database {
   e2ee_devices: E2eeDevicesTable;
   e2ee_one_time_prekeys: E2eeOneTimePrekeysTable;
   e2ee_to_device_messages: E2eeToDeviceMessagesTable;
+  media: MediaTable;
 }
 
