@@ -108,13 +108,14 @@ export type SyncedChanges = Omit<SyncResponse, 'hasMore'> & { pages: number };
 
 /** Every page of changes after `after`, concatenated as they came (nothing merged, so a repeat shows). */
 export async function syncAll(baseUrl: string, token: string, after: string, limit?: number): Promise<SyncedChanges> {
-  const all: SyncedChanges = { messages: [], conversations: [], reads: [], left: [], cursor: after, pages: 0 };
+  const all: SyncedChanges = { messages: [], conversations: [], reads: [], left: [], hidden: [], cursor: after, pages: 0 };
   for (;;) {
     const page = await sync(baseUrl, token, all.cursor, limit);
     all.messages.push(...page.messages);
     all.conversations.push(...page.conversations);
     all.reads.push(...page.reads);
     all.left.push(...page.left);
+    all.hidden.push(...page.hidden);
     all.cursor = page.cursor;
     all.pages += 1;
     if (!page.hasMore) return all;
@@ -166,7 +167,7 @@ export function nextMatching<T>(socket: ClientSocket, event: string, matches: (p
 
 /** The conversation a server event is about, or undefined for events that are about none. */
 function conversationOf(event: string, payload: any): string | undefined {
-  if (event === 'CHAT_MESSAGE') return payload?.message?.conversationId;
+  if (payload?.message) return payload.message.conversationId;
   if (event === 'CONVERSATION_UPDATED') return payload?.conversation?.id;
   return payload?.conversationId;
 }

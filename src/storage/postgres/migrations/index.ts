@@ -11,6 +11,7 @@ import * as conversations from './0009-conversations.js';
 import * as groupCalls from './0010-group-calls.js';
 import * as mediaServerLost from './0011-media-server-lost.js';
 import * as e2eeKeys from './0012-e2ee-keys.js';
+import * as messageActions from './0014-message-actions.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0010-group-calls': groupCalls,
   '0011-media-server-lost': mediaServerLost,
   '0012-e2ee-keys': e2eeKeys,
+  '0014-message-actions': messageActions,
 };
 
 export const migrationProvider: MigrationProvider = {
