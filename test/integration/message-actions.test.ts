@@ -170,9 +170,12 @@ for (const target of databaseTargets()) {
       const elsewhere = (await sendOk(device(alice), { to: carol.id, text: 'to carol' })).message;
       const reply = (await sendToOk(device(bob), { conversationId, text: 'reply', replyTo: first.id })).message;
       assert.deepEqual(reply.replyTo, { id: first.id, from: alice.id, text: 'helo', encrypted: false, deleted: false });
-      ok(await edit(device(alice), first.id, 'x'.repeat(150)), 'edit');
+      const beforeEdit = await syncHead(server.baseUrl, bob.token);
+      const edited = ok(await edit(device(alice), first.id, 'x'.repeat(150)), 'edit').message;
       const [shownReply] = await history(bob, conversationId);
       assert.deepEqual(shownReply!.replyTo, { id: first.id, from: alice.id, text: 'x'.repeat(100), encrypted: false, deleted: false }, 'the quote follows, cut to 100');
+      // Through sync, the replies to an edited message come again with their new quote.
+      assert.deepEqual((await syncAll(server.baseUrl, bob.token, beforeEdit)).messages, [edited, shownReply]);
 
       const logs = logsOf(alice, bob);
       for (const replyTo of [elsewhere.id, newId()]) {

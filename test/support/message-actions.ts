@@ -56,15 +56,26 @@ export class DeviceState {
   readonly messages = new Map<string, MessageDto>();
   /** Hidden by the user: whatever comes about them later is not shown. */
   private readonly hidden = new Set<string>();
+  /** The highest revision seen of each message, also of those hidden (their changes still change quotes). */
+  private readonly revisions = new Map<string, number>();
+  private readonly listeners: [Socket, string, (payload: any) => void][] = [];
 
   /** Applies every message event `socket` receives from now on. */
   follow(socket: ClientSocket): this {
-    const untyped = socket as unknown as Socket;
-    untyped.on('CHAT_MESSAGE', ({ message }: { message: MessageDto }) => this.upsert(message));
-    untyped.on('MESSAGE_EDIT', ({ message }: MessageEditEvent) => this.upsert(message));
-    untyped.on('MESSAGE_DELETE', (event: MessageDeleteEvent) => (event.scope === 'everyone' ? this.upsert(event.message) : this.hide(event.messageId)));
-    untyped.on('MESSAGE_REACTION', (event: MessageReactionEvent) => this.reacted(event));
+    const on = (event: string, listener: (payload: any) => void) => {
+      (socket as unknown as Socket).on(event, listener);
+      this.listeners.push([socket as unknown as Socket, event, listener]);
+    };
+    on('CHAT_MESSAGE', ({ message }: { message: MessageDto }) => this.upsert(message));
+    on('MESSAGE_EDIT', ({ message }: MessageEditEvent) => this.upsert(message));
+    on('MESSAGE_DELETE', (event: MessageDeleteEvent) => (event.scope === 'everyone' ? this.upsert(event.message) : this.hide(event.messageId)));
+    on('MESSAGE_REACTION', (event: MessageReactionEvent) => this.reacted(event));
     return this;
+  }
+
+  /** Stops following every socket it followed. */
+  stop(): void {
+    for (const [socket, event, listener] of this.listeners.splice(0)) socket.off(event, listener);
   }
 
   /** A reaction change, live or this device's own ack. */
@@ -84,11 +95,11 @@ export class DeviceState {
     for (const { messageId } of page.hidden) this.hide(messageId);
   }
 
-  /** A message, live, from sync or from this device's own ack: kept unless a higher revision is held. */
+  /** A message, live, from sync or from this device's own ack: kept unless a higher revision was seen. */
   upsert(message: MessageDto): void {
-    const held = this.messages.get(message.id);
-    if (this.hidden.has(message.id) || (held && held.revision > message.revision)) return;
-    this.messages.set(message.id, message);
+    if ((this.revisions.get(message.id) ?? -1) > message.revision) return;
+    this.revisions.set(message.id, message.revision);
+    if (!this.hidden.has(message.id)) this.messages.set(message.id, message);
     for (const reply of this.messages.values()) {
       if (reply.replyTo?.id !== message.id) continue;
       const text = [...message.text].slice(0, REPLY_PREVIEW_LENGTH).join('');

@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { MessagesRepository } from '../ports.js';
 import { newChangePosition, setNewChangePosition } from './change-positions.js';
-import { messageColumns, toMessage, type MessageRow } from './message-rows.js';
+import { messageColumns, messageDetails, toMessage, type MessageRow } from './message-rows.js';
 import { createMessageWrites, type MessageWritesOptions } from './message-writes.js';
 import type { Database } from './schema.js';
 
@@ -19,6 +19,14 @@ export const unreadCountOf = (member: string) => sql<string>`(
     and x.sender_id <> ${sql.ref(`${member}.user_id`)}
 )`;
 
+/**
+ * A CTE (`requoted`) moving the replies to the messages `ids` selects to new change positions: their
+ * quotes show the quoted message as it is now, so sync hands them out again after it changed.
+ */
+const requoted = (ids: RawBuilder<unknown>) => sql`requoted as (
+  update messages r set ${setNewChangePosition} where r.reply_to_id in (${ids}) returning r.id
+)`;
+
 export function createMessagesRepository(db: Kysely<Database>, writesOptions: MessageWritesOptions): MessagesRepository & { drain(): Promise<void> } {
   const writes = createMessageWrites(db, writesOptions);
   return {
@@ -33,12 +41,18 @@ export function createMessagesRepository(db: Kysely<Database>, writesOptions: Me
     async edit({ messageId, senderId, text, encrypted, at, createdSince }) {
       // A plain message takes text, an encrypted one a new payload: an edit never changes which it is.
       const { rows } = await sql<MessageRow>`
-        update messages x set text = ${text}, encrypted = ${encrypted ? JSON.stringify(encrypted) : null}::jsonb, edited_at = ${at},
-          revision = x.revision + 1, ${setNewChangePosition}
-        where x.id = ${messageId} and x.sender_id = ${senderId} and x.deleted_at is null and x.created_at >= ${createdSince}
-          and (x.encrypted is null) = ${encrypted === null}
-          and exists (select 1 from conversation_members m where m.conversation_id = x.conversation_id and m.user_id = ${senderId} and m.left_at is null)
-        returning ${messageColumns('x')}`.execute(db);
+        with edited as (
+          update messages x set text = ${text}, encrypted = ${encrypted ? JSON.stringify(encrypted) : null}::jsonb, edited_at = ${at},
+            revision = x.revision + 1, ${setNewChangePosition}
+          where x.id = ${messageId} and x.sender_id = ${senderId} and x.deleted_at is null and x.created_at >= ${createdSince}
+            and (x.encrypted is null) = ${encrypted === null}
+            and exists (select 1 from conversation_members m where m.conversation_id = x.conversation_id and m.user_id = ${senderId} and m.left_at is null)
+          returning x.*
+        ),
+        ${requoted(sql`select id from edited`)}
+        select edited.*, ${messageDetails('edited')} from edited`.execute(db);
+      // The details subqueries read the statement's snapshot, from before the update: the reply of the
+      // edited message is unchanged by it, and reactions are not touched by an edit.
       return rows[0] ? toMessage(rows[0]) : null;
     },
 
@@ -50,7 +64,10 @@ export function createMessagesRepository(db: Kysely<Database>, writesOptions: Me
           where x.id = ${messageId} and x.deleted_at is null
           returning x.*, null as reply_to, '[]'::json as reactions`.execute(trx);
         // A statement of its own, after the row lock: it sees a reaction committed while the update waited.
-        if (rows[0]) await trx.deleteFrom('message_reactions').where('message_id', '=', messageId).execute();
+        if (rows[0]) {
+          await trx.deleteFrom('message_reactions').where('message_id', '=', messageId).execute();
+          await sql`with ${requoted(sql`select ${messageId}::uuid`)} select 1`.execute(trx);
+        }
         return rows[0] ? toMessage(rows[0]) : null;
       });
     },

@@ -16,6 +16,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       add column deleted_by uuid,
       add column reply_to_id uuid,
       add column revision integer not null default 0`.execute(db);
+  // The replies to a message: their quotes change with it, so they move in the chat changes too.
+  await sql`create index messages_reply_idx on messages (reply_to_id) where reply_to_id is not null`.execute(db);
   await sql`
     create table message_reactions (
       message_id uuid not null references messages (id) on delete cascade,
