@@ -55,8 +55,8 @@ export class MessageActions {
     if (message.createdAt < createdSince) {
       throw new AppError('FORBIDDEN', `A message can be edited for ${spoken(this.deps.editWindowSeconds)} after it was sent`);
     }
-    if (sameContent(message, input)) return { message: presentMessage(message) };
     await this.checkReachable(actor, target);
+    if (sameContent(message, input)) return { message: presentMessage(message) };
     const edited = await this.deps.messages.edit({
       messageId: message.id,
       senderId: actor.userId,

@@ -39,8 +39,6 @@ export interface DomainEventMap {
    * What else belongs to them (attachments) goes now.
    */
   messagesDeleted: [{ conversationId: string; messageIds: string[] }];
-  /** `blockerId` blocked `blockedId`: stored, and each stopped watching the other's presence. */
-  userBlocked: [{ blockerId: string; blockedId: string }];
   /**
    * Users joined or left a group: the change is stored and their connected devices were moved in or out
    * of its room. Devices still in their handshake were not (see conversation-rooms.ts).

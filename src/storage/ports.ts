@@ -6,7 +6,7 @@ import type { CallRecord, CallStatus } from '../calls/call-state-machine.js';
 import type { GroupCallRecord } from '../calls/group-call-state-machine.js';
 import type { EncryptedContent } from '../protocol/encrypted.js';
 import type { KeyAlgorithm } from '../protocol/keys.js';
-import type { AbuseReason } from '../protocol/safety.js';
+import type { AbuseReportDto } from '../protocol/safety.js';
 import type { PushStore } from '../push/push-store.js';
 
 export type UserRole = 'user' | 'admin';
@@ -277,16 +277,8 @@ export interface BlocksRepository {
   blockersAmong(userId: string, userIds: readonly string[]): Promise<string[]>;
 }
 
-export interface AbuseReportRecord {
-  id: string;
-  reporterId: string;
-  reportedUserId: string;
-  /** The message reported, if one was (null also once its conversation is gone). */
-  messageId: string | null;
-  reason: AbuseReason;
-  details: string | null;
-  createdAt: Date;
-}
+/** A report as admins read it (`messageId` null also once its conversation is gone). */
+export type AbuseReportRecord = Omit<AbuseReportDto, 'createdAt'> & { createdAt: Date };
 
 /** Reports of abuse, for admins. */
 export interface AbuseReportsRepository {

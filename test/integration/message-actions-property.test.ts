@@ -6,7 +6,7 @@ import { databaseTargets } from '../support/databases.js';
 import { conversationMessages, createGroup, sendTo, setRole, settle, syncAll, syncHead } from '../support/groups.js';
 import { deleteMessage, DeviceState, edit, react, shown } from '../support/message-actions.js';
 import { connectSocket, type ClientSocket } from '../support/sockets.js';
-import { useTestApp } from '../support/test-app.js';
+import { BUDGETS_OUT_OF_THE_WAY, useTestApp } from '../support/test-app.js';
 
 const SEED = Number(process.env['PROPERTY_SEED'] ?? 20261215);
 const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 15);
@@ -217,16 +217,7 @@ async function checkDevices(model: Model, real: Real, dropped: Set<Device>): Pro
 
 for (const target of databaseTargets()) {
   describe(`message action properties (${target.kind})`, { skip: target.skip }, () => {
-    const server = useTestApp(target.kind, {
-      CHAT_MESSAGES_PER_WINDOW: '100000',
-      CHAT_CHANGES_PER_WINDOW: '100000',
-      CHAT_REACTIONS_PER_WINDOW: '100000',
-      SOCKET_EVENTS_PER_WINDOW: '100000',
-      SOCKET_BYTES_PER_WINDOW: String(1024 ** 3),
-      GROUPS_CREATED_PER_HOUR: '100000',
-      GROUP_MEMBERS_ADDED_PER_HOUR: '100000',
-      MESSAGE_REACTIONS_PER_USER: String(REACTIONS_PER_USER),
-    });
+    const server = useTestApp(target.kind, { ...BUDGETS_OUT_OF_THE_WAY, MESSAGE_REACTIONS_PER_USER: String(REACTIONS_PER_USER) });
 
     test('random edits, deletes, hides, replies and reactions leave every device (live and through sync) with what history shows', async () => {
       const people = await Promise.all(DEVICES.map((count, index) => chatUser(server.baseUrl, `User${index}`, count)));
