@@ -260,6 +260,14 @@ for (const target of databaseTargets()) {
       assert.equal(refused(await deleteMessage(device(bob), old.id, 'everyone'), 'the recipient deleting for everyone'), 'FORBIDDEN');
       ok(await deleteMessage(device(alice), old.id, 'me'), 'delete for me');
       assert.ok((await history(bob, conversationId)).some((message) => message.id === old.id && message.text === 'three days ago'));
+
+      // A retry of a send whose message was deleted since is answered with the tombstone, and stores nothing.
+      const send = { to: bob.id, text: 'sent twice', clientMessageId: randomUUID() };
+      const sent = (await sendOk(device(alice), send)).message;
+      const tombstone = ok(await deleteMessage(device(alice), sent.id, 'everyone'), 'delete').message;
+      const logs = logsOf(bob);
+      assert.deepEqual((await sendOk(device(alice, 1), send)).message, tombstone);
+      await assertNothingAbout(logs, conversationId, 'a retry of a deleted message');
     });
   });
 }
