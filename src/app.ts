@@ -24,6 +24,8 @@ import { ChatReader } from './chat/chat-reader.js';
 import { createChatRouter } from './chat/chat-routes.js';
 import { ChatService } from './chat/chat-service.js';
 import { registerChatEvents } from './chat/chat-socket.js';
+import { ConversationAccess } from './chat/conversation-access.js';
+import { MessageActions } from './chat/message-actions.js';
 import { registerConversationRooms } from './chat/conversation-rooms.js';
 import type { Config } from './config/config.js';
 import { resolveJwtSecret } from './config/jwt-secret.js';
@@ -45,6 +47,9 @@ import { createMediaRouter } from './media/media-routes.js';
 import { MediaService } from './media/media-service.js';
 import { UrlSigner } from './media/url-signer.js';
 import { ExpoPushClient } from './push/expo-push-client.js';
+import { AbuseReportService } from './safety/abuse-report-service.js';
+import { BlockService } from './safety/block-service.js';
+import { createBlockRouter, createReportRouters } from './safety/safety-routes.js';
 import { PushNotifier } from './push/push-notifier.js';
 import { PushWorker } from './push/push-worker.js';
 import { createSocketDelivery } from './realtime/delivery.js';
@@ -133,12 +138,15 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     delivery,
     searchLimit: memoryRateLimit({ points: config.rateLimit.peopleSearchesPerMinute, windowSeconds: 60 }, 'searches'),
   });
-  const chat = new ChatService({
+  const access = new ConversationAccess({ messages: storage.messages, conversations: storage.conversations, users: storage.users, blocks: storage.blocks, delivery });
+  const chat = new ChatService({ messages: storage.messages, conversations: storage.conversations, access, delivery, events });
+  const actions = new MessageActions({
     messages: storage.messages,
-    conversations: storage.conversations,
-    users: storage.users,
-    delivery,
+    access,
     events,
+    editWindowSeconds: config.chat.editWindowSeconds,
+    deleteWindowSeconds: config.chat.deleteWindowSeconds,
+    reactionsPerUser: config.chat.reactionsPerUser,
   });
   const reader = new ChatReader({
     messages: storage.messages,
@@ -148,9 +156,21 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     people,
   });
   const hourly = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 3600 }, what);
+  const blocks = new BlockService({ blocks: storage.blocks, users: storage.users, delivery, changes: hourly(config.safety.blockChangesPerHour, 'blocks and unblocks') });
+  const reportRouters = createReportRouters({
+    reports: new AbuseReportService({
+      reports: storage.abuseReports,
+      users: storage.users,
+      messages: storage.messages,
+      conversations: storage.conversations,
+      budget: hourly(config.safety.reportsPerHour, 'reports'),
+    }),
+    requireAuth: authenticated,
+  });
   const groups = new GroupService({
     conversations: storage.conversations,
     users: storage.users,
+    blocks: storage.blocks,
     delivery,
     events,
     policy: memberAddPolicy(config.groups.addPolicy, storage.messages),
@@ -178,12 +198,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   });
   registerPresenceEvents(realtime, people);
   registerConversationRooms(realtime, { conversations: storage.conversations, events, logger });
-  registerChatEvents(realtime, chat);
+  registerChatEvents(realtime, chat, actions);
   const directLiveCalls = new InProcessLiveCalls();
   const liveGroupCalls = new InProcessLiveGroupCalls();
   const calls = new CallService({
     calls: storage.calls,
     users: storage.users,
+    blocks: storage.blocks,
     live: directLiveCalls,
     groupCalls: liveGroupCalls,
     timers: new InProcessCallTimers(),
@@ -266,9 +287,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     routes: [
       { path: '/', router: createHealthRouter(storage) },
       { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits }) },
+      // More specific first: the admin router answers FORBIDDEN for every path it is mounted on.
+      { path: '/api/admin/reports', router: reportRouters.admin },
       { path: '/api/admin', router: createAdminRouter({ accounts, requireAuth: authenticated }) },
       { path: '/api/chat', router: createChatRouter({ reader, groups: createGroupRouter({ groups, reader }), requireAuth: authenticated }) },
       { path: '/api/users', router: createPeopleRouter({ people, requireAuth: authenticated }) },
+      { path: '/api/blocks', router: createBlockRouter({ blocks, requireAuth: authenticated }) },
+      { path: '/api/reports', router: reportRouters.reports },
       { path: '/api/keys', router: createKeysRouter({ keys, toDevice, requireAuth: authenticated }) },
       ...(localBlobs ? [{ path: '/api/media/blob', router: createLocalBlobRouter({ store: localBlobs, signer }) }] : []),
       {

@@ -7,7 +7,7 @@ import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
-import type { CallsRepository, UsersRepository } from '../storage/ports.js';
+import type { BlocksRepository, CallsRepository, UsersRepository } from '../storage/ports.js';
 import { deliverNotices } from './call-notices.js';
 import { CallPartyNames } from './call-party-names.js';
 import { presentCall } from './call-presenter.js';
@@ -35,6 +35,8 @@ type ExpiringTimer = Exclude<CallTimer, 'store'>;
 export interface CallServiceDeps {
   calls: CallsRepository;
   users: UsersRepository;
+  /** A callee who blocks the caller does not exist for them; one the caller blocks cannot be called. */
+  blocks: Pick<BlocksRepository, 'between'>;
   live: LiveCalls;
   /** Someone in a group call is busy for 1:1 calls too. */
   groupCalls: Pick<LiveGroupCalls, 'ofUser'>;
@@ -309,10 +311,12 @@ export class CallService {
     if (input.to === device.userId) {
       throw new AppError('VALIDATION_FAILED', 'You cannot call yourself', { details: [{ path: 'to', message: 'must be another user' }] });
     }
-    const names = await this.partyNames.of([device.userId, input.to]);
+    const [names, blocks] = await Promise.all([this.partyNames.of([device.userId, input.to]), this.deps.blocks.between(device.userId, input.to)]);
     const callerName = names.get(device.userId);
     if (callerName === undefined) throw new AppError('UNAUTHORIZED', 'Sign in again');
-    if (!names.has(input.to)) throw new AppError('NOT_FOUND', 'No such user');
+    // A callee who blocks the caller answers exactly as an unknown user: the block is not revealed.
+    if (!names.has(input.to) || blocks.blockedBy) throw new AppError('NOT_FOUND', 'No such user');
+    if (blocks.blocks) throw new AppError('FORBIDDEN', 'You have blocked this user: unblock them to call them');
     const ringing = createRingingCall({ id: newId(), callerId: device.userId, calleeId: input.to, type: input.type, now: this.now() });
     const live: LiveCall = {
       call: ringing,

@@ -27,13 +27,13 @@ export class ChatReader {
   async history(userId: string, peerId: string, page: Page): Promise<HistoryResponse> {
     if (!(await this.deps.users.findById(peerId))) throw new AppError('NOT_FOUND', 'No such user');
     const conversationId = await this.deps.conversations.findDirect(userId, peerId);
-    return conversationId ? this.messagePage(conversationId, page) : { messages: [], nextCursor: null };
+    return conversationId ? this.messagePage(userId, conversationId, page) : { messages: [], nextCursor: null };
   }
 
   /** A conversation's messages, newest first, for its current members only. */
   async conversationMessages(userId: string, conversationId: string, page: Page): Promise<HistoryResponse> {
     if (!(await this.deps.conversations.membership(conversationId, userId))) throw noSuchConversation();
-    return this.messagePage(conversationId, page);
+    return this.messagePage(userId, conversationId, page);
   }
 
   /** The caller's direct and group conversations, the latest activity first. */
@@ -63,7 +63,7 @@ export class ChatReader {
    */
   async sync(userId: string, after: string | undefined, limit: number): Promise<SyncResponse> {
     const { chatChanges } = this.deps;
-    if (after === undefined) return { messages: [], conversations: [], reads: [], left: [], cursor: await chatChanges.head(), hasMore: false };
+    if (after === undefined) return { messages: [], conversations: [], reads: [], left: [], hidden: [], cursor: await chatChanges.head(), hasMore: false };
     const changes = await chatChanges.after(userId, after, limit);
     if (!changes) {
       throw new AppError('VALIDATION_FAILED', 'The request is not valid', {
@@ -75,13 +75,15 @@ export class ChatReader {
       conversations: await this.present(userId, changes.conversations),
       reads: changes.reads.map((read) => ({ ...read, readAt: read.readAt.toISOString() })),
       left: changes.left.map((left) => ({ conversationId: left.conversationId, leftAt: left.leftAt.toISOString() })),
+      hidden: changes.hidden.map((hidden) => ({ conversationId: hidden.conversationId, messageId: hidden.messageId, hiddenAt: hidden.hiddenAt.toISOString() })),
       cursor: changes.cursor,
       hasMore: changes.hasMore,
     };
   }
 
-  private async messagePage(conversationId: string, page: Page): Promise<HistoryResponse> {
-    const rows = await this.deps.messages.history(conversationId, { before: page.before, limit: page.limit + 1 });
+  /** The messages as `viewerId` sees them: without those they hid. */
+  private async messagePage(viewerId: string, conversationId: string, page: Page): Promise<HistoryResponse> {
+    const rows = await this.deps.messages.history(conversationId, { before: page.before, limit: page.limit + 1, hiddenFor: viewerId });
     const { items, nextCursor } = paginate(rows, page.limit, (message) => message.id);
     return { messages: items.map(presentMessage), nextCursor };
   }

@@ -5,41 +5,29 @@ import type { Delivery } from '../realtime/delivery.js';
 import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
-import type { ConversationsRepository, MessageRecord, MessagesRepository, UsersRepository } from '../storage/ports.js';
+import type { ConversationsRepository, MessageRecord, MessagesRepository } from '../storage/ports.js';
+import { noSuchConversation, noSuchUser, type Actor, type ConversationAccess } from './conversation-access.js';
 import { DirectConversations } from './direct-conversations.js';
 import { presentMessage } from './message-presenter.js';
-
-/** Who asks, and from which connection: that connection gets the answer, the user's others get the event. */
-export interface Actor {
-  userId: string;
-  origin?: string | undefined;
-}
 
 export interface ChatServiceDeps {
   messages: MessagesRepository;
   conversations: ConversationsRepository;
-  users: UsersRepository;
+  access: ConversationAccess;
   delivery: Delivery;
   events: DomainEvents;
   now?: () => Date;
 }
 
-/** Where a message or a typing event goes: a group, or the other member of a direct conversation. */
-type Target = { conversationId: string; recipientId: string | null };
-
 type TypingTarget = Pick<TypingPayload, 'to' | 'conversationId'>;
 
-/**
- * Whether a stored message says what a send says: the same text, or the same encrypted payload (jsonb
- * reorders keys), with the same attachments.
- */
-const sameContent = (stored: MessageRecord, input: SendMessageInput) =>
-  stored.text === (input.text ?? '') &&
-  isDeepStrictEqual(stored.encrypted ?? null, input.encrypted ?? null) &&
-  isDeepStrictEqual(stored.attachments?.map((attachment) => attachment.id) ?? [], input.attachments ?? []);
+/** Whether a stored message says what a send or an edit says: the same text, or the same encrypted payload (jsonb reorders keys). */
+export const sameContent = (stored: MessageRecord, input: { text?: string | undefined; encrypted?: unknown }) =>
+  stored.text === (input.text ?? '') && isDeepStrictEqual(stored.encrypted ?? null, input.encrypted ?? null);
 
-const noSuchConversation = () => new AppError('NOT_FOUND', 'No such conversation');
-const noSuchUser = () => new AppError('NOT_FOUND', 'No such user');
+/** Whether a stored message holds the attachments a send names, in its order. */
+const sameAttachments = (stored: MessageRecord, input: SendMessageInput) =>
+  isDeepStrictEqual(stored.attachments?.map((attachment) => attachment.id) ?? [], input.attachments ?? []);
 
 /**
  * Chat in direct and group conversations: messages are stored before anyone hears of them, retries are
@@ -68,17 +56,28 @@ export class ChatService {
       ...(input.encrypted ? { encrypted: input.encrypted } : {}),
       ...(input.attachments ? { attachmentIds: input.attachments } : {}),
       clientMessageId: input.clientMessageId ?? null,
+      replyToId: input.replyTo ?? null,
       createdAt: this.now(),
     });
     if (stored.outcome === 'notMember') throw noSuchConversation();
+    // A recipient who blocks the sender answers as an unknown user would: the block is not revealed.
     if (stored.outcome === 'recipientUnavailable') throw noSuchUser();
+    if (stored.outcome === 'recipientBlocked') throw new AppError('FORBIDDEN', 'You have blocked this user: unblock them to write to them');
+    if (stored.outcome === 'noSuchReply') {
+      throw new AppError('VALIDATION_FAILED', 'replyTo must name a message of this conversation', {
+        details: [{ path: 'replyTo', message: 'no such message in this conversation (or it was deleted)' }],
+      });
+    }
     if (stored.outcome === 'attachmentsUnavailable') {
       throw new AppError('NOT_FOUND', 'No such media', {
         details: [{ path: 'attachments', message: input.encrypted ? 'each must be an encrypted upload of yours, not yet attached' : 'each must be an upload of yours, ready and not yet attached' }],
       });
     }
-    // A send that reuses a clientMessageId is a retry only if it says the same thing to the same conversation.
-    if (!stored.created && (stored.message.conversationId !== conversationId || !sameContent(stored.message, input))) {
+    // A send that reuses a clientMessageId is a retry only if it says the same thing to the same
+    // conversation; a message edited or deleted since answers as it is now.
+    const { message: first } = stored;
+    const changedSince = first.editedAt !== null || first.deletedAt !== null;
+    if (!stored.created && (first.conversationId !== conversationId || !(changedSince || (sameContent(first, input) && sameAttachments(first, input))))) {
       throw new AppError('VALIDATION_FAILED', 'This clientMessageId was already used for another message', {
         details: [{ path: 'clientMessageId', message: 'already used for another message: give a new message a new clientMessageId' }],
       });
@@ -86,7 +85,7 @@ export class ChatService {
     const message = presentMessage(stored.message);
     if (stored.created) {
       const { id, senderId, recipientId, text, createdAt } = stored.message;
-      this.toMembers(actor, { conversationId, recipientId }, 'CHAT_MESSAGE', { message });
+      this.deps.access.toMembers(actor, { conversationId, recipientId }, 'CHAT_MESSAGE', { message });
       this.deps.events.emit('messageStored', { messageId: id, conversationId, senderId, recipientId, text, encrypted: input.encrypted !== undefined, createdAt });
     }
     return { message };
@@ -95,11 +94,11 @@ export class ChatService {
   /** Relays CHAT_TYPING or CHAT_STOP_TYPING to the other members' devices; nothing is stored. */
   async typing(actor: Actor, input: TypingTarget, event: 'CHAT_TYPING' | 'CHAT_STOP_TYPING'): Promise<void> {
     if (input.to) {
-      await this.checkRecipient(actor, input.to);
+      await this.deps.access.checkRecipient(actor, input.to);
       this.deps.delivery.toUsers([input.to], event, { from: actor.userId });
       return;
     }
-    const target = await this.memberTarget(actor, input.conversationId!);
+    const target = await this.deps.access.memberTarget(actor, input.conversationId!);
     const payload = { from: actor.userId, conversationId: target.conversationId };
     if (target.recipientId) this.deps.delivery.toUsers([target.recipientId], event, payload);
     else this.deps.delivery.toConversation(target.conversationId, event, payload, { exceptUserId: actor.userId });
@@ -111,7 +110,7 @@ export class ChatService {
    * position alone, which the other members hear of.
    */
   async markRead(actor: Actor, messageId: string): Promise<{ readAt: Timestamp }> {
-    const { message, target } = await this.visibleMessage(actor, messageId);
+    const { message, target } = await this.deps.access.visibleMessage(actor, messageId);
     const at = this.now();
     const event = { messageId, readerId: actor.userId, readAt: at.toISOString(), conversationId: target.conversationId };
     if (target.recipientId === null) {
@@ -133,7 +132,7 @@ export class ChatService {
    * confirms, and only then do the sender's devices hear of it (in a group: once, not once per member).
    */
   async markDelivered(actor: Actor, messageId: string): Promise<{ deliveredAt: Timestamp }> {
-    const { message, target } = await this.visibleMessage(actor, messageId);
+    const { message, target } = await this.deps.access.visibleMessage(actor, messageId);
     if (target.recipientId !== null) this.checkIncoming(actor, message);
     else if (message.senderId === actor.userId) throw new AppError('FORBIDDEN', 'Only the recipients of a message can acknowledge it');
     if (message.deliveredAt) return { deliveredAt: message.deliveredAt.toISOString() };
@@ -149,46 +148,14 @@ export class ChatService {
     return { deliveredAt };
   }
 
-  /** The recipient must be someone else with an active account. */
-  private async checkRecipient(actor: Actor, to: string): Promise<void> {
-    if (to === actor.userId) throw new AppError('VALIDATION_FAILED', 'You cannot message yourself');
-    const recipient = await this.deps.users.findById(to);
-    if (recipient?.status !== 'active') throw noSuchUser();
-  }
-
   /** The conversation with `to`; the first message of a pair creates it, if `to` is an active user. */
   private async directConversationWith(actor: Actor, to: string): Promise<string> {
     // checkRecipient refuses yourself: a pair of one user is never cached, so it always runs for one.
-    return this.directConversations.ensure(actor.userId, to, this.now(), () => this.checkRecipient(actor, to));
-  }
-
-  /** A conversation the actor is a current member of; in a direct one the other member must still be active. */
-  private async memberTarget(actor: Actor, conversationId: string): Promise<Target> {
-    const membership = await this.deps.conversations.membership(conversationId, actor.userId);
-    if (!membership) throw noSuchConversation();
-    if (membership.peerId) await this.checkRecipient(actor, membership.peerId);
-    return { conversationId, recipientId: membership.peerId };
-  }
-
-  private async visibleMessage(actor: Actor, messageId: string): Promise<{ message: MessageRecord; target: Target }> {
-    const message = await this.deps.messages.findById(messageId);
-    const membership = message && (await this.deps.conversations.membership(message.conversationId, actor.userId));
-    if (!message || !membership) throw new AppError('NOT_FOUND', 'No such message');
-    return { message, target: { conversationId: message.conversationId, recipientId: membership.peerId } };
+    return this.directConversations.ensure(actor.userId, to, this.now(), () => this.deps.access.checkRecipient(actor, to));
   }
 
   private checkIncoming(actor: Actor, message: MessageRecord): void {
     if (message.recipientId !== actor.userId) throw new AppError('FORBIDDEN', 'Only the recipient of a message can acknowledge it');
-  }
-
-  private toMembers(actor: Actor, target: Target, event: 'CHAT_MESSAGE', payload: ChatMessageEvent): void {
-    const { delivery } = this.deps;
-    if (target.recipientId === null) {
-      delivery.toConversation(target.conversationId, event, payload, { exceptSocketId: actor.origin });
-      return;
-    }
-    // One emit to both users' rooms: the packet is encoded once.
-    delivery.toUsers([target.recipientId, actor.userId], event, payload, { exceptSocketId: actor.origin });
   }
 
   /** A receipt another request set a moment ago, between our read and our write. */

@@ -15,5 +15,17 @@ export function presentMessage(message: MessageRecord): MessageDto {
     createdAt: message.createdAt.toISOString(),
     deliveredAt: message.deliveredAt?.toISOString() ?? null,
     readAt: message.readAt?.toISOString() ?? null,
+    editedAt: message.editedAt?.toISOString() ?? null,
+    deletedAt: message.deletedAt?.toISOString() ?? null,
+    deletedBy: message.deletedBy,
+    replyTo: message.replyTo && {
+      id: message.replyTo.id,
+      from: message.replyTo.senderId,
+      text: message.replyTo.text,
+      encrypted: message.replyTo.encrypted,
+      deleted: message.replyTo.deleted,
+    },
+    reactions: message.reactions,
+    revision: message.revision,
   };
 }

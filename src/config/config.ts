@@ -53,6 +53,13 @@ const envSchema = z.object({
   CHAT_MESSAGES_PER_WINDOW: int(30),
   CHAT_TYPING_PER_WINDOW: int(20),
   CHAT_RECEIPTS_PER_WINDOW: int(200),
+  CHAT_CHANGES_PER_WINDOW: int(30),
+  CHAT_REACTIONS_PER_WINDOW: int(60),
+  MESSAGE_EDIT_WINDOW: durationSeconds.default(15 * 60),
+  MESSAGE_DELETE_WINDOW: durationSeconds.default(2 * 86400),
+  MESSAGE_REACTIONS_PER_USER: z.coerce.number().int().min(1).max(20).default(3),
+  BLOCK_CHANGES_PER_HOUR: int(100),
+  ABUSE_REPORTS_PER_HOUR: int(20),
   PRESENCE_SUBSCRIBES_PER_MINUTE: int(30),
   GROUP_MAX_MEMBERS: z.coerce.number().int().min(2).default(1000),
   GROUPS_CREATED_PER_HOUR: int(20),
@@ -168,7 +175,24 @@ export interface Config {
     maxBufferedBytes: number;
   };
   /** Per-user budgets on the socket: messages, typing events (start and stop together), receipts, presence. */
-  chat: { rateWindowSeconds: number; messagesPerWindow: number; typingPerWindow: number; receiptsPerWindow: number; presenceSubscribesPerMinute: number };
+  chat: {
+    rateWindowSeconds: number;
+    messagesPerWindow: number;
+    typingPerWindow: number;
+    receiptsPerWindow: number;
+    /** Edits and deletes together. */
+    changesPerWindow: number;
+    /** Reactions added and removed together. */
+    reactionsPerWindow: number;
+    presenceSubscribesPerMinute: number;
+    /** How long after sending its sender may edit a message, and delete it for everyone. */
+    editWindowSeconds: number;
+    deleteWindowSeconds: number;
+    /** Different emoji one user may have on one message. */
+    reactionsPerUser: number;
+  };
+  /** Per-user budgets of blocking (blocks and unblocks together) and of abuse reports. */
+  safety: { blockChangesPerHour: number; reportsPerHour: number };
   groups: {
     /** Members a group may have, its owner included. */
     maxMembers: number;
@@ -373,8 +397,14 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       messagesPerWindow: env.CHAT_MESSAGES_PER_WINDOW,
       typingPerWindow: env.CHAT_TYPING_PER_WINDOW,
       receiptsPerWindow: env.CHAT_RECEIPTS_PER_WINDOW,
+      changesPerWindow: env.CHAT_CHANGES_PER_WINDOW,
+      reactionsPerWindow: env.CHAT_REACTIONS_PER_WINDOW,
       presenceSubscribesPerMinute: env.PRESENCE_SUBSCRIBES_PER_MINUTE,
+      editWindowSeconds: env.MESSAGE_EDIT_WINDOW,
+      deleteWindowSeconds: env.MESSAGE_DELETE_WINDOW,
+      reactionsPerUser: env.MESSAGE_REACTIONS_PER_USER,
     },
+    safety: { blockChangesPerHour: env.BLOCK_CHANGES_PER_HOUR, reportsPerHour: env.ABUSE_REPORTS_PER_HOUR },
     groups: {
       maxMembers: env.GROUP_MAX_MEMBERS,
       createdPerHour: env.GROUPS_CREATED_PER_HOUR,

@@ -5,12 +5,13 @@ import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import type { RateLimit } from '../shared/rate-limit.js';
-import type { ConversationsRepository, MemberRole, UsersRepository } from '../storage/ports.js';
+import type { BlocksRepository, ConversationsRepository, MemberRole, UsersRepository } from '../storage/ports.js';
 import type { MemberAddPolicy } from './member-add-policy.js';
 
 export interface GroupServiceDeps {
   conversations: ConversationsRepository;
   users: UsersRepository;
+  blocks: Pick<BlocksRepository, 'blockersAmong'>;
   delivery: Delivery;
   events: DomainEvents;
   policy: MemberAddPolicy;
@@ -123,12 +124,17 @@ export class GroupService {
     return membership.role;
   }
 
-  /** Users may be added when they have an active account and the add policy lets the adder add them. */
+  /**
+   * Users may be added when they have an active account, do not block the adder (to whom they then do
+   * not exist: the same NOT_FOUND as an unknown user), and the add policy lets the adder add them.
+   */
   private async checkAddable(adderId: string, userIds: readonly string[], field: 'body.memberIds' | 'body.userIds'): Promise<void> {
     if (userIds.length === 0) return;
     await this.deps.additions.consume(adderId, userIds.length);
-    const active = new Set((await this.deps.users.findPeople(userIds)).map((person) => person.id));
-    const unknown = userIds.filter((id) => !active.has(id));
+    const [people, blockers] = await Promise.all([this.deps.users.findPeople(userIds), this.deps.blocks.blockersAmong(adderId, userIds)]);
+    const reachable = new Set(people.map((person) => person.id));
+    for (const blocker of blockers) reachable.delete(blocker);
+    const unknown = userIds.filter((id) => !reachable.has(id));
     if (unknown.length > 0) {
       throw new AppError('NOT_FOUND', 'No such user', { details: unknown.map((id) => ({ path: field, message: `no such user: ${id}` })) });
     }

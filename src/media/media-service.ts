@@ -52,6 +52,10 @@ export class MediaService {
   private readonly onAccountChanged = ({ userId, status }: { userId: string; status: string }) => {
     if (status === 'deleted') this.background.track(this.discardOwnedBy(userId));
   };
+  /** The delete discarded the messages' media as it was stored; their bytes go now (or at the next cleanup). */
+  private readonly onMessagesDeleted = () => {
+    this.background.track(this.removeDiscarded().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not remove the media of deleted messages yet; the cleanup will')));
+  };
 
   constructor(private readonly deps: MediaServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -64,10 +68,12 @@ export class MediaService {
 
   start(): void {
     this.deps.events.on('accountChanged', this.onAccountChanged);
+    this.deps.events.on('messagesDeleted', this.onMessagesDeleted);
   }
 
   async stop(timeoutMs: number): Promise<void> {
     this.deps.events.off('accountChanged', this.onAccountChanged);
+    this.deps.events.off('messagesDeleted', this.onMessagesDeleted);
     await this.background.drain(timeoutMs);
   }
 
@@ -179,16 +185,6 @@ export class MediaService {
       media.thumbnail ? this.deps.blobs.signedUrl(thumbnailKey(id), { contentType: THUMBNAIL_TYPE, disposition: 'inline' }, expiresAt) : null,
     ]);
     return { media: presentMedia(media), url, thumbnailUrl, expiresAt: expiresAt.toISOString() };
-  }
-
-  /**
-   * Removes the media attached to these messages, records and blobs, for when the messages are deleted;
-   * resolves with how many were removed. From the moment it is called, nobody can fetch them.
-   */
-  async discardMessageMedia(messageIds: readonly string[]): Promise<number> {
-    const marked = await this.deps.store.discardByMessages(messageIds);
-    await this.discard(marked);
-    return marked.length;
   }
 
   /** Removes every upload of a deleted account. */

@@ -66,8 +66,6 @@ export interface MediaStore {
   findAccessible(id: string, viewerId: string): Promise<MediaRecord | null>;
   /** Completes a direct upload: the owner's `uploading` record becomes ready with what processing found. */
   markReady(id: string, ownerId: string, details: MediaDetails): Promise<MediaRecord | null>;
-  /** Marks the media of these messages discarded; returns what it marked (already discarded media is left out). */
-  discardByMessages(messageIds: readonly string[]): Promise<DiscardedMedia[]>;
   /** Marks all of the owner's media discarded; returns how many. */
   discardByOwner(ownerId: string): Promise<number>;
   /**

@@ -1,6 +1,13 @@
 import type { ClientEvent } from './ack.js';
 import type {
   ChatMessageEvent,
+  DeleteMessagePayload,
+  EditMessagePayload,
+  MessageDeleteEvent,
+  MessageEditEvent,
+  MessageReactionEvent,
+  ReactionPayload,
+  ReactionResult,
   MessageDeliveredEvent,
   MessageDeliveredPayload,
   MessageReadEvent,
@@ -12,7 +19,7 @@ import type {
 import type { Timestamp } from './common.js';
 import type { ConversationUpdatedEvent } from './conversations.js';
 
-/** Chat events (CONTRACT.md "Chat events" and its v1.1 section, plus delivery receipts); documented in docs/api/chat.md. */
+/** Chat events (CONTRACT.md "Chat events" and its v1.1 section, plus delivery receipts and message actions); documented in docs/api/chat.md. */
 export interface ChatClientEvents {
   /** Acknowledged once the message is stored. */
   CHAT_MESSAGE: ClientEvent<SendMessagePayload, ChatMessageEvent>;
@@ -21,6 +28,12 @@ export interface ChatClientEvents {
   MESSAGE_READ: ClientEvent<MessageReadPayload, { readAt: Timestamp }>;
   /** A recipient device confirms it has a message. */
   MESSAGE_DELIVERED: ClientEvent<MessageDeliveredPayload, { deliveredAt: Timestamp }>;
+  /** The sender replaces a message's content; acknowledged with the message once stored. */
+  MESSAGE_EDIT: ClientEvent<EditMessagePayload, MessageEditEvent>;
+  /** Deletes a message for everyone (ack with the tombstone) or hides it for the sender's devices (ack `{}`). */
+  MESSAGE_DELETE: ClientEvent<DeleteMessagePayload, { message?: MessageEditEvent['message'] }>;
+  /** Adds or removes one's reaction; acknowledged with the message's reactions once stored. */
+  MESSAGE_REACTION: ClientEvent<ReactionPayload, ReactionResult>;
 }
 
 export interface ChatServerEvents {
@@ -30,4 +43,7 @@ export interface ChatServerEvents {
   MESSAGE_READ: (payload: MessageReadEvent) => void;
   MESSAGE_DELIVERED: (payload: MessageDeliveredEvent) => void;
   CONVERSATION_UPDATED: (payload: ConversationUpdatedEvent) => void;
+  MESSAGE_EDIT: (payload: MessageEditEvent) => void;
+  MESSAGE_DELETE: (payload: MessageDeleteEvent) => void;
+  MESSAGE_REACTION: (payload: MessageReactionEvent) => void;
 }

@@ -27,24 +27,50 @@ const oneTarget: [(payload: { to?: string | undefined; conversationId?: string |
   { message: 'give exactly one of to and conversationId', path: ['conversationId'] },
 ];
 
+/** Characters of a replied-to message's text that a reply quotes. */
+export const REPLY_PREVIEW_LENGTH = 100;
+/** Users listed per emoji in a message's reactions (`count` counts them all). */
+export const REACTION_USERS_LISTED = 100;
+
+/** A message's content: `text`, or `encrypted` instead (docs/api/e2ee.md), never both. */
+const content = { text: messageText.optional(), encrypted: encryptedContentSchema.optional() };
+const oneContent: [(payload: { text?: string | undefined; encrypted?: unknown }) => boolean, { message: string; path: string[] }] = [
+  (payload) => (payload.text === undefined) !== (payload.encrypted === undefined),
+  { message: 'give exactly one of text and encrypted', path: ['text'] },
+];
+
 /**
- * A message carries `text`, or `encrypted` instead (docs/api/e2ee.md), never both; either may come with
- * `attachments` (docs/api/media.md), which may also stand alone.
+ * A message carries `text`, or `encrypted` instead, never both; either may come with `attachments`
+ * (docs/api/media.md), which may also stand alone.
  */
 export const sendMessagePayload = z
-  .object({
-    ...targetFields,
-    text: messageText.optional(),
-    encrypted: encryptedContentSchema.optional(),
-    attachments: attachmentIdsSchema.optional(),
-    clientMessageId: clientMessageIdSchema.optional(),
-  })
+  .object({ ...targetFields, ...content, attachments: attachmentIdsSchema.optional(), clientMessageId: clientMessageIdSchema.optional(), replyTo: idSchema.optional() })
   .refine(...oneTarget)
   .refine((payload) => payload.text === undefined || payload.encrypted === undefined, { message: 'give text or encrypted, not both', path: ['text'] })
   .refine((payload) => payload.text !== undefined || payload.encrypted !== undefined || payload.attachments !== undefined, {
     message: 'give text, encrypted or attachments',
     path: ['text'],
   });
+
+/** A new content for a message: text for a plain one, a new encrypted payload for an encrypted one. */
+export const editMessagePayload = z.object({ messageId: idSchema, ...content }).refine(...oneContent);
+
+export const deleteMessagePayload = z.object({ messageId: idSchema, scope: z.enum(['everyone', 'me']) });
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/**
+ * One emoji: a fully-qualified emoji sequence of Unicode's RGI set (flags, keycaps, skin tones and ZWJ
+ * sequences included), or a single pictographic character (with or without its emoji selector), and one
+ * grapheme as Intl.Segmenter counts them. The `v` flag's string property is built at run time: the
+ * TypeScript target predates it.
+ */
+const singleEmoji = new RegExp(String.raw`^(?:\p{RGI_Emoji}|\p{Extended_Pictographic}\uFE0F?)$`, 'v');
+export const emojiSchema = z
+  .string()
+  .max(32, 'must be one emoji')
+  .refine((text) => singleEmoji.test(text) && [...graphemes.segment(text)].length === 1, 'must be one emoji');
+
+export const reactionPayload = z.object({ messageId: idSchema, emoji: emojiSchema, action: z.enum(['add', 'remove']) });
 
 export const typingPayload = z.object(targetFields).refine(...oneTarget);
 
@@ -73,6 +99,28 @@ export type SendMessageInput = z.output<typeof sendMessagePayload>;
 export type TypingPayload = z.input<typeof typingPayload>;
 export type MessageReadPayload = z.input<typeof messageReadPayload>;
 export type MessageDeliveredPayload = z.input<typeof messageDeliveredPayload>;
+export type EditMessagePayload = z.input<typeof editMessagePayload>;
+export type EditMessageInput = z.output<typeof editMessagePayload>;
+export type DeleteMessagePayload = z.input<typeof deleteMessagePayload>;
+export type ReactionPayload = z.input<typeof reactionPayload>;
+
+/** What a reply quotes of the message it answers, as that message is now (it follows edits and deletes). */
+export interface ReplyPreviewDto {
+  id: string;
+  from: string;
+  /** Its first REPLY_PREVIEW_LENGTH characters; "" when it is encrypted or deleted. */
+  text: string;
+  /** Encrypted: the app quotes its own decrypted copy. */
+  encrypted: boolean;
+  deleted: boolean;
+}
+
+export interface ReactionDto {
+  emoji: string;
+  count: number;
+  /** The first REACTION_USERS_LISTED users who reacted with it, in the order they did. */
+  userIds: string[];
+}
 
 export interface MessageDto {
   id: string;
@@ -91,6 +139,17 @@ export interface MessageDto {
   createdAt: Timestamp;
   deliveredAt: Timestamp | null;
   readAt: Timestamp | null;
+  /** When its content was last edited; null if never. */
+  editedAt: Timestamp | null;
+  /** Deleted for everyone: a tombstone with text "", no encrypted payload, reply or reactions. */
+  deletedAt: Timestamp | null;
+  /** Who deleted it: its sender, or an admin or the owner of its group. */
+  deletedBy: string | null;
+  replyTo: ReplyPreviewDto | null;
+  /** By emoji, the first reacted first. */
+  reactions: ReactionDto[];
+  /** Grows with every edit, delete and reaction change: keep the state with the highest revision. */
+  revision: number;
 }
 
 export interface ChatMessageEvent {
@@ -122,6 +181,41 @@ export interface MessageDeliveredEvent {
   conversationId: string;
 }
 
+/** MESSAGE_EDIT to the members' devices: the message as edited. */
+export interface MessageEditEvent {
+  message: MessageDto;
+}
+
+/** MESSAGE_DELETE: for everyone (to every member's devices, with the tombstone) or for me (to the user's other devices). */
+export type MessageDeleteEvent = { scope: 'everyone'; message: MessageDto } | { scope: 'me'; messageId: string; conversationId: string };
+
+export interface MessageReactionEvent {
+  messageId: string;
+  conversationId: string;
+  /** The message's revision after this change: apply it only if it is higher than the one you hold. */
+  revision: number;
+  /** All of the message's reactions after this change. */
+  reactions: ReactionDto[];
+  /** The change: who added or removed which emoji. */
+  userId: string;
+  emoji: string;
+  action: 'add' | 'remove';
+}
+
+export interface ReactionResult {
+  messageId: string;
+  conversationId: string;
+  revision: number;
+  reactions: ReactionDto[];
+}
+
+/** A message the caller hid for themself (from another device). */
+export interface HiddenMessageDto {
+  conversationId: string;
+  messageId: string;
+  hiddenAt: Timestamp;
+}
+
 export interface HistoryResponse {
   messages: MessageDto[];
   nextCursor: string | null;
@@ -137,7 +231,7 @@ export interface ConversationsResponse {
  * A client applies all four lists (upserting by id) and keeps `cursor` for the next sync.
  */
 export interface SyncResponse {
-  /** New messages and messages whose receipts changed. */
+  /** New messages, and messages whose receipts, content (edits, deletes) or reactions changed. */
   messages: MessageDto[];
   /** Conversations that were created, renamed or whose members or roles changed. */
   conversations: ConversationDto[];
@@ -145,6 +239,8 @@ export interface SyncResponse {
   reads: ReadPositionDto[];
   /** Conversations the caller was removed from or left: drop them and their messages. */
   left: LeftConversationDto[];
+  /** Messages the caller hid for themself: drop them. */
+  hidden: HiddenMessageDto[];
   /** Where this page ends: pass it as `after` next time. */
   cursor: string;
   hasMore: boolean;

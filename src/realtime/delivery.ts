@@ -33,6 +33,8 @@ export interface Delivery {
   leaveConversation(userIds: readonly string[], conversationId: string): void;
   /** To every socket watching the presence of `userId`. */
   toPresenceWatchers(userId: string, payload: PresenceEvent): void;
+  /** The devices of `watcherIds` stop watching the presence of `userId` at once. */
+  unwatchPresence(watcherIds: readonly string[], userId: string): void;
   /**
    * To these sockets (one device's connection each). A socket that dropped and comes back within the
    * connection-recovery window still receives it.
@@ -69,6 +71,9 @@ export function createSocketDelivery(io: AppServer): Delivery {
     },
     toPresenceWatchers(userId, payload) {
       io.to(presenceRoom(userId)).emit('PRESENCE', payload);
+    },
+    unwatchPresence(watcherIds, userId) {
+      if (watcherIds.length > 0) io.in(watcherIds.map(userRoom)).socketsLeave(presenceRoom(userId));
     },
     toSockets(socketIds, event, payload) {
       if (socketIds.length === 0) return;

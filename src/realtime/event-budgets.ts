@@ -18,6 +18,7 @@ export function createEventBudgets(config: Config): EventBudgets {
   const perMinute = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 60 }, what);
   const typing = chat(config.chat.typingPerWindow, 'typing events');
   const receipts = chat(config.chat.receiptsPerWindow, 'receipts');
+  const changes = chat(config.chat.changesPerWindow, 'edits and deletes');
   const signaling = perMinute(config.calls.signalingPerMinute, 'call events');
   return {
     AUTHENTICATE: perMinute(REAUTHENTICATIONS_PER_MINUTE, 're-authentications'),
@@ -26,6 +27,9 @@ export function createEventBudgets(config: Config): EventBudgets {
     CHAT_STOP_TYPING: typing,
     MESSAGE_READ: receipts,
     MESSAGE_DELIVERED: receipts,
+    MESSAGE_EDIT: changes,
+    MESSAGE_DELETE: changes,
+    MESSAGE_REACTION: chat(config.chat.reactionsPerWindow, 'reactions'),
     PRESENCE_SUBSCRIBE: perMinute(config.chat.presenceSubscribesPerMinute, 'presence subscriptions'),
     CALL_REQUEST: perMinute(config.calls.requestsPerMinute, 'call requests'),
     CALL_ACCEPT: signaling,

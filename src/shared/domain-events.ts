@@ -35,6 +35,11 @@ export interface DomainEventMap {
     },
   ];
   /**
+   * Messages were deleted for everyone: their content is erased and every member's devices were told.
+   * What else belongs to them (attachments) goes now.
+   */
+  messagesDeleted: [{ conversationId: string; messageIds: string[] }];
+  /**
    * Users joined or left a group: the change is stored and their connected devices were moved in or out
    * of its room. Devices still in their handshake were not (see conversation-rooms.ts).
    */

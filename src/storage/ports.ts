@@ -7,6 +7,7 @@ import type { GroupCallRecord } from '../calls/group-call-state-machine.js';
 import type { EncryptedContent } from '../protocol/encrypted.js';
 import type { AttachmentRecord, MediaStore } from '../media/media-store.js';
 import type { KeyAlgorithm } from '../protocol/keys.js';
+import type { AbuseReportDto } from '../protocol/safety.js';
 import type { PushStore } from '../push/push-store.js';
 
 export type UserRole = 'user' | 'admin';
@@ -133,13 +134,31 @@ export interface PushTokensRepository {
   removeForUser(userId: string, token: string): Promise<void>;
 }
 
+/** What a reply shows of the message it answers, as that message is now. */
+export interface ReplyPreviewRecord {
+  id: string;
+  senderId: string;
+  /** The start of its text (REPLY_PREVIEW_LENGTH characters); empty when it is encrypted or deleted. */
+  text: string;
+  encrypted: boolean;
+  deleted: boolean;
+}
+
+/** One emoji's reactions on a message. */
+export interface ReactionRecord {
+  emoji: string;
+  count: number;
+  /** The first REACTION_USERS_LISTED users who reacted with it, in the order they did. */
+  userIds: string[];
+}
+
 export interface MessageRecord {
   id: string;
   conversationId: string;
   senderId: string;
   /** The other member of a direct conversation; null in a group. */
   recipientId: string | null;
-  /** Empty when the message is encrypted or has attachments only. */
+  /** Empty when the message is encrypted, deleted or has attachments only. */
   text: string;
   /** An end-to-end encrypted message's payload, kept and relayed as it came; absent on plain text. */
   encrypted?: EncryptedContent | undefined;
@@ -151,13 +170,27 @@ export interface MessageRecord {
   deliveredAt: Date | null;
   /** Direct messages only: when the recipient read it (in groups, members' read positions say). */
   readAt: Date | null;
+  /** When its content was last replaced. */
+  editedAt: Date | null;
+  /** Deleted for everyone: a tombstone whose content, reply and reactions are gone. */
+  deletedAt: Date | null;
+  deletedBy: string | null;
+  replyTo: ReplyPreviewRecord | null;
+  /** Grouped by emoji, the first reacted first. */
+  reactions: ReactionRecord[];
+  /** Counts the changes of its content and reactions: of two states of a message, the higher is the newer. */
+  revision: number;
 }
 
 /**
  * The store sets the recipient: the other member of a direct conversation, none in a group. The
  * attachments are named by media id: the store attaches them in the same transaction as the insert.
  */
-export type NewMessage = Omit<MessageRecord, 'recipientId' | 'deliveredAt' | 'readAt' | 'attachments'> & { attachmentIds?: readonly string[] | undefined };
+export type NewMessage = Pick<MessageRecord, 'id' | 'conversationId' | 'senderId' | 'text' | 'encrypted' | 'clientMessageId' | 'createdAt'> & {
+  /** A message of the same conversation this one answers. */
+  replyToId?: string | null | undefined;
+  attachmentIds?: readonly string[] | undefined;
+};
 
 export type CreateMessageResult =
   /**
@@ -167,23 +200,59 @@ export type CreateMessageResult =
   | { outcome: 'stored'; created: boolean; message: MessageRecord }
   /** The sender is not a member of the conversation (any more): nothing was stored. */
   | { outcome: 'notMember' }
-  /** The other member of a direct conversation has no active account (banned): nothing was stored. */
+  /**
+   * The other member of a direct conversation has no active account (banned) or blocks the sender:
+   * nothing was stored.
+   */
   | { outcome: 'recipientUnavailable' }
+  /** The sender blocks the other member of the direct conversation: nothing was stored. */
+  | { outcome: 'recipientBlocked' }
+  /** `replyToId` is no message of the conversation that the sender may see (deleted, or hidden by them): nothing was stored. */
+  | { outcome: 'noSuchReply' }
   /**
    * An attachment is not the sender's ready, unattached media (or an encrypted message's attachment is
    * no encrypted blob, or the other way round): nothing was stored, nothing attached.
    */
   | { outcome: 'attachmentsUnavailable' };
 
+export type ReactResult =
+  /** `changed` false when the reaction was already there (add) or was not (remove). */
+  | { outcome: 'done'; changed: boolean; revision: number; reactions: ReactionRecord[] }
+  /** The user already has `maxPerUser` other reactions on the message: nothing was added. */
+  | { outcome: 'tooMany' }
+  /** The message is deleted, or does not exist. */
+  | { outcome: 'deleted' };
+
 export interface MessagesRepository {
   /**
    * Stores a message at most once per (senderId, clientMessageId), also under concurrent retries, and
-   * only while the sender is a member of its conversation and, in a direct one, the recipient's account
-   * is active (checked in the same statement). Its attachments are attached to it in the same
-   * transaction, each to this message only. Resolves once the message is committed.
+   * only while the sender is a member of its conversation, a reply answers a message of the same
+   * conversation, and, in a direct one, the recipient's account is active and neither blocks the other
+   * (checked in the same statement). Its attachments are attached to it in the same transaction, each
+   * to this message only. Resolves once the message is committed.
    */
   create(message: NewMessage): Promise<CreateMessageResult>;
   findById(id: string): Promise<MessageRecord | null>;
+  /**
+   * Replaces the content of a message: the text of a plain one, the encrypted payload of an encrypted one.
+   * Only while it is `senderId`'s, not deleted, created at or after `createdSince`, and the sender is still
+   * a member of its conversation; null otherwise (nothing changed).
+   */
+  edit(change: { messageId: string; senderId: string; text: string; encrypted: EncryptedContent | null; at: Date; createdSince: Date }): Promise<MessageRecord | null>;
+  /**
+   * Deletes a message for everyone: its text, encrypted payload, attachments, reply and reactions are
+   * erased, the row stays as a tombstone (id, sender, time); its media is discarded in the same
+   * transaction (nobody can fetch it from then on; MediaStore.listDiscarded hands it out for removal).
+   * Null when it was deleted already (or does not exist).
+   */
+  deleteForEveryone(change: { messageId: string; deletedBy: string; at: Date }): Promise<MessageRecord | null>;
+  /** Hides a message of the conversation from one user only; false when it was hidden already. */
+  hide(change: { userId: string; messageId: string; conversationId: string; at: Date }): Promise<boolean>;
+  /**
+   * Adds or removes one user's reaction. Changes of one message's reactions run one at a time, and each
+   * answers the reactions and revision as its change left them, so the highest revision is the latest.
+   */
+  react(change: { messageId: string; userId: string; emoji: string; action: 'add' | 'remove'; at: Date; maxPerUser: number }): Promise<ReactResult>;
   /**
    * Direct conversations: marks read (and delivered, if not yet) every unread message to `readerId` in
    * the conversation up to and including `upToId`; false when there was none.
@@ -191,15 +260,46 @@ export interface MessagesRepository {
   markRead(change: { readerId: string; conversationId: string; upToId: string; at: Date }): Promise<boolean>;
   /** Sets deliveredAt once; false when it was already set. */
   markDelivered(change: { messageId: string; at: Date }): Promise<boolean>;
-  /** A conversation's messages, newest first, older than the message `before`. */
-  history(conversationId: string, page: { before?: string | undefined; limit: number }): Promise<MessageRecord[]>;
+  /** A conversation's messages, newest first, older than the message `before`, leaving out those the user `hiddenFor` hid. */
+  history(conversationId: string, page: { before?: string | undefined; limit: number; hiddenFor?: string | undefined }): Promise<MessageRecord[]>;
   /**
    * `userId`'s contacts among `otherIds`: the users who have sent `userId` a direct message, so chose to
-   * be in touch. A user sees the presence of their contacts only.
+   * be in touch, and are in no block with `userId` either way. A user sees the presence of their contacts only.
    */
   contactsAmong(userId: string, otherIds: readonly string[]): Promise<Set<string>>;
   /** For each user, how many messages from others are after their read positions, over all their conversations (the app's badge). */
   unreadTotals(userIds: readonly string[]): Promise<Map<string, number>>;
+}
+
+/** A user someone blocks. */
+export interface BlockRecord {
+  userId: string;
+  name: string;
+  blockedAt: Date;
+}
+
+/** Who blocks whom. A block is one way: the blocker decides, the blocked user is not told. */
+export interface BlocksRepository {
+  /** `created` false when the block existed; `blockedAt` is then when it was made. */
+  block(blockerId: string, blockedId: string, at: Date): Promise<{ created: boolean; blockedAt: Date }>;
+  /** False when there was no such block. */
+  unblock(blockerId: string, blockedId: string): Promise<boolean>;
+  /** The users `blockerId` blocks, the latest block first, after the blocked user `after`. */
+  list(blockerId: string, page: { after?: string | undefined; limit: number }): Promise<BlockRecord[]>;
+  /** Whether `userId` blocks `otherId`, and whether `otherId` blocks `userId`. */
+  between(userId: string, otherId: string): Promise<{ blocks: boolean; blockedBy: boolean }>;
+  /** The users among `userIds` who block `userId`. */
+  blockersAmong(userId: string, userIds: readonly string[]): Promise<string[]>;
+}
+
+/** A report as admins read it (`messageId` null also once its conversation is gone). */
+export type AbuseReportRecord = Omit<AbuseReportDto, 'createdAt'> & { createdAt: Date };
+
+/** Reports of abuse, for admins. */
+export interface AbuseReportsRepository {
+  create(report: AbuseReportRecord): Promise<void>;
+  /** Newest first, older than the report `before`. */
+  list(page: { before?: string | undefined; limit: number }): Promise<AbuseReportRecord[]>;
 }
 
 export type ConversationType = 'direct' | 'group';
@@ -293,6 +393,8 @@ export interface ChatChanges {
   conversations: MemberConversationRecord[];
   reads: { conversationId: string; userId: string; lastReadMessageId: string; readAt: Date }[];
   left: { conversationId: string; leftAt: Date }[];
+  /** Messages the user hid for themself (on another device). */
+  hidden: { conversationId: string; messageId: string; hiddenAt: Date }[];
   cursor: ChatCursor;
   hasMore: boolean;
 }
@@ -487,6 +589,8 @@ export interface Storage {
   pushOutbox: PushStore;
   messages: MessagesRepository;
   conversations: ConversationsRepository;
+  blocks: BlocksRepository;
+  abuseReports: AbuseReportsRepository;
   chatChanges: ChatChangesRepository;
   calls: CallsRepository;
   groupCalls: GroupCallsRepository;

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { newId } from '../../src/shared/ids.js';
 import type { MemberRecord, MemberRole, MessageRecord, NewMessage, UserRecord } from '../../src/storage/ports.js';
+import { storedAs } from '../support/chat.js';
 import type { ContractContext } from './storage-contract.js';
+
 
 /** Conversations and messages for the chat sections: users, direct conversations, groups, sends. */
 export function chatFixtures(ctx: ContractContext) {
@@ -20,9 +22,13 @@ export function chatFixtures(ctx: ContractContext) {
   });
   /** Stores a message that must be new (to `recipientId` in a direct conversation), and returns it. */
   const send = async (conversationId: string, senderId: string, recipientId: string | null = null, overrides: Partial<NewMessage> = {}): Promise<MessageRecord> => {
-    const message = newMessage(conversationId, senderId, overrides);
-    const result = await ctx.storage.messages.create(message);
-    assert.deepEqual(result, { outcome: 'stored', created: true, message: { ...message, recipientId, deliveredAt: null, readAt: null } });
+    const { replyToId, ...message } = newMessage(conversationId, senderId, overrides);
+    const result = await ctx.storage.messages.create({ ...message, replyToId });
+    assert.ok(result.outcome === 'stored', `not stored: ${JSON.stringify(result)}`);
+    const { replyTo, ...stored } = result.message;
+    assert.equal(replyTo?.id ?? null, replyToId ?? null, 'the reply it answers');
+    const { replyTo: _expected, ...expected } = storedAs(message, recipientId);
+    assert.deepEqual({ ...result, message: stored }, { outcome: 'stored', created: true, message: expected });
     return result.message;
   };
   return {

@@ -9,10 +9,12 @@ import { conversationsContract } from './sections/conversations.contract.js';
 import { deviceKeysContract } from './sections/device-keys.contract.js';
 import { groupCallsContract } from './sections/group-calls.contract.js';
 import { mediaContract } from './sections/media.contract.js';
+import { messageActionsContract } from './sections/message-actions.contract.js';
 import { messagesContract } from './sections/messages.contract.js';
 import { peopleContract } from './sections/people.contract.js';
 import { pushOutboxContract } from './sections/push-outbox.contract.js';
 import { pushTokensContract } from './sections/push-tokens.contract.js';
+import { safetyContract } from './sections/safety.contract.js';
 import { sessionsContract } from './sections/sessions.contract.js';
 import { usersContract } from './sections/users.contract.js';
 
@@ -43,6 +45,8 @@ export const storageContractSections: Record<string, ContractSection> = {
   'push outbox': pushOutboxContract,
   people: peopleContract,
   messages: messagesContract,
+  'message actions': messageActionsContract,
+  'blocks and reports': safetyContract,
   conversations: conversationsContract,
   'chat changes': chatChangesContract,
   calls: callsContract,

@@ -79,7 +79,7 @@ for (const target of databaseTargets()) {
       const alice = await chatUser(server.baseUrl, 'Alice');
       const bob = await chatUser(server.baseUrl, 'Bob');
       const start = await sync(bob);
-      assert.deepEqual({ ...start, cursor: typeof start.cursor }, { messages: [], conversations: [], reads: [], left: [], cursor: 'string', hasMore: false });
+      assert.deepEqual({ ...start, cursor: typeof start.cursor }, { messages: [], conversations: [], reads: [], left: [], hidden: [], cursor: 'string', hasMore: false });
       const { message } = await sendOk(device(alice), { to: bob.id, text: 'hello' });
       const head = await sync(bob);
       assert.deepEqual(head.messages, []);

@@ -9,7 +9,7 @@ import { newId } from '../../src/shared/ids.js';
 import { chatUser, device, sendOk, type ChatUser } from '../support/chat.js';
 import { databaseTargets } from '../support/databases.js';
 import { emitAck } from '../support/sockets.js';
-import { useTestApp } from '../support/test-app.js';
+import { BUDGETS_OUT_OF_THE_WAY, useTestApp } from '../support/test-app.js';
 
 /** Every client event with the schema the server holds it to. */
 const EVENTS: Record<string, z.ZodType> = {
@@ -27,14 +27,7 @@ const overTheWire = (payload: unknown): unknown => JSON.parse(JSON.stringify([pa
 for (const target of databaseTargets()) {
   describe(`chat input validation (${target.kind})`, { skip: target.skip }, () => {
     // Budgets large enough that the random payloads meet validation, not the rate limits.
-    const server = useTestApp(target.kind, {
-      CHAT_MESSAGES_PER_WINDOW: '100000',
-      CHAT_TYPING_PER_WINDOW: '100000',
-      CHAT_RECEIPTS_PER_WINDOW: '100000',
-      PRESENCE_SUBSCRIBES_PER_MINUTE: '100000',
-      SOCKET_EVENTS_PER_WINDOW: '100000',
-      SOCKET_BYTES_PER_WINDOW: String(1024 ** 3),
-    });
+    const server = useTestApp(target.kind, BUDGETS_OUT_OF_THE_WAY);
     let alice: ChatUser;
     let bob: ChatUser;
     before(async () => {

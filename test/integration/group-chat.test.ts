@@ -317,7 +317,7 @@ for (const target of databaseTargets()) {
 
       // A new device starts from the head: nothing before it, and a cursor to continue from.
       const head = await sync(server.baseUrl, bob.token);
-      assert.deepEqual(head, { messages: [], conversations: [], reads: [], left: [], cursor: head.cursor, hasMore: false });
+      assert.deepEqual(head, { messages: [], conversations: [], reads: [], left: [], hidden: [], cursor: head.cursor, hasMore: false });
       assert.equal(typeof head.cursor, 'string');
       const daveCursor = await syncHead(server.baseUrl, dave.token);
       phone.disconnect();
@@ -357,7 +357,7 @@ for (const target of databaseTargets()) {
       );
       assert.deepEqual(caughtUp.left, []);
       const nothingMore = await sync(server.baseUrl, bob.token, caughtUp.cursor);
-      assert.deepEqual(nothingMore, { messages: [], conversations: [], reads: [], left: [], cursor: nothingMore.cursor, hasMore: false });
+      assert.deepEqual(nothingMore, { messages: [], conversations: [], reads: [], left: [], hidden: [], cursor: nothingMore.cursor, hasMore: false });
 
       // Dave, added meanwhile, learns of the group and of every message since he joined, each once.
       const daves = await syncAll(server.baseUrl, dave.token, daveCursor, 3);

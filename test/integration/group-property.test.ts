@@ -20,7 +20,7 @@ import {
 } from '../support/groups.js';
 import { request } from '../support/http.js';
 import { emitAck } from '../support/sockets.js';
-import { useTestApp } from '../support/test-app.js';
+import { BUDGETS_OUT_OF_THE_WAY, useTestApp } from '../support/test-app.js';
 
 const USERS = 6;
 const SEED = Number(process.env['PROPERTY_SEED'] ?? 20261210);
@@ -376,15 +376,7 @@ async function checkDeliveries(model: Model, real: Real): Promise<void> {
 for (const target of databaseTargets()) {
   describe(`group membership properties (${target.kind})`, { skip: target.skip }, () => {
     // Budgets out of the way: the runs make many groups, messages and changes with the same few users.
-    const server = useTestApp(target.kind, {
-      CHAT_MESSAGES_PER_WINDOW: '100000',
-      CHAT_TYPING_PER_WINDOW: '100000',
-      CHAT_RECEIPTS_PER_WINDOW: '100000',
-      SOCKET_EVENTS_PER_WINDOW: '100000',
-      SOCKET_BYTES_PER_WINDOW: String(1024 ** 3),
-      GROUPS_CREATED_PER_HOUR: '100000',
-      GROUP_MEMBERS_ADDED_PER_HOUR: '100000',
-    });
+    const server = useTestApp(target.kind, BUDGETS_OUT_OF_THE_WAY);
 
     test('random membership changes and messages never let a non-member receive or read the group', async () => {
       const people: Person[] = [];

@@ -8,7 +8,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import type { NewMessage, Storage } from '../../src/storage/ports.js';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import type { ChatMessageEvent } from '../../src/protocol/chat.js';
-import { chatUser, device, history, roundTrip, sendOk } from '../support/chat.js';
+import { chatUser, device, history, roundTrip, sendOk, storedAs } from '../support/chat.js';
 import { databaseTargets, freshDataDir, type DatabaseKind } from '../support/databases.js';
 import { collect } from '../support/sockets.js';
 import { useTestApp } from '../support/test-app.js';
@@ -129,7 +129,7 @@ describe('message writes waiting for a lock (postgres)', { skip: postgres.skip }
       assert.equal(waitingSettled, false, 'the message waiting for the lock was acknowledged before it could commit');
 
       await locker.query('commit');
-      assert.deepEqual(await waitingResult, { outcome: 'stored', created: true, message: { ...waiting, recipientId: null, deliveredAt: null, readAt: null } });
+      assert.deepEqual(await waitingResult, { outcome: 'stored', created: true, message: storedAs(waiting, null) });
       assert.equal((await storage.messages.history(groupId, { limit: 100 })).length, 41);
     } finally {
       await locker.query('rollback').catch(() => undefined);

@@ -11,6 +11,7 @@ import type { Storage } from '../../src/storage/ports.js';
 import { startEmbeddedPostgres } from '../../src/storage/postgres/embedded-postgres.js';
 import { migrationProvider } from '../../src/storage/postgres/migrations/index.js';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
+import { storedAs } from '../support/chat.js';
 import { databaseTargets, type DatabaseKind } from '../support/databases.js';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 
@@ -161,6 +162,12 @@ for (const target of databaseTargets()) {
           createdAt: message.created_at,
           deliveredAt: message.delivered_at,
           readAt: message.read_at,
+          editedAt: null,
+          deletedAt: null,
+          deletedBy: null,
+          replyTo: null,
+          reactions: [],
+          revision: 0,
         });
         const pair = await storage.conversations.findDirect(bob!.id, alice!.id);
         const fromCarolId = await storage.conversations.findDirect(alice!.id, carol!.id);
@@ -208,7 +215,7 @@ for (const target of databaseTargets()) {
         // The migrated conversations go on as new ones: messages, receipts, sync.
         const head = await storage.chatChanges.head();
         const reply = { id: newId(), conversationId: pair, senderId: bob!.id, text: 'after', clientMessageId: 'after', createdAt: new Date() };
-        assert.deepEqual(await storage.messages.create(reply), { outcome: 'stored', created: true, message: { ...reply, recipientId: alice!.id, deliveredAt: null, readAt: null } });
+        assert.deepEqual(await storage.messages.create(reply), { outcome: 'stored', created: true, message: storedAs(reply, alice!.id) });
         // A client message id from before the migration is still a retry.
         const retried = await storage.messages.create({ ...reply, id: newId(), clientMessageId: 'c1', senderId: alice!.id });
         assert.deepEqual(retried, { outcome: 'stored', created: false, message: stored(toBob1, pair) });

@@ -30,9 +30,12 @@ const CLIENT_EVENTS = Object.keys({
   CALL_JOIN: 0,
   CALL_PARTICIPANTS: 0,
   CALL_PARTICIPANT_STATE: 0,
+  MESSAGE_EDIT: 0,
+  MESSAGE_DELETE: 0,
+  MESSAGE_REACTION: 0,
 } satisfies Record<ClientEventName, 0>) as ClientEventName[];
 
-const FIELDS = ['to', 'text', 'clientMessageId', 'messageId', 'callId', 'type', 'offer', 'answer', 'candidate', 'description', 'userIds', 'token', 'conversationId'];
+const FIELDS = ['to', 'text', 'clientMessageId', 'messageId', 'callId', 'type', 'offer', 'answer', 'candidate', 'description', 'userIds', 'token', 'conversationId', 'emoji', 'scope', 'action', 'replyTo'];
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261201);
 
 /** Every server event a socket can receive, recorded with its name. */

@@ -1,7 +1,7 @@
 import type { ChatMessageEvent, HistoryResponse, MessageDto } from '../../src/protocol/chat.js';
 import type { AckResponse } from '../../src/protocol/ack.js';
 import { newId } from '../../src/shared/ids.js';
-import type { Storage } from '../../src/storage/ports.js';
+import type { MessageRecord, NewMessage, Storage } from '../../src/storage/ports.js';
 import { registerUser, request } from './http.js';
 import { connectSocket, emitAck, type ClientSocket } from './sockets.js';
 
@@ -54,6 +54,12 @@ export async function roundTrip(socket: ClientSocket): Promise<void> {
 }
 
 export const texts = (messages: MessageDto[]) => messages.map((message) => message.text);
+
+/** The record of a new message `input` (no reply) to `recipientId`, as storage returns it: nothing changed since. */
+export function storedAs(input: NewMessage, recipientId: string | null): MessageRecord {
+  const { replyToId: _none, ...sent } = input;
+  return { ...sent, recipientId, deliveredAt: null, readAt: null, editedAt: null, deletedAt: null, deletedBy: null, replyTo: null, reactions: [], revision: 0 };
+}
 
 /**
  * Stores a message from one user to another straight in the database, in their direct conversation

@@ -108,13 +108,14 @@ export type SyncedChanges = Omit<SyncResponse, 'hasMore'> & { pages: number };
 
 /** Every page of changes after `after`, concatenated as they came (nothing merged, so a repeat shows). */
 export async function syncAll(baseUrl: string, token: string, after: string, limit?: number): Promise<SyncedChanges> {
-  const all: SyncedChanges = { messages: [], conversations: [], reads: [], left: [], cursor: after, pages: 0 };
+  const all: SyncedChanges = { messages: [], conversations: [], reads: [], left: [], hidden: [], cursor: after, pages: 0 };
   for (;;) {
     const page = await sync(baseUrl, token, all.cursor, limit);
     all.messages.push(...page.messages);
     all.conversations.push(...page.conversations);
     all.reads.push(...page.reads);
     all.left.push(...page.left);
+    all.hidden.push(...page.hidden);
     all.cursor = page.cursor;
     all.pages += 1;
     if (!page.hasMore) return all;
@@ -126,6 +127,8 @@ export interface ConversationSend {
   conversationId: string;
   text: string;
   clientMessageId?: string;
+  /** The message this one answers. */
+  replyTo?: string;
 }
 
 export function sendTo(from: ClientSocket, payload: ConversationSend): Promise<SendAck> {
@@ -166,7 +169,7 @@ export function nextMatching<T>(socket: ClientSocket, event: string, matches: (p
 
 /** The conversation a server event is about, or undefined for events that are about none. */
 function conversationOf(event: string, payload: any): string | undefined {
-  if (event === 'CHAT_MESSAGE') return payload?.message?.conversationId;
+  if (payload?.message) return payload.message.conversationId;
   if (event === 'CONVERSATION_UPDATED') return payload?.conversation?.id;
   return payload?.conversationId;
 }
@@ -295,33 +298,56 @@ export interface DatabaseLocation {
   dataDir: string;
 }
 
+type Query = <Row>(text: string, params?: unknown[]) => Promise<Row[]>;
+
 /**
- * The number of rows in every table of a database. PGlite takes one connection, so the app on it must be
- * stopped: its data dir is opened directly.
+ * Runs `use` with a query function on the database at `location`. PGlite takes one connection, so the
+ * app on it must be stopped: its data dir is opened directly.
  */
-export async function tableRowCounts(location: DatabaseLocation): Promise<Map<string, number>> {
-  const tablesQuery = `select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`;
-  const countQuery = (table: string) => `select count(*) as n from "${table}"`;
-  const counts = new Map<string, number>();
+async function withDatabase<T>(location: DatabaseLocation, use: (query: Query) => Promise<T>): Promise<T> {
   if (location.kind === 'postgres') {
     const client = new pg.Client({ connectionString: location.databaseUrl });
     await client.connect();
     try {
-      for (const { table_name } of (await client.query<{ table_name: string }>(tablesQuery)).rows) {
-        counts.set(table_name, Number((await client.query<{ n: string }>(countQuery(table_name))).rows[0]!.n));
-      }
+      return await use(async (text, params) => (await client.query(text, params)).rows);
     } finally {
       await client.end();
     }
-    return counts;
   }
   const db = await PGlite.create(path.join(location.dataDir, 'pglite'));
   try {
-    for (const { table_name } of (await db.query<{ table_name: string }>(tablesQuery)).rows) {
-      counts.set(table_name, Number((await db.query<{ n: string | number }>(countQuery(table_name))).rows[0]!.n));
-    }
+    return await use(async <Row>(text: string, params?: unknown[]) => (await db.query<Row>(text, params)).rows);
   } finally {
     await db.close();
   }
-  return counts;
+}
+
+const tablesQuery = `select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`;
+
+/** The number of rows in every table of a database (with the app on PGlite stopped). */
+export function tableRowCounts(location: DatabaseLocation): Promise<Map<string, number>> {
+  return withDatabase(location, async (query) => {
+    const counts = new Map<string, number>();
+    for (const { table_name } of await query<{ table_name: string }>(tablesQuery)) {
+      counts.set(table_name, Number((await query<{ n: string | number }>(`select count(*) as n from "${table_name}"`))[0]!.n));
+    }
+    return counts;
+  });
+}
+
+/** The tables with a row that holds `needle` anywhere in it (every column, as text), with the app on PGlite stopped. */
+export function tablesHolding(location: DatabaseLocation, needle: string): Promise<string[]> {
+  return withDatabase(location, async (query) => {
+    const holding: string[] = [];
+    for (const { table_name } of await query<{ table_name: string }>(tablesQuery)) {
+      const [found] = await query<{ found: boolean }>(`select exists (select 1 from "${table_name}" t where strpos(t::text, $1) > 0) as found`, [needle]);
+      if (found!.found) holding.push(table_name);
+    }
+    return holding;
+  });
+}
+
+/** Rows of the messages table by id, as stored (with the app on PGlite stopped). */
+export function storedMessageRows(location: DatabaseLocation, ids: readonly string[]): Promise<Record<string, unknown>[]> {
+  return withDatabase(location, (query) => query(`select * from messages where id = any($1::uuid[]) order by id`, [ids]));
 }

@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ChatChanges, ChatChangesRepository, MessageRecord } from '../ports.js';
 import { decodeCursor, encodeCursor, type ChangeWindow } from './chat-cursor.js';
 import { loadMemberConversations } from './conversations-repository.js';
-import { toMessage, type MessageRow } from './message-rows.js';
+import { messageDetails, toMessage, type MessageRow } from './message-rows.js';
 import type { Database } from './schema.js';
 
 /**
@@ -36,7 +36,8 @@ type Change =
   | { kind: 'message'; at: Position; message: MessageRecord }
   | { kind: 'conversation'; at: Position; conversationId: string }
   | { kind: 'read'; at: Position; read: ChatChanges['reads'][number] }
-  | { kind: 'left'; at: Position; left: ChatChanges['left'][number] };
+  | { kind: 'left'; at: Position; left: ChatChanges['left'][number] }
+  | { kind: 'hidden'; at: Position; hidden: ChatChanges['hidden'][number] };
 
 type Batch = ChangeWindow & { until: string };
 
@@ -45,9 +46,10 @@ const currentSnapshot = (db: Kysely<Database>) =>
 
 /**
  * The first `limit` + 1 of the user's changes in the batch after its `last`, in position order: from each
- * of the four kinds that many, merged. Messages, conversations and read positions are those of the
- * conversations the user belongs to now (per conversation one probe of its sync index); left are the
- * user's own member rows that have left.
+ * of the five kinds that many, merged. Messages (but those the user hid), conversations and read
+ * positions are those of the conversations the user belongs to now (per conversation one probe of its
+ * sync index); left are the user's own member rows that have left, hidden the user's own hides in
+ * conversations they belong to.
  */
 async function readBatch(db: Kysely<Database>, userId: string, batch: Batch, limit: number): Promise<Change[]> {
   const { since, until, last } = batch;
@@ -61,13 +63,16 @@ async function readBatch(db: Kysely<Database>, userId: string, batch: Batch, lim
       order: sql`order by ${xid}, ${pos} limit ${limit + 1}`,
     };
   };
-  const [x, c, r, l] = [inBatch('x'), inBatch('c'), inBatch('r'), inBatch('l')];
+  const [x, c, r, l, h] = [inBatch('x'), inBatch('c'), inBatch('r'), inBatch('l'), inBatch('h')];
   const isMember = sql`m.user_id = ${userId} and m.left_at is null`;
   const perMembership = <Row>(inner: RawBuilder<unknown>) =>
     sql<Row & PositionColumns>`select picked.* from conversation_members m cross join lateral (${inner}) picked
       where ${isMember} order by picked.change_xid, picked.change_pos limit ${limit + 1}`;
-  const [messages, conversations, reads, left] = await Promise.all([
-    perMembership<MessageRow>(sql`select * from messages x where x.conversation_id = m.conversation_id and ${x.where} ${x.order}`).execute(db),
+  const [messages, conversations, reads, left, hidden] = await Promise.all([
+    perMembership<MessageRow>(
+      sql`select x.*, ${messageDetails('x')} from messages x where x.conversation_id = m.conversation_id and ${x.where}
+        and not exists (select 1 from message_hides hidden where hidden.user_id = m.user_id and hidden.message_id = x.id) ${x.order}`,
+    ).execute(db),
     sql<{ id: string } & PositionColumns>`
       select c.id, c.change_xid, c.change_pos from conversation_members m join conversations c on c.id = m.conversation_id
       where ${isMember} and ${c.where} ${c.order}`.execute(db),
@@ -81,6 +86,11 @@ async function readBatch(db: Kysely<Database>, userId: string, batch: Batch, lim
     sql<{ conversation_id: string; left_at: Date } & PositionColumns>`
       select l.conversation_id, l.left_at, l.change_xid, l.change_pos from conversation_members l
       where l.user_id = ${userId} and l.left_at is not null and ${l.where} ${l.order}`.execute(db),
+    sql<{ conversation_id: string; message_id: string; hidden_at: Date } & PositionColumns>`
+      select h.conversation_id, h.message_id, h.hidden_at, h.change_xid, h.change_pos from message_hides h
+      where h.user_id = ${userId} and ${h.where}
+        and exists (select 1 from conversation_members m where m.conversation_id = h.conversation_id and ${isMember})
+      ${h.order}`.execute(db),
   ]);
   return [
     ...messages.rows.map((row): Change => ({ kind: 'message', at: positionOf(row), message: toMessage(row) })),
@@ -93,6 +103,9 @@ async function readBatch(db: Kysely<Database>, userId: string, batch: Batch, lim
       }),
     ),
     ...left.rows.map((row): Change => ({ kind: 'left', at: positionOf(row), left: { conversationId: row.conversation_id, leftAt: row.left_at } })),
+    ...hidden.rows.map(
+      (row): Change => ({ kind: 'hidden', at: positionOf(row), hidden: { conversationId: row.conversation_id, messageId: row.message_id, hiddenAt: row.hidden_at } }),
+    ),
   ]
     .sort((a, b) => compare(a.at, b.at))
     .slice(0, limit + 1);
@@ -140,6 +153,7 @@ export function createChatChangesRepository(db: Kysely<Database>): ChatChangesRe
         ),
         reads: [],
         left: [],
+        hidden: [],
         cursor: encodeCursor(next),
         hasMore,
       };
@@ -147,6 +161,7 @@ export function createChatChangesRepository(db: Kysely<Database>): ChatChangesRe
         if (change.kind === 'message') result.messages.push(change.message);
         if (change.kind === 'read') result.reads.push(change.read);
         if (change.kind === 'left') result.left.push(change.left);
+        if (change.kind === 'hidden') result.hidden.push(change.hidden);
       }
       return result;
     },

@@ -3,7 +3,7 @@ import { EMBEDDED_MEMBERS } from '../../protocol/conversations.js';
 import { newId } from '../../shared/ids.js';
 import type { ConversationRecord, ConversationsRepository, MemberConversationRecord, MemberRecord } from '../ports.js';
 import { newChangePosition, setNewChangePosition } from './change-positions.js';
-import { toMessage, type MessageRow } from './message-rows.js';
+import { messageColumns, toMessage, type MessageRow } from './message-rows.js';
 import { unreadCountOf } from './messages-repository.js';
 import type { ConversationMembersTable, ConversationsTable, Database } from './schema.js';
 
@@ -54,7 +54,11 @@ async function loadConversations(db: Kysely<Database>, ids: readonly string[], v
       where c.id = any(${ids}::uuid[])`.execute(db),
     sql<MessageRow>`
       select last.* from unnest(${ids}::uuid[]) as c (id)
-      cross join lateral (select * from messages x where x.conversation_id = c.id order by x.id desc limit 1) last`.execute(db),
+      cross join lateral (
+        select ${messageColumns('x')} from messages x where x.conversation_id = c.id
+        ${viewerId ? sql`and not exists (select 1 from message_hides h where h.user_id = ${viewerId} and h.message_id = x.id)` : sql``}
+        order by x.id desc limit 1
+      ) last`.execute(db),
     sql<MemberRow & { conversation_id: string }>`
       select c.id as conversation_id, first.* from unnest(${ids}::uuid[]) as c (id)
       cross join lateral (

@@ -109,12 +109,6 @@ export function createMediaRepository(db: Kysely<Database>): MediaStore {
       return row ? toMedia(row) : null;
     },
 
-    async discardByMessages(messageIds) {
-      if (messageIds.length === 0) return [];
-      const rows = await markDiscarded().where('message_id', 'in', messageIds).returning(['id', 'status', 'thumbnail_width']).execute();
-      return rows.map(toDiscarded);
-    },
-
     async discardByOwner(ownerId) {
       const result = await markDiscarded().where('owner_id', '=', ownerId).executeTakeFirst();
       return Number(result.numUpdatedRows);

@@ -3,10 +3,11 @@ import type { AttachmentRecord } from '../../media/media-store.js';
 import { GroupCommit } from '../../shared/group-commit.js';
 import { InFlight } from '../../shared/in-flight.js';
 import type { Logger } from '../../shared/logger.js';
-import type { CreateMessageResult, NewMessage } from '../ports.js';
+import { REPLY_PREVIEW_LENGTH } from '../../protocol/chat.js';
+import type { CreateMessageResult, MessageRecord, NewMessage } from '../ports.js';
 import { setNewChangePosition } from './change-positions.js';
 import { toAttachment } from './media-repository.js';
-import { toMessage, type MessageRow } from './message-rows.js';
+import { messageColumns, toMessage, type MessageRow } from './message-rows.js';
 import type { Database, MediaTable } from './schema.js';
 
 const MAX_BATCH_SIZE = 500;
@@ -26,6 +27,12 @@ export interface MessageWritesOptions {
 interface InsertOutcome {
   is_member: boolean;
   reachable: boolean | null;
+  /** The sender blocks the other member of the direct conversation. */
+  blocking: boolean;
+  reply_found: boolean;
+  reply_sender_id: string | null;
+  reply_text: string | null;
+  reply_encrypted: boolean | null;
   recipient_id: string | null;
   created: boolean;
 }
@@ -81,11 +88,10 @@ async function writeWithAttachments(db: Kysely<Database>, message: NewMessage, i
         where id = any(${ids}::uuid[]) and owner_id = ${message.senderId} and status = 'ready' and attached_at is null
           and discarded_at is null and encrypted = ${message.encrypted !== undefined}
         order by id for update`.execute(trx);
-      if (rows.length !== ids.length) throw new Refused((await earlierSend(trx, message)) ?? { outcome: 'attachmentsUnavailable' });
+      if (rows.length !== ids.length) throw new Refused((await earlierSends(trx, [message])).get(retryKey(message)) ?? { outcome: 'attachmentsUnavailable' });
       const byId = new Map(rows.map((row) => [row.id, toAttachment(row)]));
       const toInsert: MessageToInsert = { ...message, attachments: ids.map((id) => byId.get(id)!) };
-      const inserted = await insert(trx, [toInsert]);
-      const [result] = await outcomes(trx, [toInsert], inserted);
+      const [result] = await outcomes(trx, [toInsert], await insert(trx, [toInsert]));
       if (result!.outcome !== 'stored' || !result!.created) throw new Refused(result!);
       await trx.updateTable('media').set({ message_id: message.id, attached_at: message.createdAt }).where('id', 'in', ids).execute();
       return result!;
@@ -96,21 +102,12 @@ async function writeWithAttachments(db: Kysely<Database>, message: NewMessage, i
   }
 }
 
-/** The message stored before under this send's clientMessageId, if any. */
-async function earlierSend(executor: Kysely<Database>, message: NewMessage): Promise<CreateMessageResult | undefined> {
-  if (message.clientMessageId === null) return undefined;
-  const row = await executor
-    .selectFrom('messages')
-    .selectAll()
-    .where('sender_id', '=', message.senderId)
-    .where('client_message_id', '=', message.clientMessageId)
-    .executeTakeFirst();
-  return row ? { outcome: 'stored', created: false, message: toMessage(row) } : undefined;
-}
-
 /**
- * One statement for any number of messages: the sender must be a current member, and the other member
- * of a direct conversation (the message's recipient) an active account. A message is inserted at most
+ * One statement for any number of messages: the sender must be a current member, a reply must answer a
+ * message of the same conversation that the sender may see, and the other member of a direct
+ * conversation (the message's recipient) must be an active account in no block with the sender either
+ * way (two probes of user_blocks' primary key, in this statement: a send costs no extra round trip
+ * for them). A message is inserted at most
  * once per (sender, clientMessageId): a racing retry waits for the first to commit and inserts nothing.
  * The sender's first message in a conversation marks their member row as having written. Nothing is
  * written to the conversation row: its last message is read from the history index.
@@ -119,17 +116,22 @@ async function insert(executor: Kysely<Database>, messages: readonly MessageToIn
   const column = <K extends keyof NewMessage>(key: K) => messages.map((message) => message[key]);
   const encrypted = messages.map((message) => (message.encrypted ? JSON.stringify(message.encrypted) : null));
   const attachments = messages.map((message) => (message.attachments ? JSON.stringify(message.attachments) : null));
+  const replyTo = messages.map((message) => message.replyToId ?? null);
   const { rows } = await sql<InsertOutcome>`
     with input as (
       select * from unnest(
         ${column('id')}::uuid[], ${column('conversationId')}::uuid[], ${column('senderId')}::uuid[],
         ${column('text')}::text[], ${encrypted}::jsonb[], ${attachments}::jsonb[], ${column('clientMessageId')}::text[],
-        ${column('createdAt')}::timestamptz[]
-      ) with ordinality as input (id, conversation_id, sender_id, text, encrypted, attachments, client_message_id, created_at, ord)
+        ${column('createdAt')}::timestamptz[], ${replyTo}::uuid[]
+      ) with ordinality as input (id, conversation_id, sender_id, text, encrypted, attachments, client_message_id, created_at, reply_to_id, ord)
     ),
     checked as (
       select input.*, sender.user_id is not null as is_member, peer.user_id as recipient_id,
-        c.type = 'group' or peer_account.status = 'active' as reachable
+        c.type = 'group' or (peer_account.status = 'active'
+          and not exists (select 1 from user_blocks b where b.blocker_id = peer.user_id and b.blocked_id = input.sender_id)) as reachable,
+        coalesce(c.type = 'direct' and exists (select 1 from user_blocks b where b.blocker_id = input.sender_id and b.blocked_id = peer.user_id), false) as blocking,
+        input.reply_to_id is null or reply.id is not null as reply_found,
+        reply.sender_id as reply_sender_id, left(reply.text, ${sql.lit(REPLY_PREVIEW_LENGTH)}) as reply_text, reply.encrypted is not null as reply_encrypted
       from input
       left join conversations c on c.id = input.conversation_id
       left join conversation_members sender
@@ -137,11 +139,14 @@ async function insert(executor: Kysely<Database>, messages: readonly MessageToIn
       left join conversation_members peer
         on c.type = 'direct' and sender.user_id is not null and peer.conversation_id = input.conversation_id and peer.user_id <> input.sender_id
       left join users peer_account on peer_account.id = peer.user_id
+      left join messages reply
+        on reply.id = input.reply_to_id and reply.conversation_id = input.conversation_id and reply.deleted_at is null
+        and not exists (select 1 from message_hides h where h.user_id = input.sender_id and h.message_id = reply.id)
     ),
     inserted as (
-      insert into messages (id, conversation_id, sender_id, recipient_id, text, encrypted, attachments, client_message_id, created_at)
-      select id, conversation_id, sender_id, recipient_id, text, encrypted, attachments, client_message_id, created_at from checked
-      where is_member and reachable
+      insert into messages (id, conversation_id, sender_id, recipient_id, text, encrypted, attachments, client_message_id, created_at, reply_to_id)
+      select id, conversation_id, sender_id, recipient_id, text, encrypted, attachments, client_message_id, created_at, reply_to_id from checked
+      where is_member and reachable and not blocking and reply_found
       order by ord
       on conflict (sender_id, client_message_id) do nothing
       returning id, conversation_id, sender_id
@@ -151,7 +156,8 @@ async function insert(executor: Kysely<Database>, messages: readonly MessageToIn
       from (select distinct conversation_id, sender_id from inserted) w
       where m.conversation_id = w.conversation_id and m.user_id = w.sender_id and not m.has_written
     )
-    select checked.is_member, checked.reachable, checked.recipient_id, inserted.id is not null as created
+    select checked.is_member, checked.reachable, checked.blocking, checked.reply_found, checked.reply_sender_id, checked.reply_text,
+      checked.reply_encrypted, checked.recipient_id, inserted.id is not null as created
     from checked left join inserted on inserted.id = checked.id
     order by checked.ord`.execute(executor);
   return rows;
@@ -162,26 +168,49 @@ async function insert(executor: Kysely<Database>, messages: readonly MessageToIn
  * the sender has left the conversation since.
  */
 async function outcomes(db: Kysely<Database>, messages: readonly MessageToInsert[], inserted: InsertOutcome[]): Promise<CreateMessageResult[]> {
-  const retries = messages.filter((message, index) => !inserted[index]!.created && message.clientMessageId !== null);
-  const { rows: earlier } =
-    retries.length === 0
-      ? { rows: [] }
-      : await sql<MessageRow>`
-          select m.* from messages m
-          join unnest(${retries.map((message) => message.senderId)}::uuid[], ${retries.map((message) => message.clientMessageId)}::text[])
-            as retry (sender_id, client_message_id)
-            on m.sender_id = retry.sender_id and m.client_message_id = retry.client_message_id`.execute(db);
-  const earlierOf = new Map(earlier.map((row) => [`${row.sender_id} ${row.client_message_id}`, toMessage(row)]));
+  const earlierOf = await earlierSends(db, messages.filter((_message, index) => !inserted[index]!.created));
   return messages.map((message, index): CreateMessageResult => {
     const outcome = inserted[index]!;
-    if (outcome.created) {
-      const { attachmentIds: _ids, ...stored } = message;
-      return { outcome: 'stored', created: true, message: { ...stored, recipientId: outcome.recipient_id, deliveredAt: null, readAt: null } };
-    }
-    const first = earlierOf.get(`${message.senderId} ${message.clientMessageId}`);
-    if (first) return { outcome: 'stored', created: false, message: first };
+    if (outcome.created) return { outcome: 'stored', created: true, message: storedMessage(message, outcome) };
+    const first = earlierOf.get(retryKey(message));
+    if (first) return first;
     if (!outcome.is_member) return { outcome: 'notMember' };
     if (!outcome.reachable) return { outcome: 'recipientUnavailable' };
+    if (outcome.blocking) return { outcome: 'recipientBlocked' };
+    if (!outcome.reply_found) return { outcome: 'noSuchReply' };
     throw new Error(`message ${message.id} was neither inserted nor a retry`);
   });
+}
+
+const retryKey = (message: NewMessage) => `${message.senderId} ${message.clientMessageId}`;
+
+/** What each of `messages` that has a clientMessageId answers as a retry: the message stored first under it, by retryKey. */
+async function earlierSends(db: Kysely<Database>, messages: readonly NewMessage[]): Promise<Map<string, CreateMessageResult>> {
+  const retries = messages.filter((message) => message.clientMessageId !== null);
+  if (retries.length === 0) return new Map();
+  const { rows } = await sql<MessageRow>`
+    select ${messageColumns('m')} from messages m
+    join unnest(${retries.map((message) => message.senderId)}::uuid[], ${retries.map((message) => message.clientMessageId)}::text[])
+      as retry (sender_id, client_message_id)
+      on m.sender_id = retry.sender_id and m.client_message_id = retry.client_message_id`.execute(db);
+  return new Map(rows.map((row) => [`${row.sender_id} ${row.client_message_id}`, { outcome: 'stored', created: false, message: toMessage(row) }]));
+}
+
+/** A message as the insert stored it. */
+function storedMessage(message: NewMessage, outcome: InsertOutcome): MessageRecord {
+  const { replyToId, attachmentIds: _attachmentIds, ...fields } = message;
+  return {
+    ...fields,
+    recipientId: outcome.recipient_id,
+    deliveredAt: null,
+    readAt: null,
+    editedAt: null,
+    deletedAt: null,
+    deletedBy: null,
+    replyTo: replyToId
+      ? { id: replyToId, senderId: outcome.reply_sender_id!, text: outcome.reply_text ?? '', encrypted: outcome.reply_encrypted ?? false, deleted: false }
+      : null,
+    reactions: [],
+    revision: 0,
+  };
 }

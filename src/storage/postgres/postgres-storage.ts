@@ -2,7 +2,9 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../../shared/logger.js';
 import type { Storage } from '../ports.js';
+import { createAbuseReportsRepository } from './abuse-reports-repository.js';
 import { createAccountEventsRepository } from './account-events-repository.js';
+import { createBlocksRepository } from './blocks-repository.js';
 import { createCallsRepository } from './calls-repository.js';
 import { createGroupCallsRepository } from './group-calls-repository.js';
 import { createChatChangesRepository } from './chat-changes-repository.js';
@@ -60,6 +62,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     pushOutbox: createPushOutboxRepository(db),
     messages,
     conversations: createConversationsRepository(db),
+    blocks: createBlocksRepository(db),
+    abuseReports: createAbuseReportsRepository(db),
     chatChanges: createChatChangesRepository(db),
     calls: createCallsRepository(db, liveness),
     groupCalls: createGroupCallsRepository(db, liveness),

@@ -6,6 +6,7 @@ import type { AttachmentRecord } from '../../media/media-store.js';
 import type { KeyAlgorithm } from '../../protocol/keys.js';
 import type { MediaKind } from '../../protocol/media.js';
 import type { PushContent, PushKind } from '../../push/push-store.js';
+import type { AbuseReason } from '../../protocol/safety.js';
 import type { ConversationType, MemberRole, UserRole, UserStatus } from '../ports.js';
 
 /** Table shapes as Kysely sees them; kept in step with ./migrations. */
@@ -92,8 +93,48 @@ export interface MessagesTable {
   created_at: Date;
   delivered_at: Date | null;
   read_at: Date | null;
+  edited_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** A deleted message is a tombstone: text '' and no encrypted payload, reply or reactions. */
+  deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  deleted_by: ColumnType<string | null, string | null | undefined, string | null>;
+  reply_to_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Counts the changes of the content and reactions. */
+  revision: ColumnType<number, number | undefined, number>;
   change_xid: ChangePositionPart;
   change_pos: ChangePositionPart;
+}
+
+export interface MessageReactionsTable {
+  message_id: string;
+  user_id: string;
+  emoji: string;
+  created_at: Date;
+}
+
+/** Messages a user deleted for themself only. */
+export interface MessageHidesTable {
+  user_id: string;
+  message_id: string;
+  conversation_id: string;
+  hidden_at: Date;
+  change_xid: ChangePositionPart;
+  change_pos: ChangePositionPart;
+}
+
+export interface UserBlocksTable {
+  blocker_id: string;
+  blocked_id: string;
+  created_at: Date;
+}
+
+export interface AbuseReportsTable {
+  id: string;
+  reporter_id: string;
+  reported_user_id: string;
+  message_id: string | null;
+  reason: AbuseReason;
+  details: string | null;
+  created_at: Date;
 }
 
 export interface ConversationsTable {
@@ -242,6 +283,10 @@ export interface Database {
   push_tokens: PushTokensTable;
   push_outbox: PushOutboxTable;
   messages: MessagesTable;
+  message_reactions: MessageReactionsTable;
+  message_hides: MessageHidesTable;
+  user_blocks: UserBlocksTable;
+  abuse_reports: AbuseReportsTable;
   conversations: ConversationsTable;
   conversation_members: ConversationMembersTable;
   calls: CallsTable;

@@ -17,16 +17,17 @@ export function chatChangesContract(ctx: ContractContext): void {
   };
   /** Pages through everything after `cursor`: the lists of all pages together, and where the last ended. */
   const syncAll = async (userId: string, cursor: ChatCursor, limit = 100) => {
-    const all: Omit<ChatChanges, 'hasMore'> & { pages: number } = { messages: [], conversations: [], reads: [], left: [], cursor, pages: 0 };
+    const all: Omit<ChatChanges, 'hasMore'> & { pages: number } = { messages: [], conversations: [], reads: [], left: [], hidden: [], cursor, pages: 0 };
     for (;;) {
       const page = await after(userId, all.cursor, limit);
-      const size = page.messages.length + page.conversations.length + page.reads.length + page.left.length;
+      const size = page.messages.length + page.conversations.length + page.reads.length + page.left.length + page.hidden.length;
       assert.ok(size <= limit, `a page of ${size} with limit ${limit}`);
       if (page.hasMore) assert.equal(size, limit, 'a page short of the limit is the last');
       all.messages.push(...page.messages);
       all.conversations.push(...page.conversations);
       all.reads.push(...page.reads);
       all.left.push(...page.left);
+      all.hidden.push(...page.hidden);
       all.cursor = page.cursor;
       all.pages += 1;
       if (!page.hasMore) return all;

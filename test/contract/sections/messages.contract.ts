@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newId } from '../../../src/shared/ids.js';
+import { storedAs } from '../../support/chat.js';
 import { chatFixtures } from '../chat-fixtures.js';
 import type { ContractContext } from '../storage-contract.js';
 
@@ -15,8 +16,8 @@ export function messagesContract(ctx: ContractContext): void {
     const { a, b, id } = await direct();
     const input = newMessage(id, a.id);
     const result = await messages().create(input);
-    assert.deepEqual(result, { outcome: 'stored', created: true, message: { ...input, recipientId: b.id, deliveredAt: null, readAt: null } });
-    assert.deepEqual(await messages().findById(input.id), { ...input, recipientId: b.id, deliveredAt: null, readAt: null });
+    assert.deepEqual(result, { outcome: 'stored', created: true, message: storedAs(input, b.id) });
+    assert.deepEqual(await messages().findById(input.id), storedAs(input, b.id));
     const [owner, member] = await users(2);
     const groupId = await group(owner!, [member!]);
     const inGroup = await send(groupId, member!.id, null, { clientMessageId: null });
@@ -103,7 +104,7 @@ export function messagesContract(ctx: ContractContext): void {
       assert.deepEqual(outcome, {
         outcome: 'stored',
         created: true,
-        message: { ...input, recipientId: input.conversationId === id ? (input.senderId === a.id ? b.id : a.id) : null, deliveredAt: null, readAt: null },
+        message: storedAs(input, input.conversationId === id ? (input.senderId === a.id ? b.id : a.id) : null),
       });
     }
     const stored = new Set([...(await messages().history(groupId, { limit: 100 })), ...(await messages().history(id, { limit: 100 }))].map((m) => m.id));

@@ -12,6 +12,7 @@ import * as groupCalls from './0010-group-calls.js';
 import * as mediaServerLost from './0011-media-server-lost.js';
 import * as e2eeKeys from './0012-e2ee-keys.js';
 import * as media from './0013-media.js';
+import * as messageActions from './0014-message-actions.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0011-media-server-lost': mediaServerLost,
   '0012-e2ee-keys': e2eeKeys,
   '0013-media': media,
+  '0014-message-actions': messageActions,
 };
 
 export const migrationProvider: MigrationProvider = {
