@@ -196,12 +196,19 @@ async function earlierSends(db: Kysely<Database>, messages: readonly NewMessage[
   return new Map(rows.map((row) => [`${row.sender_id} ${row.client_message_id}`, { outcome: 'stored', created: false, message: toMessage(row) }]));
 }
 
-/** A message as the insert stored it. */
-function storedMessage(message: NewMessage, outcome: InsertOutcome): MessageRecord {
-  const { replyToId, attachmentIds: _attachmentIds, ...fields } = message;
+/** A message as the insert stored it (its fields named one by one: an object rest copy costs microseconds on this hot path). */
+function storedMessage(message: MessageToInsert, outcome: InsertOutcome): MessageRecord {
+  const { replyToId } = message;
   return {
-    ...fields,
+    id: message.id,
+    conversationId: message.conversationId,
+    senderId: message.senderId,
     recipientId: outcome.recipient_id,
+    text: message.text,
+    ...(message.encrypted ? { encrypted: message.encrypted } : {}),
+    ...(message.attachments ? { attachments: message.attachments } : {}),
+    clientMessageId: message.clientMessageId,
+    createdAt: message.createdAt,
     deliveredAt: null,
     readAt: null,
     editedAt: null,
