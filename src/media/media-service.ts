@@ -52,9 +52,26 @@ export class MediaService {
   private readonly onAccountChanged = ({ userId, status }: { userId: string; status: string }) => {
     if (status === 'deleted') this.background.track(this.discardOwnedBy(userId));
   };
-  /** The delete discarded the messages' media as it was stored; their bytes go now (or at the next cleanup). */
+  /** A removal of discarded media under way for deleted messages, and whether more were deleted since it began. */
+  private removal: Promise<void> | undefined;
+  private removalWanted = false;
+  /**
+   * The delete discarded the messages' media as it was stored; their bytes go now (or at the next
+   * cleanup). One removal runs at a time: deletes heard while it runs start one more pass after it,
+   * not a sweep each.
+   */
   private readonly onMessagesDeleted = () => {
-    this.background.track(this.removeDiscarded().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not remove the media of deleted messages yet; the cleanup will')));
+    this.removalWanted = true;
+    if (this.removal) return;
+    this.removal = (async () => {
+      while (this.removalWanted) {
+        this.removalWanted = false;
+        await this.removeDiscarded().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not remove the media of deleted messages yet; the cleanup will'));
+      }
+    })().finally(() => {
+      this.removal = undefined;
+    });
+    this.background.track(this.removal);
   };
 
   constructor(private readonly deps: MediaServiceDeps) {
