@@ -59,7 +59,7 @@ import { createDomainEvents } from './shared/domain-events.js';
 import { memoryRateLimit } from './shared/rate-limit.js';
 import type { Logger } from './shared/logger.js';
 import type { Storage } from './storage/ports.js';
-import { openPostgresStorage } from './storage/postgres/postgres-storage.js';
+import { openStorage } from './storage/open-storage.js';
 import { AccountAdminService } from './users/account-admin-service.js';
 import { createAdminRouter } from './users/admin-routes.js';
 import { PeopleService } from './users/people-service.js';
@@ -75,10 +75,6 @@ export interface App {
   start(): Promise<number>;
   /** Stops accepting, lets in-flight work finish (bounded), then closes the database. */
   stop(): Promise<void>;
-}
-
-export function openStorage(config: Config, logger: Logger): Promise<Storage> {
-  return openPostgresStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
 }
 
 /** The composition root: builds every adapter, service and transport from one config. */

@@ -1,12 +1,12 @@
 /**
- * Operator commands against the configured database. On PostgreSQL a change reaches running servers
- * through the account-events feed; the embedded database cannot be opened while a server runs on it.
+ * Operator commands against the configured database. On PostgreSQL and MongoDB a change reaches running
+ * servers through the account-events feed; the embedded database cannot be opened while a server runs on it.
  *   npm run cli -- user:role <email> <user|admin>
  *   npm run cli -- user:status <email> <active|banned|deleted>
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { openStorage } from './app.js';
+import { openStorage } from './storage/open-storage.js';
 import { loadConfig } from './config/config.js';
 import { emailSchema } from './protocol/auth.js';
 import { AppError } from './shared/app-error.js';

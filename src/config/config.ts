@@ -21,7 +21,8 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  MONGO_URI: z.string().optional(),
+  MONGO_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string').optional(),
+  MONGO_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   JWT_SECRET: z.string().optional(),
   JWT_ISSUER: z.string().min(1).default('call-app-backend'),
@@ -131,6 +132,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** MongoDB instead of PostgreSQL (never both), and how long start-up and each operation look for its server. */
+  mongo: { uri: string; serverSelectionTimeoutMs: number } | undefined;
   redisUrl: string | undefined;
   jwt: {
     /** Undefined until resolved by resolveJwtSecret (development generates and keeps one). */
@@ -324,8 +327,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const env = parsed.data;
-  if (env.MONGO_URI) {
-    throw new ConfigError('MONGO_URI: the MongoDB adapter is not supported yet; unset MONGO_URI to use PostgreSQL or the embedded database');
+  if (env.MONGO_URI && env.DATABASE_URL) {
+    throw new ConfigError('MONGO_URI and DATABASE_URL are both set: choose one database (MONGO_URI for MongoDB, DATABASE_URL for PostgreSQL) and unset the other');
   }
   if (env.NODE_ENV === 'production') {
     if (!env.JWT_SECRET || Buffer.byteLength(env.JWT_SECRET) < 32) {
@@ -359,6 +362,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     host: env.HOST,
     dataDir: env.DATA_DIR,
     databaseUrl: env.DATABASE_URL,
+    mongo: env.MONGO_URI ? { uri: env.MONGO_URI, serverSelectionTimeoutMs: env.MONGO_SERVER_SELECTION_TIMEOUT_MS } : undefined,
     redisUrl: env.REDIS_URL,
     jwt: {
       secret: env.JWT_SECRET,

@@ -1,8 +1,11 @@
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createLogger } from '../../src/shared/logger.js';
 import type { Storage } from '../../src/storage/ports.js';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
-import { databaseTargets, freshPgliteDataDir } from '../support/databases.js';
+import { openMongoStorage } from '../../src/storage/mongo/mongo-storage.js';
+import { databaseTargets, dropMongoDatabaseFor, freshPgliteDataDir, mongoUriFor, type DatabaseKind } from '../support/databases.js';
 import { storageContract } from './storage-contract.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
@@ -23,11 +26,20 @@ function openPostgres(): Promise<Storage> {
   return openPostgresStorage({ databaseUrl: process.env['DATABASE_URL'], dataDir: '/nonexistent/unused-with-postgres', logger });
 }
 
-for (const target of databaseTargets()) {
-  storageContract(target.kind, target.kind === 'pglite' ? openPglite : openPostgres, { skip: target.skip });
+/** A database of its own on the MongoDB test server, dropped when the storage closes. */
+async function openMongo(): Promise<Storage> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'call-app-contract-'));
+  const storage = await openMongoStorage({ uri: mongoUriFor(dataDir), logger, serverSelectionTimeoutMs: 5000 });
+  return {
+    ...storage,
+    async close() {
+      await storage.close();
+      await dropMongoDatabaseFor(dataDir);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
-// There is no MongoDB adapter yet: with MONGO_URI set this must show as skipped, never as passed.
-storageContract('mongodb', () => Promise.reject(new Error('no MongoDB adapter yet')), {
-  skip: process.env['MONGO_URI'] ? 'no MongoDB adapter yet' : 'MONGO_URI is not set: MongoDB tests skipped',
-});
+const openers = { pglite: openPglite, postgres: openPostgres, mongo: openMongo } satisfies Record<DatabaseKind, () => Promise<Storage>>;
+
+for (const target of databaseTargets()) storageContract(target.kind, openers[target.kind], { skip: target.skip });

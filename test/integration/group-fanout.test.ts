@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ChatMessageEvent } from '../../src/protocol/chat.js';
 import { newId } from '../../src/shared/ids.js';
-import { databaseTargets } from '../support/databases.js';
+import { postgresTargets } from '../support/databases.js';
 import {
   allMembers,
   eventLog,
@@ -22,7 +22,7 @@ import { useTestApp } from '../support/test-app.js';
 const MEMBERS = 1000;
 const CONNECTED = 200;
 
-for (const target of databaseTargets()) {
+for (const target of postgresTargets()) {
   describe(`group fan-out (${target.kind})`, { skip: target.skip }, () => {
     // A database of its own, so that its row counts are this test's alone.
     const server = useTestApp(target.kind, {}, { privateDatabase: true });

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../src/shared/logger.js';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import { assertError, assertRetryAfter } from '../support/assertions.js';
-import { databaseTargets, freshDataDir, type DatabaseKind } from '../support/databases.js';
+import { postgresTargets, freshDataDir, type DatabaseKind } from '../support/databases.js';
 import { registerUser, request } from '../support/http.js';
 import { mediaAccess, upload, uploadOk } from '../support/media.js';
 import { spawnServer, type ServerProcess } from '../support/processes.js';
@@ -116,7 +116,7 @@ async function storedUsage(kind: DatabaseKind, dataDir: string, userId: string) 
   }
 }
 
-for (const target of databaseTargets()) {
+for (const target of postgresTargets()) {
   describe(`media limits and crashes (${target.kind}, a real server process)`, { skip: target.skip }, () => {
     let dataDir: string;
     let server: ServerProcess;

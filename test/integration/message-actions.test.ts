@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import type { MessageDeleteEvent, MessageDto, MessageEditEvent } from '../../src/protocol/chat.js';
 import { newId } from '../../src/shared/ids.js';
 import { chatUser, device, sendOk, type ChatUser, type SendAck } from '../support/chat.js';
-import { databaseTargets } from '../support/databases.js';
+import { postgresTargets } from '../support/databases.js';
 import {
   assertNothingAbout,
   conversationMessages,
@@ -27,7 +27,7 @@ import { useTestApp } from '../support/test-app.js';
 /** Every device of `users` but the acting socket: who hears of an action. */
 const othersThan = (logs: EventLog[], acting: EventLog) => logs.filter((log) => log !== acting);
 
-for (const target of databaseTargets()) {
+for (const target of postgresTargets()) {
   describe(`message actions: edit, delete, replies (${target.kind})`, { skip: target.skip }, () => {
     const server = useTestApp(target.kind);
     const history = async (user: ChatUser, conversationId: string) => (await conversationMessages(server.baseUrl, user.token, conversationId, '?limit=100')).messages;

@@ -9,7 +9,7 @@ import type { NewMessage, Storage } from '../../src/storage/ports.js';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import type { ChatMessageEvent } from '../../src/protocol/chat.js';
 import { chatUser, device, history, roundTrip, sendOk, storedAs } from '../support/chat.js';
-import { databaseTargets, freshDataDir, type DatabaseKind } from '../support/databases.js';
+import { postgresTargets, freshDataDir, type DatabaseKind } from '../support/databases.js';
 import { collect } from '../support/sockets.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -47,7 +47,7 @@ const message = (conversationId: string, senderId: string, text = 'hello'): NewM
 /** A history page's most. */
 const BURST = 100;
 
-for (const target of databaseTargets()) {
+for (const target of postgresTargets()) {
   describe(`message writes (${target.kind})`, { skip: target.skip }, () => {
     const server = useTestApp(target.kind, { CHAT_MESSAGES_PER_WINDOW: '1000', SOCKET_MAX_PENDING_EVENTS: '1000' });
 
@@ -98,7 +98,7 @@ for (const target of databaseTargets()) {
   });
 }
 
-const postgres = databaseTargets().find((target) => target.kind === 'postgres')!;
+const postgres = postgresTargets().find((target) => target.kind === 'postgres')!;
 
 describe('message writes waiting for a lock (postgres)', { skip: postgres.skip }, () => {
   test('a message whose write waits for a row lock holds up only itself: the messages batched with it are stored meanwhile', async () => {

@@ -6,7 +6,7 @@ import type { NewPush, PushStore } from '../../src/push/push-store.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import { until } from '../support/calls.js';
-import { databaseTargets, freshDataDir } from '../support/databases.js';
+import { postgresTargets, freshDataDir } from '../support/databases.js';
 import { startFakeExpo, type FakeExpo } from '../support/fake-expo.js';
 import { registerUser, request } from '../support/http.js';
 import { createScratchDatabase } from '../support/scratch-database.js';
@@ -49,7 +49,7 @@ async function receiptAskedFor(fake: FakeExpo, token: string, count = 1): Promis
   });
 }
 
-for (const target of databaseTargets()) {
+for (const target of postgresTargets()) {
   describe(`push delivery (${target.kind})`, { skip: target.skip }, () => {
     const server = useTestApp(target.kind, PUSH_ENV, { privateDatabase: true });
     const outbox = (): PushStore => server.app.storage.pushOutbox;
@@ -215,7 +215,7 @@ describe('push delivery across server processes', () => {
     }
   });
 
-  const postgres = databaseTargets().find((target) => target.kind === 'postgres')!;
+  const postgres = postgresTargets().find((target) => target.kind === 'postgres')!;
   test('two server processes on one PostgreSQL database send each of 200 pushes exactly once', { skip: postgres.skip }, async () => {
     const dataDirs = await Promise.all([freshDataDir('postgres'), freshDataDir('postgres')]);
     // A database of their own: the workers of other test apps must not take these pushes.

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import type { DatabaseKind } from './databases.js';
+import { mongoUriFor, type DatabaseKind } from './databases.js';
 import { TEST_JWT_SECRET } from './tokens.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,6 +27,7 @@ export function childEnv(kind: DatabaseKind, dataDir: string, extra: Record<stri
     if (!url) throw new Error('DATABASE_URL is not set');
     env['DATABASE_URL'] = url;
   }
+  if (kind === 'mongo') env['MONGO_URI'] = extra['MONGO_URI'] ?? mongoUriFor(dataDir);
   return env;
 }
 

@@ -3,7 +3,7 @@ import { after, before } from 'node:test';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { freshDataDir, type DatabaseKind } from './databases.js';
+import { dropMongoDatabaseFor, freshDataDir, mongoUriFor, type DatabaseKind } from './databases.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 import { closeAllSockets } from './sockets.js';
 import { TEST_JWT_SECRET } from './tokens.js';
@@ -59,6 +59,7 @@ export async function startTestApp(kind: DatabaseKind, env: Record<string, strin
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent',
     LOG_PRETTY: 'false',
     ...(kind === 'postgres' ? { DATABASE_URL: requiredEnv('DATABASE_URL') } : {}),
+    ...(kind === 'mongo' ? { MONGO_URI: mongoUriFor(dataDir) } : {}),
     ...env,
   });
   const app = await createApp(config, createLogger(config.log));
@@ -72,7 +73,9 @@ export async function startTestApp(kind: DatabaseKind, env: Record<string, strin
     stop() {
       stopped ??= (async () => {
         await app.stop();
-        if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+        if (!ownsDataDir) return;
+        await rm(dataDir, { recursive: true, force: true });
+        if (kind === 'mongo') await dropMongoDatabaseFor(dataDir);
       })();
       return stopped;
     },
@@ -115,7 +118,7 @@ export function useTestApp(
     env = typeof settings === 'function' ? settings() : settings;
     dataDir = await freshDataDir(kind);
     // Work other test apps must not pick up from a shared database (the push outbox: their workers would
-    // send it elsewhere) needs a database of its own. PGlite always has one.
+    // send it elsewhere) needs a database of its own. PGlite and MongoDB (one database per data dir) always have one.
     if (options.privateDatabase && kind === 'postgres') {
       scratch = await createScratchDatabase('call_app_test');
       env = { ...env, DATABASE_URL: scratch.url };
@@ -127,6 +130,7 @@ export function useTestApp(
     await running?.stop();
     running = undefined;
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    if (dataDir !== undefined && kind === 'mongo') await dropMongoDatabaseFor(dataDir);
     await scratch?.drop();
   });
   return {

@@ -84,8 +84,13 @@ describe('loadConfig', () => {
     assertRefused({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://db/app' }, /PORT/, /LOG_LEVEL/, /DATABASE_URL/);
   });
 
-  test('MONGO_URI is refused as not supported yet', () => {
-    assertRefused({ MONGO_URI: 'mongodb://127.0.0.1:27017/app' }, /MONGO_URI/, /not supported yet/);
+  test('MONGO_URI selects MongoDB; with DATABASE_URL too it is refused, naming both', () => {
+    const config = loadConfig({ MONGO_URI: 'mongodb://127.0.0.1:27017/app', MONGO_SERVER_SELECTION_TIMEOUT_MS: '2500' });
+    assert.deepEqual(config.mongo, { uri: 'mongodb://127.0.0.1:27017/app', serverSelectionTimeoutMs: 2500 });
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(loadConfig({}).mongo, undefined);
+    assertRefused({ MONGO_URI: 'mongodb://127.0.0.1:27017/app', DATABASE_URL: 'postgres://db/app' }, /MONGO_URI and DATABASE_URL are both set/);
+    assertRefused({ MONGO_URI: 'http://127.0.0.1:27017/app' }, /MONGO_URI/);
   });
 
   test('production requires a JWT_SECRET of at least 32 bytes', () => {
