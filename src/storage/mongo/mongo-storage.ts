@@ -39,7 +39,7 @@ export class MongoStartError extends Error {
  * Connects (failing within serverSelectionTimeoutMs when no server answers), checks that the server
  * runs multi-document transactions, and prepares the collections. The caller owns the client.
  */
-export async function connectMongo(options: MongoStorageOptions): Promise<MongoDatabase> {
+export async function connectMongo(options: Pick<MongoStorageOptions, 'uri' | 'serverSelectionTimeoutMs'>): Promise<MongoDatabase> {
   const where = redactUri(options.uri);
   let client: MongoClient;
   try {
