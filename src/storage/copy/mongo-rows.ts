@@ -36,12 +36,23 @@ const LINK_ID: Record<string, (row: Row) => string> = {
   e2ee_one_time_prekeys: (row) => linkId(String(row['session_id']), Number(row['key_id'])),
 };
 
-/** Fields only the MongoDB documents have, dropped when they become rows. */
-const MONGO_ONLY = new Set(['nameLower', 'nameWords', 'endedAt', 'guardedAt', 'coalesceSlot', 'leaseId', 'changePos', 'preKeyWrites', 'reactions', 'members']);
+/** Fields only the MongoDB documents of a table have, dropped when they become rows. */
+const MONGO_ONLY: Record<string, string[]> = {
+  users: ['nameLower', 'nameWords'],
+  sessions: ['endedAt', 'guardedAt'],
+  push_outbox: ['coalesceSlot', 'leaseId'],
+  messages: ['changePos', 'reactions'],
+  message_hides: ['changePos'],
+  conversations: ['changePos'],
+  conversation_members: ['changePos'],
+  group_calls: ['members'],
+  e2ee_devices: ['preKeyWrites'],
+};
 
 const BIGINT_TEXT: Record<string, string[]> = { media: ['size'], group_call_members: ['ms_in_call'] };
 
-const PREKEYS = ['signed_prekey', 'kyber_prekey', 'last_resort_prekey'] as const;
+/** A device's prekey columns (`<prefix>_id`, `<prefix>`, `<prefix>_signature`) and the field that nests them. */
+const PREKEYS = { signed_prekey: 'signedPreKey', kyber_prekey: 'kyberPreKey', last_resort_prekey: 'lastResortPreKey' } as const;
 
 const toBinaryValue = (value: unknown) => (Buffer.isBuffer(value) || value instanceof Uint8Array ? new Binary(Buffer.from(value)) : value);
 const fromBinaryValue = (value: unknown) => (value instanceof Binary ? Buffer.from(value.buffer) : value);
@@ -75,12 +86,12 @@ export function rowToDoc(table: string, row: Row): Row {
       doc['members'] = [];
       break;
     case 'e2ee_devices':
-      for (const prefix of PREKEYS) {
+      for (const [prefix, field] of Object.entries(PREKEYS)) {
         const id = row[`${prefix}_id`];
-        doc[camel(prefix)] =
-          id === null || id === undefined ? null : { keyId: id, publicKey: toBinaryValue(row[prefix]), signature: toBinaryValue(row[`${prefix}_signature`]) };
+        delete doc[camel(prefix)];
         delete doc[camel(`${prefix}_id`)];
         delete doc[camel(`${prefix}_signature`)];
+        doc[field] = id === null || id === undefined ? null : { keyId: id, publicKey: toBinaryValue(row[prefix]), signature: toBinaryValue(row[`${prefix}_signature`]) };
       }
       break;
     case 'media':
@@ -96,8 +107,9 @@ export function rowToDoc(table: string, row: Row): Row {
 export function docToRow(table: string, doc: Row): Row {
   const row: Row = {};
   const idColumn = ID_COLUMN[table];
+  const mongoOnly = new Set<string>([...(MONGO_ONLY[table] ?? []), ...(table === 'e2ee_devices' ? Object.values(PREKEYS) : [])]);
   for (const [field, value] of Object.entries(doc)) {
-    if (MONGO_ONLY.has(field)) continue;
+    if (mongoOnly.has(field)) continue;
     if (field === '_id') {
       if (idColumn) row[idColumn] = value;
       continue;
@@ -106,8 +118,8 @@ export function docToRow(table: string, doc: Row): Row {
   }
   switch (table) {
     case 'e2ee_devices':
-      for (const prefix of PREKEYS) {
-        const key = doc[camel(prefix)] as { keyId: number; publicKey: Binary; signature: Binary } | null;
+      for (const [prefix, field] of Object.entries(PREKEYS)) {
+        const key = doc[field] as { keyId: number; publicKey: Binary; signature: Binary } | null;
         row[`${prefix}_id`] = key?.keyId ?? null;
         row[prefix] = key ? fromBinaryValue(key.publicKey) : null;
         row[`${prefix}_signature`] = key ? fromBinaryValue(key.signature) : null;
