@@ -12,6 +12,8 @@ import { mergeMembers } from '../../src/storage/mongo/group-calls-repository.js'
 import { mongoDatabase } from '../../src/storage/mongo/mongo-database.js';
 import { redactUri } from '../../src/storage/mongo/mongo-uri.js';
 import { mergePushes } from '../../src/storage/mongo/push-outbox-repository.js';
+import { seqOf } from '../../src/storage/mongo/account-events-repository.js';
+import { newId } from '../../src/shared/ids.js';
 import { endedAt, groupReactions, nameFields, preKeyDoc, toDevice, toMessage } from '../../src/storage/mongo/records.js';
 import { createMessagesRepository } from '../../src/storage/mongo/messages-repository.js';
 import { createUsersRepository } from '../../src/storage/mongo/users-repository.js';
@@ -216,6 +218,13 @@ describe('MongoDB document <-> domain mapping', () => {
     assert.deepEqual(users.properties['lastSeenAt'], { bsonType: ['date', 'null'] });
     for (const [name, spec] of Object.entries(COLLECTIONS)) assert.ok('_id' in spec.fields, name);
   });
+});
+
+test('account event seqs are decimal numbers that grow with their ids', () => {
+  const ids = Array.from({ length: 50 }, () => newId());
+  const seqs = ids.map((id) => BigInt(seqOf(id)));
+  for (let i = 1; i < seqs.length; i += 1) assert.ok(seqs[i - 1]! < seqs[i]!);
+  assert.match(seqOf(ids[0]!), /^\d+$/);
 });
 
 test('connection strings lose their password in messages', () => {

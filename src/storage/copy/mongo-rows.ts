@@ -55,7 +55,7 @@ const BIGINT_TEXT: Record<string, string[]> = { media: ['size'], group_call_memb
 const PREKEYS = { signed_prekey: 'signedPreKey', kyber_prekey: 'kyberPreKey', last_resort_prekey: 'lastResortPreKey' } as const;
 
 const toBinaryValue = (value: unknown) => (Buffer.isBuffer(value) || value instanceof Uint8Array ? new Binary(Buffer.from(value)) : value);
-const fromBinaryValue = (value: unknown) => (value instanceof Binary ? Buffer.from(value.buffer) : value);
+const fromBinaryValue = (value: unknown) => (value instanceof Binary ? Buffer.from(value.value()) : value);
 
 /** A PostgreSQL row of `table` as the MongoDB document of its collection (without a change position). */
 export function rowToDoc(table: string, row: Row): Row {

@@ -34,6 +34,9 @@ export async function databaseNow(mongo: MongoDatabase): Promise<Date> {
   return hello['localTime'] as Date;
 }
 
+/** An event's seq: its UUIDv7 id as a decimal number, so seqs grow with time and compare as numbers, as PostgreSQL's identity does. */
+export const seqOf = (id: string) => BigInt(`0x${id.replace(/-/g, '')}`).toString();
+
 export function createAccountEventsRepository(mongo: MongoDatabase): AccountEventsRepository {
   const events = mongo.collection('account_events');
   return {
@@ -42,8 +45,8 @@ export function createAccountEventsRepository(mongo: MongoDatabase): AccountEven
       return {
         events: docs.map((doc): AccountEvent & { seq: string } =>
           doc.kind === 'sessions_revoked'
-            ? { seq: doc._id, kind: 'sessionsRevoked', userId: doc.userId, sessionIds: doc.sessionIds ?? [] }
-            : { seq: doc._id, kind: 'accountChanged', userId: doc.userId, status: doc.status ?? 'active' },
+            ? { seq: seqOf(doc._id), kind: 'sessionsRevoked', userId: doc.userId, sessionIds: doc.sessionIds ?? [] }
+            : { seq: seqOf(doc._id), kind: 'accountChanged', userId: doc.userId, status: doc.status ?? 'active' },
         ),
         now,
       };

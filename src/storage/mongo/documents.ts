@@ -215,7 +215,7 @@ export interface GroupCallDoc extends CallProgressFields {
 }
 
 export interface AccountEventDoc {
-  /** A UUIDv7: the event's seq. */
+  /** A UUIDv7; the event's seq is the same number in decimal. */
   _id: string;
   userId: string;
   kind: 'sessions_revoked' | 'account_changed';

@@ -151,7 +151,7 @@ export const toGroupCall = (doc: GroupCallDoc): GroupCallRecord => ({
 
 /** Bytes as BSON binary data, and back (a copy the caller owns). */
 export const toBinary = (bytes: Uint8Array) => new Binary(Buffer.from(bytes));
-export const fromBinary = (binary: Binary) => new Uint8Array(binary.buffer);
+export const fromBinary = (binary: Binary) => new Uint8Array(binary.value());
 
 export const preKeyDoc = (key: SignedPreKeyRecord): PreKeyDoc => ({ keyId: key.keyId, publicKey: toBinary(key.publicKey), signature: toBinary(key.signature) });
 const fromPreKeyDoc = (key: PreKeyDoc): SignedPreKeyRecord => ({ keyId: key.keyId, publicKey: fromBinary(key.publicKey), signature: fromBinary(key.signature) });
