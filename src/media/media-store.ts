@@ -1,7 +1,7 @@
 /**
  * What the media feature stores, in its own words: one record per upload, owned by its uploader and
  * attached to at most one message (attaching happens in the message's own write: MessagesRepository.create).
- * Adapters live in src/storage/ (PostgreSQL today).
+ * Adapters live in src/storage/ (PostgreSQL, MongoDB).
  */
 import type { MediaKind } from '../protocol/media.js';
 

@@ -1,7 +1,7 @@
 /**
  * The push outbox: what the push feature stores, in its own words. One row per push and device token;
  * a worker leases due rows, sends them to Expo, and checks Expo's receipts later. Adapters live in
- * src/storage/ (PostgreSQL today).
+ * src/storage/ (PostgreSQL, MongoDB).
  */
 
 /** What a push is about; the app tells them apart by `data.type`. */

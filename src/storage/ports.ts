@@ -1,6 +1,6 @@
 /**
  * The storage port: what the services need from a database, in domain terms. Adapters (PostgreSQL and
- * PGlite today, MongoDB later) implement it; nothing SQL-shaped crosses this line.
+ * PGlite, and MongoDB) implement it; nothing SQL-shaped crosses this line.
  */
 import type { CallRecord, CallStatus } from '../calls/call-state-machine.js';
 import type { GroupCallRecord } from '../calls/group-call-state-machine.js';
