@@ -151,6 +151,8 @@ export const COLLECTIONS: Record<CollectionName, CollectionSpec> = {
   media_budgets: { fields: { _id: str, uploads: num }, indexes: [] },
 };
 
+const NAMESPACE_EXISTS = 48;
+
 /** The $jsonSchema validator of a collection from its spec. */
 export function validatorOf(spec: CollectionSpec) {
   return {
@@ -169,9 +171,18 @@ export function validatorOf(spec: CollectionSpec) {
 export async function prepareCollections(db: Db): Promise<void> {
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((info) => info.name));
   for (const [name, spec] of Object.entries(COLLECTIONS)) {
-    const validator = validatorOf(spec);
-    if (existing.has(name)) await db.command({ collMod: name, validator, validationLevel: 'strict', validationAction: 'error' });
-    else await db.createCollection(name, { validator, validationLevel: 'strict', validationAction: 'error' });
+    const validation = { validator: validatorOf(spec), validationLevel: 'strict', validationAction: 'error' } as const;
+    // Another process starting at the same time may create it first (NamespaceExists): then it is updated as an existing one.
+    const created = existing.has(name)
+      ? false
+      : await db.createCollection(name, validation).then(
+          () => true,
+          (error: unknown) => {
+            if ((error as { code?: number }).code === NAMESPACE_EXISTS) return false;
+            throw error;
+          },
+        );
+    if (!created) await db.command({ collMod: name, ...validation });
     if (spec.indexes.length > 0) await db.collection(name).createIndexes(spec.indexes);
   }
 }
