@@ -35,6 +35,9 @@ export function databaseTargets(): DatabaseTarget[] {
   ];
 }
 
+/** The skip of a test that looks inside the PostgreSQL tables, on `kind`. */
+export const onlyWithTables = (kind: DatabaseKind) => (kind === 'mongo' ? 'reads the PostgreSQL tables directly: not on MongoDB' : undefined);
+
 /** The PostgreSQL targets only: for suites that look inside the PostgreSQL schema or open its adapter themselves. */
 export const postgresTargets = (): DatabaseTarget[] => databaseTargets().filter((target) => target.kind !== 'mongo');
 
