@@ -45,7 +45,8 @@ export const COLLECTIONS: Record<CollectionName, CollectionSpec> = {
     fields: { _id: str, userId: str, sessionId: nullable(str), deviceId: nullable(str), updatedAt: date },
     indexes: [
       { key: { userId: 1, updatedAt: -1 }, name: 'push_tokens_user_idx' },
-      { key: { sessionId: 1 }, name: 'push_tokens_session_idx' },
+      // A session holds one token (unique, as in PostgreSQL); tokens stored before sessions have none.
+      { key: { sessionId: 1 }, unique: true, partialFilterExpression: { sessionId: { $type: 'string' } }, name: 'push_tokens_session_idx' },
     ],
   },
   push_outbox: {

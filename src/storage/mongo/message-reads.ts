@@ -31,16 +31,18 @@ export async function newestVisible(mongo: MongoDatabase, filter: Filter<Message
   const messages = mongo.collection('messages');
   if (!hiddenFor) return messages.find(filter).sort({ _id: -1 }).limit(limit).toArray();
   const found: MessageDoc[] = [];
+  // Pages of at least 50, so a run of hidden messages costs few round trips.
+  const pageSize = Math.max(limit, 50);
   let before: string | undefined;
   for (;;) {
     const page = await messages
       .find(before ? { $and: [filter, { _id: { $lt: scalar(before) } }] } : filter)
       .sort({ _id: -1 })
-      .limit(limit)
+      .limit(pageSize)
       .toArray();
     const hidden = await hiddenAmong(mongo, hiddenFor, page.map((doc) => doc._id));
     for (const doc of page) if (!hidden.has(doc._id) && found.length < limit) found.push(doc);
-    if (found.length >= limit || page.length < limit) return found;
+    if (found.length >= limit || page.length < pageSize) return found;
     before = page.at(-1)!._id;
   }
 }
