@@ -13,10 +13,7 @@ import { callHistory } from './calls/call-history.js';
 import { createCallRouter } from './calls/call-routes.js';
 import { CallService } from './calls/call-service.js';
 import { registerCallEvents } from './calls/call-socket.js';
-import { InProcessCallTimers } from './calls/call-timers.js';
-import { InProcessLiveCalls } from './calls/live-calls.js';
 import { GroupCallService, type GroupCallTimer } from './calls/group-call-service.js';
-import { InProcessLiveGroupCalls } from './calls/live-group-calls.js';
 import { MeshTopology } from './calls/mesh-topology.js';
 import { createJanusRooms } from './calls/sfu/janus-rooms.js';
 import { SfuTopology } from './calls/sfu-topology.js';
@@ -56,15 +53,15 @@ import { createSocketDelivery } from './realtime/delivery.js';
 import { createEventBudgets } from './realtime/event-budgets.js';
 import { createRealtimeServer } from './realtime/realtime-server.js';
 import { createDomainEvents } from './shared/domain-events.js';
-import { memoryRateLimit } from './shared/rate-limit.js';
 import type { Logger } from './shared/logger.js';
+import type { ScaleOut } from './scale-out/scale-out.js';
+import { singleProcess } from './scale-out/single-process.js';
 import type { Storage } from './storage/ports.js';
 import { openPostgresStorage } from './storage/postgres/postgres-storage.js';
 import { AccountAdminService } from './users/account-admin-service.js';
 import { createAdminRouter } from './users/admin-routes.js';
 import { PeopleService } from './users/people-service.js';
 import { createPeopleRouter } from './users/people-routes.js';
-import { LocalPresenceTracker } from './users/presence-tracker.js';
 import { registerPresenceEvents } from './users/presence-socket.js';
 
 export interface App {
@@ -81,11 +78,20 @@ export function openStorage(config: Config, logger: Logger): Promise<Storage> {
   return openPostgresStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
 }
 
+/** Redis when REDIS_URL is set (loaded only then), else this process's memory. */
+async function openScaleOut(config: Config, logger: Logger): Promise<ScaleOut> {
+  if (!config.redisUrl) return singleProcess();
+  const { redisScaleOut } = await import('./scale-out/redis-scale-out.js');
+  return redisScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, logger });
+}
+
 /** The composition root: builds every adapter, service and transport from one config. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   const secret = await resolveJwtSecret(config, logger);
   const storage = await openStorage(config, logger);
   const events = createDomainEvents();
+  const scaleOut = await openScaleOut(config, logger);
+  scaleOut.relay(events);
   const accessTokens = createAccessTokens({
     secret,
     issuer: config.jwt.issuer,
@@ -126,17 +132,18 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     events,
     logger,
     corsOrigins: config.corsOrigins,
-    budgets: createEventBudgets(config),
+    budgets: createEventBudgets(config, scaleOut.budget),
     limits: config.realtime,
   });
+  scaleOut.attach(realtime.io);
   const delivery = createSocketDelivery(realtime.io);
-  const presence = new LocalPresenceTracker();
+  const { presence } = scaleOut;
   const people = new PeopleService({
     users: storage.users,
     contacts: storage.messages,
     presence,
     delivery,
-    searchLimit: memoryRateLimit({ points: config.rateLimit.peopleSearchesPerMinute, windowSeconds: 60 }, 'searches'),
+    searchLimit: scaleOut.budget({ points: config.rateLimit.peopleSearchesPerMinute, windowSeconds: 60 }, 'searches'),
   });
   const access = new ConversationAccess({ messages: storage.messages, conversations: storage.conversations, users: storage.users, blocks: storage.blocks, delivery });
   const chat = new ChatService({ messages: storage.messages, conversations: storage.conversations, access, delivery, events });
@@ -155,7 +162,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     users: storage.users,
     people,
   });
-  const hourly = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 3600 }, what);
+  const hourly = (points: number, what: string) => scaleOut.budget({ points, windowSeconds: 3600 }, what);
   const blocks = new BlockService({ blocks: storage.blocks, users: storage.users, delivery, changes: hourly(config.safety.blockChangesPerHour, 'blocks and unblocks') });
   const reportRouters = createReportRouters({
     reports: new AbuseReportService({
@@ -178,7 +185,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     creations: hourly(config.groups.createdPerHour, 'groups created'),
     additions: hourly(config.groups.membersAddedPerHour, 'members added'),
   });
-  const perMinute = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 60 }, what);
+  const perMinute = (points: number, what: string) => scaleOut.budget({ points, windowSeconds: 60 }, what);
   const keys = new KeysService({
     keys: storage.deviceKeys,
     users: storage.users,
@@ -199,15 +206,15 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   registerPresenceEvents(realtime, people);
   registerConversationRooms(realtime, { conversations: storage.conversations, events, logger });
   registerChatEvents(realtime, chat, actions);
-  const directLiveCalls = new InProcessLiveCalls();
-  const liveGroupCalls = new InProcessLiveGroupCalls();
+  const { liveCalls: directLiveCalls, liveGroupCalls } = scaleOut;
   const calls = new CallService({
     calls: storage.calls,
     users: storage.users,
     blocks: storage.blocks,
     live: directLiveCalls,
     groupCalls: liveGroupCalls,
-    timers: new InProcessCallTimers(),
+    timers: scaleOut.callTimers('call'),
+    queue: scaleOut.serializer('call'),
     delivery,
     events,
     logger,
@@ -233,7 +240,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     users: storage.users,
     directCalls: directLiveCalls,
     live: liveGroupCalls,
-    timers: new InProcessCallTimers<GroupCallTimer>(),
+    timers: scaleOut.callTimers<GroupCallTimer>('group-call'),
+    queue: scaleOut.serializer('group-call'),
     topologies: { mesh: new MeshTopology(delivery, config.groupCalls.meshMax), sfu, sfuForEveryCall: config.sfu?.topology === 'sfu' },
     delivery,
     events,
@@ -278,14 +286,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     intervalSeconds: mediaConfig.cleanupIntervalSeconds,
     orphanTtlSeconds: mediaConfig.orphanTtlSeconds,
   });
-  const rateLimits = createRateLimits({ ...config.rateLimit, mediaUploadsPerMinute: mediaConfig.uploadRequestsPerMinute });
+  const rateLimits = createRateLimits({ ...config.rateLimit, mediaUploadsPerMinute: mediaConfig.uploadRequestsPerMinute }, scaleOut.httpRateLimitStore);
 
   const http = createHttpApp({
     logger,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
     routes: [
-      { path: '/', router: createHealthRouter(storage) },
+      { path: '/', router: createHealthRouter(storage, scaleOut) },
       { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits }) },
       // More specific first: the admin router answers FORBIDDEN for every path it is mounted on.
       { path: '/api/admin/reports', router: reportRouters.admin },
@@ -360,6 +368,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // The pushes of the calls just ended are queued before the worker's last cycle.
       await pushNotifier.stop(config.shutdownTimeoutMs);
       await pushWorker.stop();
+      await scaleOut.close();
       await storage.close();
     },
   };

@@ -5,7 +5,7 @@ import { InFlight } from '../shared/in-flight.js';
 import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
-import { KeyedQueue } from '../shared/keyed-queue.js';
+import type { Serializer } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
 import type { BlocksRepository, CallsRepository, UsersRepository } from '../storage/ports.js';
 import { deliverNotices } from './call-notices.js';
@@ -41,6 +41,8 @@ export interface CallServiceDeps {
   /** Someone in a group call is busy for 1:1 calls too. */
   groupCalls: Pick<LiveGroupCalls, 'ofUser'>;
   timers: CallTimers;
+  /** Runs each call's changes one at a time (across processes, when several share the calls). */
+  queue: Serializer;
   delivery: Delivery;
   events: DomainEvents;
   logger: Logger;
@@ -66,7 +68,6 @@ function timerEvent(call: CallRecord, timer: ExpiringTimer): CallEvent {
  * record is stored (see place).
  */
 export class CallService {
-  private readonly queue = new KeyedQueue();
   /** Requests and changes under way, which stop() lets finish before it ends the live calls. */
   private readonly inFlight = new InFlight();
   /** Outcomes of timers already told and not stored yet, each with the status it was decided from. */
@@ -201,7 +202,7 @@ export class CallService {
     this.closing = true;
     await this.inFlight.drain(timeoutMs);
     const lastly = (callId: string, what: string, task: () => Promise<void>) =>
-      this.queue.run(callId, task).catch((error: unknown) => this.deps.logger.error({ err: error, callId }, `could not ${what} at shutdown`));
+      this.deps.queue.run(callId, task).catch((error: unknown) => this.deps.logger.error({ err: error, callId }, `could not ${what} at shutdown`));
     await Promise.all([
       ...(await this.deps.live.all()).map(({ call }) =>
         lastly(call.id, 'end a call', async () => {
@@ -326,7 +327,7 @@ export class CallService {
       heldFromCaller: [],
       heldFromCallee: {},
     };
-    return this.queue.run(ringing.id, async () => {
+    return this.deps.queue.run(ringing.id, async () => {
       const inGroupCall = (await this.deps.groupCalls.ofUser(device.userId)) ?? (await this.deps.groupCalls.ofUser(input.to));
       if (inGroupCall || !(await this.deps.live.add(live))) return presentCall(await this.refuseBusy(live));
       // The one thing told before it is stored: the callee's devices ring while the record is written,
@@ -433,7 +434,7 @@ export class CallService {
 
   /** Runs `task` in the call's queue, as a change stop() waits for. */
   private inCall<T>(callId: string, task: () => Promise<T>): Promise<T> {
-    return this.track(this.queue.run(callId, task));
+    return this.track(this.deps.queue.run(callId, task));
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@ import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { InFlight } from '../shared/in-flight.js';
 import { newId } from '../shared/ids.js';
-import { KeyedQueue } from '../shared/keyed-queue.js';
+import type { Serializer } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
 import type { ConversationsRepository, GroupCallsRepository, UsersRepository } from '../storage/ports.js';
 import { CallPartyNames } from './call-party-names.js';
@@ -31,6 +31,8 @@ export interface GroupCallServiceDeps {
   live: LiveGroupCalls;
   timers: CallTimers<GroupCallTimer>;
   topologies: CallTopologies;
+  /** Runs each call's changes one at a time (across processes, when several share the calls). */
+  queue: Serializer;
   delivery: Delivery;
   events: DomainEvents;
   logger: Logger;
@@ -55,7 +57,6 @@ type StoreLater = (write: GroupCallWrite) => void;
  * state machine, stored (a compare-and-set on the record's revision), and only then told.
  */
 export class GroupCallService {
-  private readonly queue = new KeyedQueue();
   private readonly inFlight = new InFlight();
   private readonly names: CallPartyNames;
   private readonly unstored: UnstoredExpiries<GroupCallRecord, GroupCallWrite['expected'], GroupCallTimer>;
@@ -228,7 +229,7 @@ export class GroupCallService {
     const callIds = async () => [...new Set([...(await this.deps.live.all()).map(({ call }) => call.id), ...this.unstored.callIds()])];
     await Promise.all(
       (await callIds()).map((callId) =>
-        this.queue
+        this.deps.queue
           .run(callId, async () => {
             const live = await this.deps.live.get(callId);
             // Ending a live call stores what its timers left unstored first.
@@ -264,7 +265,7 @@ export class GroupCallService {
       const other = await this.deps.live.ofConversation(input.conversationId);
       throw this.alreadyRunning(other?.call.id ?? '');
     }
-    return this.queue.run(call.id, async () => {
+    return this.deps.queue.run(call.id, async () => {
       try {
         await this.deps.groupCalls.create(call);
       } catch (error) {
@@ -488,7 +489,7 @@ export class GroupCallService {
   }
 
   private inCall<T>(callId: string, task: () => Promise<T>): Promise<T> {
-    return this.track(this.queue.run(callId, task));
+    return this.track(this.deps.queue.run(callId, task));
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

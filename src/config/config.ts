@@ -23,6 +23,7 @@ const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   MONGO_URI: z.string().optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'letters, digits and _ : . - only').default('call-app:'),
   JWT_SECRET: z.string().optional(),
   JWT_ISSUER: z.string().min(1).default('call-app-backend'),
   JWT_AUDIENCE: z.string().min(1).default('call-app-backend'),
@@ -132,6 +133,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Every Redis key and channel of this deployment starts with it, so several can share one Redis. */
+  redisPrefix: string;
   jwt: {
     /** Undefined until resolved by resolveJwtSecret (development generates and keeps one). */
     secret: string | undefined;
@@ -360,6 +363,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     dataDir: env.DATA_DIR,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX,
     jwt: {
       secret: env.JWT_SECRET,
       issuer: env.JWT_ISSUER,

@@ -1,0 +1,64 @@
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { RedisStore } from 'rate-limit-redis';
+import { InProcessCallTimers } from '../calls/call-timers.js';
+import { InProcessLiveCalls } from '../calls/live-calls.js';
+import { InProcessLiveGroupCalls } from '../calls/live-group-calls.js';
+import { KeyedQueue } from '../shared/keyed-queue.js';
+import type { Logger } from '../shared/logger.js';
+import { rateLimitFrom } from '../shared/rate-limit.js';
+import { connectRedis } from '../shared/redis.js';
+import { LocalPresenceTracker } from '../users/presence-tracker.js';
+import type { ScaleOut } from './scale-out.js';
+
+export interface RedisScaleOutOptions {
+  url: string;
+  /** The start of every key and channel name. */
+  prefix: string;
+  logger: Logger;
+}
+
+/**
+ * Several processes as one through Redis: Socket.io rooms over the Redis streams adapter, budgets and
+ * HTTP rate limits in Redis counters, presence, live calls and their timers in Redis.
+ */
+export async function redisScaleOut(options: RedisScaleOutOptions): Promise<ScaleOut> {
+  const { prefix, logger } = options;
+  const client = await connectRedis(options.url, logger, 'commands');
+  return {
+    mode: 'redis',
+    attach(io) {
+      // The streams adapter, not the pub/sub one: a process that loses Redis for a while reads the
+      // stream on from where it was when it comes back, so no broadcast is lost to the outage.
+      io.adapter(createAdapter(client, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io` }));
+    },
+    budget(settings, what) {
+      const limiter = new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: `${prefix}budget:${what}`,
+        points: settings.points,
+        duration: settings.windowSeconds,
+        // While Redis is away, each process counts alone rather than refusing everything.
+        insuranceLimiter: new RateLimiterMemory({ points: settings.points, duration: settings.windowSeconds }),
+      });
+      return rateLimitFrom(limiter, what);
+    },
+    httpRateLimitStore: (name) =>
+      new RedisStore({
+        prefix: `${prefix}http-limit:${name}:`,
+        sendCommand: (command: string, ...args: string[]) => client.call(command, ...args) as never,
+      }),
+    relay: () => undefined,
+    presence: new LocalPresenceTracker(),
+    liveCalls: new InProcessLiveCalls(),
+    liveGroupCalls: new InProcessLiveGroupCalls(),
+    callTimers: () => new InProcessCallTimers(),
+    serializer: () => new KeyedQueue(),
+    async ping() {
+      await client.ping();
+    },
+    async close() {
+      client.disconnect();
+    },
+  };
+}
