@@ -53,6 +53,7 @@ import { createSocketDelivery } from './realtime/delivery.js';
 import { createEventBudgets } from './realtime/event-budgets.js';
 import { createRealtimeServer } from './realtime/realtime-server.js';
 import { createDomainEvents } from './shared/domain-events.js';
+import { periodicTask } from './shared/periodic.js';
 import type { Logger } from './shared/logger.js';
 import type { ScaleOut } from './scale-out/scale-out.js';
 import { singleProcess } from './scale-out/single-process.js';
@@ -212,6 +213,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     users: storage.users,
     blocks: storage.blocks,
     live: directLiveCalls,
+    processes: storage.processes,
     groupCalls: liveGroupCalls,
     timers: scaleOut.callTimers('call'),
     queue: scaleOut.serializer('call'),
@@ -221,7 +223,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     ringTimeoutMs: config.calls.ringTimeoutMs,
     reconnectGraceMs: config.calls.reconnectGraceMs,
   });
-  await calls.closeOrphans();
+  await calls.sweep();
   // Janus lost (or a room it would not make) ends the calls on it; groupCalls exists before any room does.
   const callsLost = (callIds: string[]) => void groupCalls.mediaServerLost(callIds);
   const sfu =
@@ -240,6 +242,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     users: storage.users,
     directCalls: directLiveCalls,
     live: liveGroupCalls,
+    processes: storage.processes,
     timers: scaleOut.callTimers<GroupCallTimer>('group-call'),
     queue: scaleOut.serializer('group-call'),
     topologies: { mesh: new MeshTopology(delivery, config.groupCalls.meshMax), sfu, sfuForEveryCall: config.sfu?.topology === 'sfu' },
@@ -250,8 +253,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     reconnectGraceMs: config.calls.reconnectGraceMs,
     maxParticipants: config.groupCalls.maxParticipants,
   });
-  await groupCalls.closeOrphans();
-  registerCallEvents(realtime, calls, groupCalls);
+  await groupCalls.sweep();
+  const callSweep = periodicTask(
+    config.calls.sweepIntervalSeconds,
+    async () => {
+      await calls.sweep();
+      await groupCalls.sweep();
+    },
+    (error) => logger.error({ err: error }, 'could not sweep the calls of stopped processes'),
+  );
+  registerCallEvents(realtime, calls, groupCalls, storage.processes.id);
   const pushNotifier = new PushNotifier({
     events,
     store: storage.pushOutbox,
@@ -335,6 +346,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {
           accountEvents.start();
+          callSweep.start();
           sessionCleanup.start();
           pushNotifier.start();
           pushWorker.start();
@@ -352,6 +364,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // client's or the keep-alive timeout (seconds), holding up the close: close each as it turns idle.
       const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 50);
       const deadline = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+      await callSweep.stop();
       // Calls end while their parties' sockets are still connected, so both hear it.
       await calls.stop(config.shutdownTimeoutMs);
       await groupCalls.stop(config.shutdownTimeoutMs);

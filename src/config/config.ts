@@ -68,6 +68,7 @@ const envSchema = z.object({
   GROUP_ADD_POLICY: z.enum(['anyone', 'contacts']).default('anyone'),
   CALL_RING_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   CALL_RECONNECT_GRACE_MS: int(10_000),
+  CALL_SWEEP_INTERVAL: durationSeconds.default(5),
   CALL_REQUESTS_PER_MINUTE: int(20),
   CALL_SIGNALING_PER_MINUTE: int(1200),
   GROUP_CALL_MESH_MAX: z.coerce.number().int().min(2).default(4),
@@ -208,6 +209,8 @@ export interface Config {
   calls: {
     ringTimeoutMs: number;
     reconnectGraceMs: number;
+    /** How often each process looks for the calls and devices of processes that died. */
+    sweepIntervalSeconds: number;
     /** CALL_REQUESTs one user may place per minute, all devices together. */
     requestsPerMinute: number;
     /** Every other call event (answers, hang-ups, ICE candidates, renegotiation) per user per minute. */
@@ -418,6 +421,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     calls: {
       ringTimeoutMs: env.CALL_RING_TIMEOUT_MS,
       reconnectGraceMs: env.CALL_RECONNECT_GRACE_MS,
+      sweepIntervalSeconds: env.CALL_SWEEP_INTERVAL,
       requestsPerMinute: env.CALL_REQUESTS_PER_MINUTE,
       signalingPerMinute: env.CALL_SIGNALING_PER_MINUTE,
       stunUrls: env.STUN_URLS,

@@ -1,13 +1,13 @@
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisStore } from 'rate-limit-redis';
-import { InProcessCallTimers } from '../calls/call-timers.js';
-import { InProcessLiveCalls } from '../calls/live-calls.js';
-import { InProcessLiveGroupCalls } from '../calls/live-group-calls.js';
-import { KeyedQueue } from '../shared/keyed-queue.js';
+import { RedisCallTimers } from '../calls/redis-call-timers.js';
+import { RedisLiveCalls } from '../calls/redis-live-calls.js';
+import { RedisLiveGroupCalls } from '../calls/redis-live-group-calls.js';
 import type { Logger } from '../shared/logger.js';
 import { rateLimitFrom } from '../shared/rate-limit.js';
 import { connectRedis } from '../shared/redis.js';
+import { RedisSerializer } from '../shared/redis-serializer.js';
 import { LocalPresenceTracker } from '../users/presence-tracker.js';
 import type { ScaleOut } from './scale-out.js';
 
@@ -25,6 +25,7 @@ export interface RedisScaleOutOptions {
 export async function redisScaleOut(options: RedisScaleOutOptions): Promise<ScaleOut> {
   const { prefix, logger } = options;
   const client = await connectRedis(options.url, logger, 'commands');
+  const timers: { close(): void }[] = [];
   return {
     mode: 'redis',
     attach(io) {
@@ -50,14 +51,19 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
       }),
     relay: () => undefined,
     presence: new LocalPresenceTracker(),
-    liveCalls: new InProcessLiveCalls(),
-    liveGroupCalls: new InProcessLiveGroupCalls(),
-    callTimers: () => new InProcessCallTimers(),
-    serializer: () => new KeyedQueue(),
+    liveCalls: new RedisLiveCalls(client, prefix),
+    liveGroupCalls: new RedisLiveGroupCalls(client, prefix),
+    callTimers<T extends string>(kind: string) {
+      const kindTimers = new RedisCallTimers<T>(client, `${prefix}${kind}-timers:`, logger);
+      timers.push(kindTimers);
+      return kindTimers;
+    },
+    serializer: (kind) => new RedisSerializer(client, `${prefix}${kind}-lock:`, logger),
     async ping() {
       await client.ping();
     },
     async close() {
+      for (const kindTimers of timers) kindTimers.close();
       client.disconnect();
     },
   };

@@ -56,6 +56,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   const batchDb = embedded ? db : open({ connectionString: options.databaseUrl, max: BATCH_CONNECTIONS, options: '-c lock_timeout=100ms' });
   const messages = createMessagesRepository(db, { batchDb, concurrency: embedded ? 1 : BATCH_CONNECTIONS, logger: options.logger });
   return {
+    processes: liveness,
     users: createUsersRepository(db),
     sessions: createSessionsRepository(db),
     pushTokens: createPushTokensRepository(db),

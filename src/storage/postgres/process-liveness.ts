@@ -2,14 +2,9 @@ import pg from 'pg';
 import { newId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/logger.js';
 
-/**
- * This process's identity in the database, and whether the processes behind other identities still run.
- * Rows a process owns while it lives (live calls) carry its id; when it dies they are orphans.
- */
-export interface ProcessLiveness {
-  readonly id: string;
-  /** Those of `ids` whose process is no longer running. */
-  gone(ids: readonly string[]): Promise<string[]>;
+import type { ProcessLiveness as PortLiveness } from '../ports.js';
+
+export interface ProcessLiveness extends PortLiveness {
   close(): Promise<void>;
 }
 
