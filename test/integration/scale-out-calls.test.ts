@@ -144,10 +144,10 @@ describe('calls across processes sharing PostgreSQL and Redis', { skip }, () => 
     assert.deepEqual(cat.participants.map((participant) => participant.userId).sort(), [a.id, b.id, c.id].sort());
 
     // The later joiner offers to each earlier one, across processes.
-    const benGetsOffer = nextEvent<{ from: string; description: unknown }>(b.devices[0]!, 'CALL_SIGNAL');
+    const benGetsOffer = nextEvent<{ from: string; fromDevice: string; description: unknown }>(b.devices[0]!, 'CALL_SIGNAL');
     await callEventOk(c.devices[0]!, 'CALL_SIGNAL', { callId, to: ben.you.deviceId, description: OFFER });
     const offer = await benGetsOffer;
-    assert.equal(offer.from, cat.you.deviceId);
+    assert.deepEqual([offer.from, offer.fromDevice], [c.id, cat.you.deviceId]);
     assert.deepEqual(offer.description, OFFER);
 
     const leftSeen = [a, c].map((member) => nextEvent<{ userId: string; reason: string }>(member.devices[0]!, 'CALL_PARTICIPANT_LEFT'));
