@@ -158,6 +158,47 @@ describe('calls across processes sharing PostgreSQL and Redis', { skip }, () => 
     await until('the group call is stored as ended', async () => (await storedGroupCall(p2.baseUrl, b.token, callId)).status === 'ended');
   });
 
+  test('glare across processes: two users calling each other at once from two processes end up in one call', async () => {
+    const a = await person('Glare A', [p1]);
+    const b = await person('Glare B', [p2]);
+    const [fromA, fromB] = await Promise.all([
+      callEventOk(a.devices[0]!, 'CALL_REQUEST', { to: b.id, type: 'audio', offer: OFFER }),
+      callEventOk(b.devices[0]!, 'CALL_REQUEST', { to: a.id, type: 'audio', offer: OFFER }),
+    ]);
+    assert.deepEqual([fromA.status, fromB.status].sort(), ['busy', 'ringing']);
+    const ringing = fromA.status === 'ringing' ? { call: fromA, by: a } : { call: fromB, by: b };
+    await callEventOk(ringing.by.devices[0]!, 'CALL_ENDED', { callId: ringing.call.id });
+  });
+
+  test('a rolling restart drops no call: the stopping process leaves it, and the device reconnecting elsewhere takes it over', async () => {
+    const restarting = await startProcess();
+    const caller = await person('Steady', [p1]);
+    const callee = await person('Moving', [restarting]);
+    const rang = nextEvent(callee.devices[0]!, 'CALL_REQUEST');
+    const call = await callEventOk(caller.devices[0]!, 'CALL_REQUEST', { to: callee.id, type: 'video', offer: OFFER });
+    await rang;
+    await callEventOk(callee.devices[0]!, 'CALL_ACCEPT', { callId: call.id, answer: ANSWER });
+    const ended = collect(caller.devices[0]!, 'CALL_ENDED');
+
+    restarting.child.kill('SIGTERM');
+    assert.equal((await restarting.exited).code, 0);
+    // The app's client reconnects, to another process, with the same session.
+    const moved = await connectSocket(p3.baseUrl, callee.token);
+    const state = await nextEvent<{ call: { id: string; status: string } }>(moved, 'CALL_STATE');
+    assert.deepEqual([state.call.id, state.call.status], [call.id, 'accepted']);
+    const restartOffer = nextEvent<{ description: unknown }>(caller.devices[0]!, 'CALL_SIGNAL');
+    await callEventOk(moved, 'CALL_SIGNAL', { callId: call.id, description: OFFER });
+    assert.deepEqual((await restartOffer).description, OFFER);
+
+    // Well past the grace, the call goes on.
+    await sleep(Number(CALL_ENV.CALL_RECONNECT_GRACE_MS) + 1500);
+    assert.deepEqual(ended.items, []);
+    assert.equal((await storedCall(p1.baseUrl, caller.token, call.id)).status, 'accepted');
+    const hungUp = nextEvent<{ reason: string }>(caller.devices[0]!, 'CALL_ENDED');
+    await callEventOk(moved, 'CALL_ENDED', { callId: call.id });
+    assert.equal((await hungUp).reason, 'hangup');
+  });
+
   test('killing the process of one party mid-call ends the call after the grace, once, with a consistent history', async () => {
     const doomed = await startProcess();
     const caller = await person('Stays', [p1]);
