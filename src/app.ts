@@ -13,10 +13,7 @@ import { callHistory } from './calls/call-history.js';
 import { createCallRouter } from './calls/call-routes.js';
 import { CallService } from './calls/call-service.js';
 import { registerCallEvents } from './calls/call-socket.js';
-import { InProcessCallTimers } from './calls/call-timers.js';
-import { InProcessLiveCalls } from './calls/live-calls.js';
 import { GroupCallService, type GroupCallTimer } from './calls/group-call-service.js';
-import { InProcessLiveGroupCalls } from './calls/live-group-calls.js';
 import { MeshTopology } from './calls/mesh-topology.js';
 import { createJanusRooms } from './calls/sfu/janus-rooms.js';
 import { SfuTopology } from './calls/sfu-topology.js';
@@ -56,15 +53,16 @@ import { createSocketDelivery } from './realtime/delivery.js';
 import { createEventBudgets } from './realtime/event-budgets.js';
 import { createRealtimeServer } from './realtime/realtime-server.js';
 import { createDomainEvents } from './shared/domain-events.js';
-import { memoryRateLimit } from './shared/rate-limit.js';
+import { periodicTask } from './shared/periodic.js';
 import type { Logger } from './shared/logger.js';
+import type { ScaleOut } from './scale-out/scale-out.js';
+import { singleProcess } from './scale-out/single-process.js';
 import type { Storage } from './storage/ports.js';
 import { openStorage } from './storage/open-storage.js';
 import { AccountAdminService } from './users/account-admin-service.js';
 import { createAdminRouter } from './users/admin-routes.js';
 import { PeopleService } from './users/people-service.js';
 import { createPeopleRouter } from './users/people-routes.js';
-import { LocalPresenceTracker } from './users/presence-tracker.js';
 import { registerPresenceEvents } from './users/presence-socket.js';
 
 export interface App {
@@ -77,11 +75,20 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** Redis when REDIS_URL is set (loaded only then), else this process's memory. */
+async function openScaleOut(config: Config, logger: Logger): Promise<ScaleOut> {
+  if (!config.redisUrl) return singleProcess();
+  const { redisScaleOut } = await import('./scale-out/redis-scale-out.js');
+  return redisScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, logger });
+}
+
 /** The composition root: builds every adapter, service and transport from one config. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   const secret = await resolveJwtSecret(config, logger);
   const storage = await openStorage(config, logger);
   const events = createDomainEvents();
+  const scaleOut = await openScaleOut(config, logger);
+  scaleOut.relay(events);
   const accessTokens = createAccessTokens({
     secret,
     issuer: config.jwt.issuer,
@@ -122,17 +129,18 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     events,
     logger,
     corsOrigins: config.corsOrigins,
-    budgets: createEventBudgets(config),
+    budgets: createEventBudgets(config, scaleOut.budget),
     limits: config.realtime,
   });
+  scaleOut.attach(realtime.io);
   const delivery = createSocketDelivery(realtime.io);
-  const presence = new LocalPresenceTracker();
+  const { presence } = scaleOut;
   const people = new PeopleService({
     users: storage.users,
     contacts: storage.messages,
     presence,
     delivery,
-    searchLimit: memoryRateLimit({ points: config.rateLimit.peopleSearchesPerMinute, windowSeconds: 60 }, 'searches'),
+    searchLimit: scaleOut.budget({ points: config.rateLimit.peopleSearchesPerMinute, windowSeconds: 60 }, 'searches'),
   });
   const access = new ConversationAccess({ messages: storage.messages, conversations: storage.conversations, users: storage.users, blocks: storage.blocks, delivery });
   const chat = new ChatService({ messages: storage.messages, conversations: storage.conversations, access, delivery, events });
@@ -151,7 +159,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     users: storage.users,
     people,
   });
-  const hourly = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 3600 }, what);
+  const hourly = (points: number, what: string) => scaleOut.budget({ points, windowSeconds: 3600 }, what);
   const blocks = new BlockService({ blocks: storage.blocks, users: storage.users, delivery, changes: hourly(config.safety.blockChangesPerHour, 'blocks and unblocks') });
   const reportRouters = createReportRouters({
     reports: new AbuseReportService({
@@ -174,7 +182,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     creations: hourly(config.groups.createdPerHour, 'groups created'),
     additions: hourly(config.groups.membersAddedPerHour, 'members added'),
   });
-  const perMinute = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 60 }, what);
+  const perMinute = (points: number, what: string) => scaleOut.budget({ points, windowSeconds: 60 }, what);
   const keys = new KeysService({
     keys: storage.deviceKeys,
     users: storage.users,
@@ -195,22 +203,23 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   registerPresenceEvents(realtime, people);
   registerConversationRooms(realtime, { conversations: storage.conversations, events, logger });
   registerChatEvents(realtime, chat, actions);
-  const directLiveCalls = new InProcessLiveCalls();
-  const liveGroupCalls = new InProcessLiveGroupCalls();
+  const { liveCalls: directLiveCalls, liveGroupCalls } = scaleOut;
   const calls = new CallService({
     calls: storage.calls,
     users: storage.users,
     blocks: storage.blocks,
     live: directLiveCalls,
+    processes: storage.processes,
     groupCalls: liveGroupCalls,
-    timers: new InProcessCallTimers(),
+    timers: scaleOut.callTimers('call'),
+    queue: scaleOut.serializer('call'),
     delivery,
     events,
     logger,
     ringTimeoutMs: config.calls.ringTimeoutMs,
     reconnectGraceMs: config.calls.reconnectGraceMs,
   });
-  await calls.closeOrphans();
+  await calls.sweep();
   // Janus lost (or a room it would not make) ends the calls on it; groupCalls exists before any room does.
   const callsLost = (callIds: string[]) => void groupCalls.mediaServerLost(callIds);
   const sfu =
@@ -229,7 +238,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     users: storage.users,
     directCalls: directLiveCalls,
     live: liveGroupCalls,
-    timers: new InProcessCallTimers<GroupCallTimer>(),
+    processes: storage.processes,
+    timers: scaleOut.callTimers<GroupCallTimer>('group-call'),
+    queue: scaleOut.serializer('group-call'),
     topologies: { mesh: new MeshTopology(delivery, config.groupCalls.meshMax), sfu, sfuForEveryCall: config.sfu?.topology === 'sfu' },
     delivery,
     events,
@@ -238,8 +249,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     reconnectGraceMs: config.calls.reconnectGraceMs,
     maxParticipants: config.groupCalls.maxParticipants,
   });
-  await groupCalls.closeOrphans();
-  registerCallEvents(realtime, calls, groupCalls);
+  await groupCalls.sweep();
+  const callSweep = periodicTask(
+    config.calls.sweepIntervalSeconds,
+    async () => {
+      await calls.sweep();
+      await groupCalls.sweep();
+    },
+    (error) => logger.error({ err: error }, 'could not sweep the calls of stopped processes'),
+  );
+  registerCallEvents(realtime, calls, groupCalls, storage.processes.id);
   const pushNotifier = new PushNotifier({
     events,
     store: storage.pushOutbox,
@@ -274,14 +293,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     intervalSeconds: mediaConfig.cleanupIntervalSeconds,
     orphanTtlSeconds: mediaConfig.orphanTtlSeconds,
   });
-  const rateLimits = createRateLimits({ ...config.rateLimit, mediaUploadsPerMinute: mediaConfig.uploadRequestsPerMinute });
+  const rateLimits = createRateLimits({ ...config.rateLimit, mediaUploadsPerMinute: mediaConfig.uploadRequestsPerMinute }, scaleOut.httpRateLimitStore);
 
   const http = createHttpApp({
     logger,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
     routes: [
-      { path: '/', router: createHealthRouter(storage) },
+      { path: '/', router: createHealthRouter(storage, scaleOut) },
       { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits }) },
       // More specific first: the admin router answers FORBIDDEN for every path it is mounted on.
       { path: '/api/admin/reports', router: reportRouters.admin },
@@ -323,6 +342,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {
           accountEvents.start();
+          callSweep.start();
           sessionCleanup.start();
           pushNotifier.start();
           pushWorker.start();
@@ -340,6 +360,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // client's or the keep-alive timeout (seconds), holding up the close: close each as it turns idle.
       const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 50);
       const deadline = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+      await callSweep.stop();
       // Calls end while their parties' sockets are still connected, so both hear it.
       await calls.stop(config.shutdownTimeoutMs);
       await groupCalls.stop(config.shutdownTimeoutMs);
@@ -356,6 +377,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // The pushes of the calls just ended are queued before the worker's last cycle.
       await pushNotifier.stop(config.shutdownTimeoutMs);
       await pushWorker.stop();
+      await scaleOut.close();
       await storage.close();
     },
   };

@@ -5,9 +5,9 @@ import { InFlight } from '../shared/in-flight.js';
 import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
-import { KeyedQueue } from '../shared/keyed-queue.js';
+import type { Serializer } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
-import type { BlocksRepository, CallsRepository, UsersRepository } from '../storage/ports.js';
+import type { BlocksRepository, CallsRepository, ProcessLiveness, UsersRepository } from '../storage/ports.js';
 import { deliverNotices } from './call-notices.js';
 import { CallPartyNames } from './call-party-names.js';
 import { presentCall } from './call-presenter.js';
@@ -22,7 +22,7 @@ import {
   type CallRecord,
   type CallStatus,
 } from './call-state-machine.js';
-import type { CallTimer, CallTimers } from './call-timers.js';
+import { InProcessCallTimers, type CallTimer, type CallTimers } from './call-timers.js';
 import { callDevice, type CallDevice, type Device, type LiveCall, type LiveCalls } from './live-calls.js';
 import type { LiveGroupCalls } from './live-group-calls.js';
 import { UnstoredExpiries, type UnstoredWrite } from './unstored-expiries.js';
@@ -38,9 +38,13 @@ export interface CallServiceDeps {
   /** A callee who blocks the caller does not exist for them; one the caller blocks cannot be called. */
   blocks: Pick<BlocksRepository, 'between'>;
   live: LiveCalls;
+  /** Which processes still run: the devices of one that died are gone with it. */
+  processes: ProcessLiveness;
   /** Someone in a group call is busy for 1:1 calls too. */
   groupCalls: Pick<LiveGroupCalls, 'ofUser'>;
   timers: CallTimers;
+  /** Runs each call's changes one at a time (across processes, when several share the calls). */
+  queue: Serializer;
   delivery: Delivery;
   events: DomainEvents;
   logger: Logger;
@@ -66,9 +70,10 @@ function timerEvent(call: CallRecord, timer: ExpiringTimer): CallEvent {
  * record is stored (see place).
  */
 export class CallService {
-  private readonly queue = new KeyedQueue();
   /** Requests and changes under way, which stop() lets finish before it ends the live calls. */
   private readonly inFlight = new InFlight();
+  /** Outcomes kept aside wait in this process's memory, so their `store` timers are this process's own. */
+  private readonly storeTimers = new InProcessCallTimers<'store'>();
   /** Outcomes of timers already told and not stored yet, each with the status it was decided from. */
   private readonly unstored: UnstoredExpiries<CallRecord, CallStatus, CallTimer>;
   private readonly partyNames: CallPartyNames;
@@ -77,9 +82,15 @@ export class CallService {
 
   constructor(private readonly deps: CallServiceDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.unstored = new UnstoredExpiries({ store: (call, expected) => deps.calls.update(call, expected), timers: deps.timers, logger: deps.logger });
+    this.unstored = new UnstoredExpiries({
+      store: (call, expected) => deps.calls.update(call, expected),
+      timers: deps.timers,
+      storeTimers: this.storeTimers,
+      logger: deps.logger,
+    });
     this.partyNames = new CallPartyNames(deps.users, deps.events);
     deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
+    this.storeTimers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
   }
 
   request(device: Device, input: CallRequestInput): Promise<CallDto> {
@@ -182,28 +193,50 @@ export class CallService {
     });
   }
 
-  /** At start-up: closes, as failed with reason server_restart, the live calls of processes that died. */
-  async closeOrphans(): Promise<void> {
+  /**
+   * Run at start-up and then periodically. Closes, as failed with reason server_restart, the unfinished
+   * calls of processes that died that no process runs any more; and lets the devices whose process died
+   * go as if they had disconnected, so their reconnect grace starts (with calls every process shares,
+   * the call goes on in the others).
+   */
+  async sweep(): Promise<void> {
     let closed = 0;
     for (const call of await this.deps.calls.listOrphaned()) {
+      if (await this.deps.live.get(call.id)) continue;
       const result = transition(call, { type: 'server_restart' }, this.now());
       if (result.ok && (await this.deps.calls.update(result.call, call.status))) closed += 1;
     }
     if (closed > 0) this.deps.logger.info({ calls: closed }, 'closed the calls a stopped process left open');
+    const lives = await this.deps.live.all();
+    const devices = lives.flatMap((live) =>
+      (['caller', 'callee'] as const).flatMap((party) => {
+        const slot = live[party];
+        const userId = party === 'caller' ? live.call.callerId : live.call.calleeId;
+        return slot?.connected && slot.processId !== this.deps.processes.id ? [{ ...slot, userId }] : [];
+      }),
+    );
+    if (devices.length === 0) return;
+    const dead = new Set(await this.deps.processes.gone([...new Set(devices.map((device) => device.processId))]));
+    for (const device of devices) if (dead.has(device.processId)) await this.deviceDisconnected(device);
   }
 
   /**
-   * At shutdown: refuses new calls, lets the requests and changes under way finish (a request that got
-   * past the refusal rings), then ends every live call (server_restart), telling both parties. Outcomes
-   * still waiting for storage get a last try; a call left unfinished is closed by the next process to start.
+   * At shutdown: refuses new calls and lets the requests and changes under way finish (a request that
+   * got past the refusal rings). Calls kept in this process alone end (server_restart), both parties
+   * told; calls every process shares go on, their devices reconnecting to another process within the
+   * grace. Outcomes still waiting for storage get a last try; a call left unfinished is closed by the
+   * next process to sweep.
    */
   async stop(timeoutMs: number): Promise<void> {
     this.closing = true;
+    this.deps.timers.close();
+    this.storeTimers.close();
     await this.inFlight.drain(timeoutMs);
     const lastly = (callId: string, what: string, task: () => Promise<void>) =>
-      this.queue.run(callId, task).catch((error: unknown) => this.deps.logger.error({ err: error, callId }, `could not ${what} at shutdown`));
+      this.deps.queue.run(callId, task).catch((error: unknown) => this.deps.logger.error({ err: error, callId }, `could not ${what} at shutdown`));
+    const ending = this.deps.live.sharedAcrossProcesses ? [] : await this.deps.live.all();
     await Promise.all([
-      ...(await this.deps.live.all()).map(({ call }) =>
+      ...ending.map(({ call }) =>
         lastly(call.id, 'end a call', async () => {
           const current = await this.deps.live.get(call.id);
           if (current) await this.change(current, { type: 'server_restart' });
@@ -211,10 +244,6 @@ export class CallService {
       ),
       ...this.unstored.callIds().map((callId) => lastly(callId, 'store the outcome of a call', () => this.unstored.store(callId))),
     ]);
-    // What is still unfinished is the next process's to close; its timers must not run on closed storage.
-    for (const callId of [...(await this.deps.live.all()).map(({ call }) => call.id), ...this.unstored.callIds()]) {
-      await this.deps.timers.cancelAll(callId);
-    }
   }
 
   private act(device: Device, callId: string, event: CallEvent): Promise<CallDto> {
@@ -302,7 +331,7 @@ export class CallService {
     await this.inCall(found.call.id, async () => {
       const live = await this.deps.live.get(found.call.id);
       const party = live && partyOf(live.call, userId);
-      if (live && party && !this.closing) await task(live, party);
+      if (live && party) await task(live, party);
     });
   }
 
@@ -326,7 +355,7 @@ export class CallService {
       heldFromCaller: [],
       heldFromCallee: {},
     };
-    return this.queue.run(ringing.id, async () => {
+    return this.deps.queue.run(ringing.id, async () => {
       const inGroupCall = (await this.deps.groupCalls.ofUser(device.userId)) ?? (await this.deps.groupCalls.ofUser(input.to));
       if (inGroupCall || !(await this.deps.live.add(live))) return presentCall(await this.refuseBusy(live));
       // The one thing told before it is stored: the callee's devices ring while the record is written,
@@ -433,7 +462,7 @@ export class CallService {
 
   /** Runs `task` in the call's queue, as a change stop() waits for. */
   private inCall<T>(callId: string, task: () => Promise<T>): Promise<T> {
-    return this.track(this.queue.run(callId, task));
+    return this.track(this.deps.queue.run(callId, task));
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

@@ -19,10 +19,11 @@ const joinInstead = () => new AppError('INVALID_STATE', 'A group call is joined 
  * CallService (1:1 calls) or GroupCallService (group calls). Events that name a call go to the service
  * whose call it is.
  */
-export function registerCallEvents(realtime: RealtimeServer, calls: CallService, groupCalls: GroupCallService): void {
+/** `processId` is this process's storage liveness id: the devices' sockets are held here. */
+export function registerCallEvents(realtime: RealtimeServer, calls: CallService, groupCalls: GroupCallService, processId: string): void {
   realtime.onConnection((socket) => {
     const { userId, sessionId } = socket.data.principal;
-    const device: Device = { userId, sessionId, socketId: socket.id };
+    const device: Device = { userId, sessionId, socketId: socket.id, processId };
     const isGroup = (callId: string) => groupCalls.owns(callId);
 
     realtime.handle(socket, 'CALL_REQUEST', callRequestPayload, async (input) =>

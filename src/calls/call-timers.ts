@@ -23,12 +23,18 @@ export interface CallTimers<T extends string = CallTimer> {
   start(callId: string, timer: T, delayMs: number, attempt?: number): Promise<void>;
   cancel(callId: string, timer: T): Promise<void>;
   cancelAll(callId: string): Promise<void>;
+  /**
+   * This process stops running timers (it is shutting down): shared timers run out in the other
+   * processes instead, this process's own never.
+   */
+  close(): void;
 }
 
 /** Timers of one kind of call: 1:1 calls use CallTimer, group calls their own names. */
 export class InProcessCallTimers<T extends string = CallTimer> implements CallTimers<T> {
   private readonly running = new Map<string, Map<T, NodeJS.Timeout>>();
   private handler: CallTimerHandler<T> = () => undefined;
+  private closed = false;
 
   onExpiry(handler: CallTimerHandler<T>): void {
     this.handler = handler;
@@ -36,6 +42,7 @@ export class InProcessCallTimers<T extends string = CallTimer> implements CallTi
 
   async start(callId: string, timer: T, delayMs: number, attempt = 0): Promise<void> {
     await this.cancel(callId, timer);
+    if (this.closed) return;
     const timers = this.running.get(callId) ?? new Map<T, NodeJS.Timeout>();
     this.running.set(callId, timers);
     const timeout = setTimeout(() => {
@@ -58,5 +65,10 @@ export class InProcessCallTimers<T extends string = CallTimer> implements CallTi
   async cancelAll(callId: string): Promise<void> {
     for (const timeout of this.running.get(callId)?.values() ?? []) clearTimeout(timeout);
     this.running.delete(callId);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const callId of [...this.running.keys()]) void this.cancelAll(callId);
   }
 }

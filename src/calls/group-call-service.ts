@@ -5,12 +5,12 @@ import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { InFlight } from '../shared/in-flight.js';
 import { newId } from '../shared/ids.js';
-import { KeyedQueue } from '../shared/keyed-queue.js';
+import type { Serializer } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
-import type { ConversationsRepository, GroupCallsRepository, UsersRepository } from '../storage/ports.js';
+import type { ConversationsRepository, GroupCallsRepository, ProcessLiveness, UsersRepository } from '../storage/ports.js';
 import { CallPartyNames } from './call-party-names.js';
 import { isFinalStatus, type CallEndedNoticeReason } from './call-state-machine.js';
-import type { CallTimers } from './call-timers.js';
+import { InProcessCallTimers, type CallTimers } from './call-timers.js';
 import { chooseTopology, topologyOf, type CallTopologies } from './call-topology.js';
 import { deliverGroupNotices } from './group-call-notices.js';
 import { presentGroupCall, presentJoined, presentParticipant } from './group-call-presenter.js';
@@ -29,8 +29,12 @@ export interface GroupCallServiceDeps {
   /** The 1:1 calls: someone in one is not free to join a group call, and their events are not group events. */
   directCalls: Pick<LiveCalls, 'get' | 'ofUser'>;
   live: LiveGroupCalls;
+  /** Which processes still run: the devices of one that died are gone with it. */
+  processes: ProcessLiveness;
   timers: CallTimers<GroupCallTimer>;
   topologies: CallTopologies;
+  /** Runs each call's changes one at a time (across processes, when several share the calls). */
+  queue: Serializer;
   delivery: Delivery;
   events: DomainEvents;
   logger: Logger;
@@ -55,8 +59,9 @@ type StoreLater = (write: GroupCallWrite) => void;
  * state machine, stored (a compare-and-set on the record's revision), and only then told.
  */
 export class GroupCallService {
-  private readonly queue = new KeyedQueue();
   private readonly inFlight = new InFlight();
+  /** Outcomes kept aside wait in this process's memory, so their `store` timers are this process's own. */
+  private readonly storeTimers = new InProcessCallTimers<'store'>();
   private readonly names: CallPartyNames;
   private readonly unstored: UnstoredExpiries<GroupCallRecord, GroupCallWrite['expected'], GroupCallTimer>;
   private readonly now: () => Date;
@@ -64,9 +69,15 @@ export class GroupCallService {
 
   constructor(private readonly deps: GroupCallServiceDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.unstored = new UnstoredExpiries({ store: (call, expected) => deps.groupCalls.update(call, expected), timers: deps.timers, logger: deps.logger });
+    this.unstored = new UnstoredExpiries({
+      store: (call, expected) => deps.groupCalls.update(call, expected),
+      timers: deps.timers,
+      storeTimers: this.storeTimers,
+      logger: deps.logger,
+    });
     this.names = new CallPartyNames(deps.users, deps.events);
     deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
+    this.storeTimers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
     deps.events.on('groupMembersChanged', ({ conversationId, leftIds }) => {
       for (const userId of leftIds) void this.track(this.memberRemoved(conversationId, userId));
     });
@@ -170,9 +181,9 @@ export class GroupCallService {
     await this.inCall(found.call.id, async () => {
       const live = await this.deps.live.get(found.call.id);
       const participant = live?.participants.find((entry) => entry.userId === device.userId && entry.sessionId === device.sessionId);
-      if (!live || !participant || this.closing) return;
+      if (!live || !participant) return;
       await this.deps.timers.cancel(live.call.id, graceTimer(device.userId));
-      const back = { ...participant, socketId: device.socketId, connected: true };
+      const back = { ...participant, socketId: device.socketId, processId: device.processId, connected: true };
       const after = await this.updateParticipant(live, back);
       this.deps.delivery.toSockets([device.socketId], 'CALL_STATE', presentJoined(after, back, this.now()));
       await topologyOf(this.deps.topologies, after).reconnected?.(after, back);
@@ -186,7 +197,7 @@ export class GroupCallService {
     await this.inCall(found.call.id, async () => {
       const live = await this.deps.live.get(found.call.id);
       const participant = live?.participants.find((entry) => entry.socketId === device.socketId);
-      if (!live || !participant || this.closing) return;
+      if (!live || !participant) return;
       await this.updateParticipant(live, { ...participant, connected: false });
       await this.deps.timers.start(live.call.id, graceTimer(device.userId), this.deps.reconnectGraceMs);
     });
@@ -207,30 +218,43 @@ export class GroupCallService {
     ).then(() => undefined);
   }
 
-  /** At start-up: closes, as failed with reason server_restart, the live group calls of processes that died. */
-  async closeOrphans(): Promise<void> {
+  /**
+   * Run at start-up and then periodically, as CallService.sweep: closes the unfinished group calls of
+   * dead processes that no process runs any more, and lets the participants' devices whose process died
+   * go as if they had disconnected.
+   */
+  async sweep(): Promise<void> {
     let closed = 0;
     for (const call of await this.deps.groupCalls.listOrphaned()) {
+      if (await this.deps.live.get(call.id)) continue;
       const result = transitionGroupCall(call, { type: 'server_restart' }, this.now());
       if (result.ok && (await this.deps.groupCalls.update(result.call, { revision: call.revision, changedMembers: result.changedMembers }))) closed += 1;
     }
     if (closed > 0) this.deps.logger.info({ calls: closed }, 'closed the group calls a stopped process left open');
+    const devices = (await this.deps.live.all()).flatMap((live) =>
+      live.participants.filter((participant) => participant.connected && participant.processId !== this.deps.processes.id),
+    );
+    if (devices.length === 0) return;
+    const dead = new Set(await this.deps.processes.gone([...new Set(devices.map((device) => device.processId))]));
+    for (const device of devices) if (dead.has(device.processId)) await this.deviceDisconnected(device);
   }
 
   /**
-   * At shutdown: refuses new calls, lets the changes under way finish, then ends every live call
-   * (server_restart). Outcomes still waiting for storage get a last try; a call left unfinished is
-   * closed by the next process to start.
+   * At shutdown: refuses new calls and lets the changes under way finish. Calls kept in this process
+   * alone end (server_restart); calls every process shares go on without it. Outcomes still waiting for
+   * storage get a last try; a call left unfinished is closed by the next process to sweep.
    */
   async stop(timeoutMs: number): Promise<void> {
     this.closing = true;
+    this.deps.timers.close();
+    this.storeTimers.close();
     await this.inFlight.drain(timeoutMs);
-    const callIds = async () => [...new Set([...(await this.deps.live.all()).map(({ call }) => call.id), ...this.unstored.callIds()])];
+    const ending = this.deps.live.sharedAcrossProcesses ? [] : (await this.deps.live.all()).map(({ call }) => call.id);
     await Promise.all(
-      (await callIds()).map((callId) =>
-        this.queue
+      [...new Set([...ending, ...this.unstored.callIds()])].map((callId) =>
+        this.deps.queue
           .run(callId, async () => {
-            const live = await this.deps.live.get(callId);
+            const live = ending.includes(callId) ? await this.deps.live.get(callId) : undefined;
             // Ending a live call stores what its timers left unstored first.
             if (live) await this.change(live, { type: 'server_restart' }, (next) => ({ ...live, call: next }));
             else await this.unstored.store(callId);
@@ -238,7 +262,6 @@ export class GroupCallService {
           .catch((error: unknown) => this.deps.logger.error({ err: error, callId }, 'could not end a group call or store its outcome at shutdown')),
       ),
     );
-    for (const callId of await callIds()) await this.deps.timers.cancelAll(callId);
   }
 
   private async start(device: Device, input: GroupCallRequestInput): Promise<GroupCallResult> {
@@ -264,7 +287,7 @@ export class GroupCallService {
       const other = await this.deps.live.ofConversation(input.conversationId);
       throw this.alreadyRunning(other?.call.id ?? '');
     }
-    return this.queue.run(call.id, async () => {
+    return this.deps.queue.run(call.id, async () => {
       try {
         await this.deps.groupCalls.create(call);
       } catch (error) {
@@ -390,7 +413,8 @@ export class GroupCallService {
     if (!found) return;
     await this.inCall(found.call.id, async () => {
       const live = await this.deps.live.get(found.call.id);
-      if (!live || this.closing) return;
+      // Every process hears of the change; the first to get here takes the member out.
+      if (!live || this.closing || live.removed.includes(userId)) return;
       const participant = live.participants.find((entry) => entry.userId === userId);
       const wasRung = ringingMembers(live).includes(userId);
       const without = { ...live, removed: [...live.removed, userId] };
@@ -409,9 +433,11 @@ export class GroupCallService {
   /** A timer ran out; when its change cannot be stored, as for 1:1 calls (see UnstoredExpiries). */
   private expire(callId: string, timer: GroupCallTimer, attempt: number): Promise<void> {
     return this.inCall(callId, async () => {
-      // Once stopping, stop() ends the live calls and makes the last try at storing.
-      if (this.closing) return;
-      if (timer === 'store') return this.unstored.storeLater(callId, attempt);
+      if (timer === 'store') {
+        // Once stopping, stop() makes the last try.
+        if (!this.closing) await this.unstored.storeLater(callId, attempt);
+        return;
+      }
       const live = await this.deps.live.get(callId);
       const expiry = live && this.expiry(live, timer);
       if (!expiry) return;
@@ -474,6 +500,7 @@ export class GroupCallService {
       deviceId: newId(),
       sessionId: device.sessionId,
       socketId: device.socketId,
+      processId: device.processId,
       connected: true,
       joinOrder,
       joinedAt: this.now(),
@@ -488,7 +515,7 @@ export class GroupCallService {
   }
 
   private inCall<T>(callId: string, task: () => Promise<T>): Promise<T> {
-    return this.track(this.queue.run(callId, task));
+    return this.track(this.deps.queue.run(callId, task));
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

@@ -9,18 +9,21 @@ export interface Device {
   userId: string;
   sessionId: string;
   socketId: string;
+  /** The server process holding the socket (its storage liveness id): when it dies, so does the socket. */
+  processId: string;
 }
 
 /** The device a party takes part in a call with, and whether it is connected now. */
 export interface CallDevice {
   sessionId: string;
   socketId: string;
+  processId: string;
   connected: boolean;
 }
 
 /** `device`, connected, as the one its user takes part in a call with. */
 export function callDevice(device: Device): CallDevice {
-  return { sessionId: device.sessionId, socketId: device.socketId, connected: true };
+  return { sessionId: device.sessionId, socketId: device.socketId, processId: device.processId, connected: true };
 }
 
 /** What the server keeps about a call while it is ringing or accepted, beside the stored record. */
@@ -44,6 +47,11 @@ export interface LiveCall {
  */
 export interface LiveCalls {
   /** Adds a ringing call unless its caller or callee is already in one; false then (busy). Atomic. */
+  /**
+   * Whether calls outlive this process: when they do, a stopping process leaves them to the others (its
+   * devices reconnect elsewhere within the grace) instead of ending them.
+   */
+  readonly sharedAcrossProcesses: boolean;
   add(live: LiveCall): Promise<boolean>;
   get(callId: string): Promise<LiveCall | undefined>;
   /** The call `userId` is in, if any. */
@@ -55,6 +63,7 @@ export interface LiveCalls {
 }
 
 export class InProcessLiveCalls implements LiveCalls {
+  readonly sharedAcrossProcesses = false;
   private readonly calls = new Map<string, LiveCall>();
   private readonly callOfUser = new Map<string, string>();
 

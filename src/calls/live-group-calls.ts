@@ -7,6 +7,8 @@ export interface ParticipantDevice {
   deviceId: string;
   sessionId: string;
   socketId: string;
+  /** The server process holding the socket, as in Device. */
+  processId: string;
   connected: boolean;
   /** Counts the joins of the call: in a mesh the later joiner of a pair offers. */
   joinOrder: number;
@@ -45,6 +47,11 @@ export function ringingMembers(live: LiveGroupCall): string[] {
  */
 export interface LiveGroupCalls {
   /** Adds a new call unless its group already has one; false then. Atomic. */
+  /**
+   * Whether calls outlive this process: when they do, a stopping process leaves them to the others (its
+   * devices reconnect elsewhere within the grace) instead of ending them.
+   */
+  readonly sharedAcrossProcesses: boolean;
   add(live: LiveGroupCall): Promise<boolean>;
   get(callId: string): Promise<LiveGroupCall | undefined>;
   ofConversation(conversationId: string): Promise<LiveGroupCall | undefined>;
@@ -58,6 +65,7 @@ export interface LiveGroupCalls {
 }
 
 export class InProcessLiveGroupCalls implements LiveGroupCalls {
+  readonly sharedAcrossProcesses = false;
   private readonly calls = new Map<string, LiveGroupCall>();
   private readonly callOfConversation = new Map<string, string>();
   private readonly callOfUser = new Map<string, string>();

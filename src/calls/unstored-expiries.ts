@@ -17,8 +17,13 @@ export interface UnstoredWrite<R, E> {
 export interface UnstoredExpiriesDeps<R, E, T extends string> {
   /** Stores `record` if the stored one is still as `expected`; false when another change came first. */
   store(record: R, expected: E): Promise<boolean>;
-  /** The calls' timers, among them `store`. */
-  timers: Pick<CallTimers<T | 'store'>, 'start'>;
+  /** The calls' timers, for the retries. */
+  timers: Pick<CallTimers<T>, 'start'>;
+  /**
+   * This process's own timers for `store`: the records wait in this process's memory, so it is the one
+   * to store them, whichever process runs the call's other timers.
+   */
+  storeTimers: Pick<CallTimers<'store'>, 'start'>;
   logger: Logger;
 }
 
@@ -53,7 +58,7 @@ export class UnstoredExpiries<R extends { status: CallStatus }, E, T extends str
     const write = await giveUp();
     if (!write) return;
     this.writes.set(callId, [...(this.writes.get(callId) ?? []), write]);
-    await this.deps.timers.start(callId, 'store', STORE_RETRY_FIRST_MS);
+    await this.deps.storeTimers.start(callId, 'store', STORE_RETRY_FIRST_MS);
   }
 
   /** The latest record of `callId` told to its parties and not stored yet, if any. */
@@ -72,7 +77,7 @@ export class UnstoredExpiries<R extends { status: CallStatus }, E, T extends str
       await this.store(callId);
     } catch (error) {
       this.deps.logger.warn({ err: error, callId, attempt }, 'could not store the outcome of a call timer; trying again');
-      await this.deps.timers.start(callId, 'store', Math.min(STORE_RETRY_FIRST_MS * 2 ** (attempt + 1), STORE_RETRY_MAX_MS), attempt + 1);
+      await this.deps.storeTimers.start(callId, 'store', Math.min(STORE_RETRY_FIRST_MS * 2 ** (attempt + 1), STORE_RETRY_MAX_MS), attempt + 1);
     }
   }
 

@@ -24,6 +24,7 @@ const envSchema = z.object({
   MONGO_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string').optional(),
   MONGO_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'letters, digits and _ : . - only').default('call-app:'),
   JWT_SECRET: z.string().optional(),
   JWT_ISSUER: z.string().min(1).default('call-app-backend'),
   JWT_AUDIENCE: z.string().min(1).default('call-app-backend'),
@@ -68,6 +69,7 @@ const envSchema = z.object({
   GROUP_ADD_POLICY: z.enum(['anyone', 'contacts']).default('anyone'),
   CALL_RING_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   CALL_RECONNECT_GRACE_MS: int(10_000),
+  CALL_SWEEP_INTERVAL: durationSeconds.default(5),
   CALL_REQUESTS_PER_MINUTE: int(20),
   CALL_SIGNALING_PER_MINUTE: int(1200),
   GROUP_CALL_MESH_MAX: z.coerce.number().int().min(2).default(4),
@@ -135,6 +137,8 @@ export interface Config {
   /** MongoDB instead of PostgreSQL (never both), and how long start-up and each operation look for its server. */
   mongo: { uri: string; serverSelectionTimeoutMs: number } | undefined;
   redisUrl: string | undefined;
+  /** Every Redis key and channel of this deployment starts with it, so several can share one Redis. */
+  redisPrefix: string;
   jwt: {
     /** Undefined until resolved by resolveJwtSecret (development generates and keeps one). */
     secret: string | undefined;
@@ -208,6 +212,8 @@ export interface Config {
   calls: {
     ringTimeoutMs: number;
     reconnectGraceMs: number;
+    /** How often each process looks for the calls and devices of processes that died. */
+    sweepIntervalSeconds: number;
     /** CALL_REQUESTs one user may place per minute, all devices together. */
     requestsPerMinute: number;
     /** Every other call event (answers, hang-ups, ICE candidates, renegotiation) per user per minute. */
@@ -344,6 +350,10 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (env.JANUS_URL && !env.JANUS_API_SECRET) {
     throw new ConfigError("JANUS_API_SECRET: required with JANUS_URL (Janus's api_secret)");
   }
+  if (env.JANUS_URL && env.REDIS_URL) {
+    // An SFU call's Janus handles live in the memory of the process that made them.
+    throw new ConfigError('JANUS_URL: group calls through Janus are served by one process; with REDIS_URL (several processes) unset JANUS_URL, and group calls are mesh (up to GROUP_CALL_MESH_MAX participants)');
+  }
   if (env.GROUP_CALL_TOPOLOGY === 'sfu' && !env.JANUS_URL) {
     throw new ConfigError('GROUP_CALL_TOPOLOGY: sfu needs JANUS_URL (and JANUS_API_SECRET)');
   }
@@ -364,6 +374,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     databaseUrl: env.DATABASE_URL,
     mongo: env.MONGO_URI ? { uri: env.MONGO_URI, serverSelectionTimeoutMs: env.MONGO_SERVER_SELECTION_TIMEOUT_MS } : undefined,
     redisUrl: env.REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX,
     jwt: {
       secret: env.JWT_SECRET,
       issuer: env.JWT_ISSUER,
@@ -418,6 +429,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     calls: {
       ringTimeoutMs: env.CALL_RING_TIMEOUT_MS,
       reconnectGraceMs: env.CALL_RECONNECT_GRACE_MS,
+      sweepIntervalSeconds: env.CALL_SWEEP_INTERVAL,
       requestsPerMinute: env.CALL_REQUESTS_PER_MINUTE,
       signalingPerMinute: env.CALL_SIGNALING_PER_MINUTE,
       stunUrls: env.STUN_URLS,

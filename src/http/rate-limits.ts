@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { ipKeyGenerator, rateLimit, type RateLimitInfo, type RateLimitRequestHandler } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type RateLimitInfo, type RateLimitRequestHandler, type Store } from 'express-rate-limit';
 import { AppError } from '../shared/app-error.js';
 import { principalOf } from './authenticate.js';
 
@@ -43,19 +43,20 @@ function accountKey(req: Request): string {
   return typeof email === 'string' ? email.trim().toLowerCase() : '(none)';
 }
 
-export function createRateLimits(settings: RateLimitSettings): RateLimits {
-  const failures = (limit: number, keyGenerator: (req: Request) => string) =>
-    limiter(settings.windowSeconds, limit, { keyGenerator, skipSuccessfulRequests: true });
+/** `store(name)` holds a limiter's counters (shared by every process), or undefined to keep them in memory. */
+export function createRateLimits(settings: RateLimitSettings, store: (name: string) => Store | undefined): RateLimits {
+  const failures = (name: string, limit: number, keyGenerator: (req: Request) => string) =>
+    limiter(settings.windowSeconds, limit, { keyGenerator, skipSuccessfulRequests: true, store: store(name) });
   return {
-    authPerIp: limiter(settings.windowSeconds, settings.authPerIp),
+    authPerIp: limiter(settings.windowSeconds, settings.authPerIp, { store: store('auth-ip') }),
     loginFailures: [
       // Per account and IP, so one address guessing (or locking out) many accounts locks out only itself.
       // IPv6 addresses count by their /56, as one subscriber usually holds a whole prefix.
-      failures(settings.loginFailuresPerAccount, (req) => `login:${accountKey(req)} ip:${ipKeyGenerator(req.ip ?? '')}`),
+      failures('login-account-ip', settings.loginFailuresPerAccount, (req) => `login:${accountKey(req)} ip:${ipKeyGenerator(req.ip ?? '')}`),
       // The ceiling a guesser spread over many addresses meets. It runs second, so attempts the first
       // limiter already refused do not count here: one address cannot use up an account's ceiling.
-      failures(settings.loginFailuresPerAccountTotal, (req) => `login:${accountKey(req)}`),
+      failures('login-account', settings.loginFailuresPerAccountTotal, (req) => `login:${accountKey(req)}`),
     ],
-    mediaUploads: limiter(60, settings.mediaUploadsPerMinute, { keyGenerator: (_req, res) => `media:${principalOf(res).userId}` }),
+    mediaUploads: limiter(60, settings.mediaUploadsPerMinute, { keyGenerator: (_req, res) => `media:${principalOf(res).userId}`, store: store('media-uploads') }),
   };
 }

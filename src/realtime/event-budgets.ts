@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { ClientToServerEvents } from '../protocol/events.js';
-import { memoryRateLimit, type RateLimit } from '../shared/rate-limit.js';
+import type { RateLimit, RateLimitSettings } from '../shared/rate-limit.js';
 
 export type ClientEventName = keyof ClientToServerEvents;
 
@@ -13,9 +13,9 @@ export type EventBudgets = Record<ClientEventName, RateLimit>;
 /** A client re-authenticates each connection once per access-token lifetime; this is ample for ten devices. */
 const REAUTHENTICATIONS_PER_MINUTE = 30;
 
-export function createEventBudgets(config: Config): EventBudgets {
-  const chat = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: config.chat.rateWindowSeconds }, what);
-  const perMinute = (points: number, what: string) => memoryRateLimit({ points, windowSeconds: 60 }, what);
+export function createEventBudgets(config: Config, budget: (settings: RateLimitSettings, what: string) => RateLimit): EventBudgets {
+  const chat = (points: number, what: string) => budget({ points, windowSeconds: config.chat.rateWindowSeconds }, what);
+  const perMinute = (points: number, what: string) => budget({ points, windowSeconds: 60 }, what);
   const typing = chat(config.chat.typingPerWindow, 'typing events');
   const receipts = chat(config.chat.receiptsPerWindow, 'receipts');
   const changes = chat(config.chat.changesPerWindow, 'edits and deletes');

@@ -154,7 +154,8 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
       closing = true;
       await inFlight.drain(timeoutMs);
       const connections = [...io.of('/').sockets.values()].map((socket) => once(socket.conn, 'close'));
-      io.disconnectSockets(true);
+      // This process's sockets only: with an adapter, io.disconnectSockets would close every process's.
+      io.local.disconnectSockets(true);
       // Let the disconnect packets leave before the engine closes what is left without flushing, and
       // finish the work the disconnects started (presence, calls' devices).
       await Promise.all([Promise.race([Promise.all(connections), setTimeout(DISCONNECT_FLUSH_MS)]), inFlight.drain(timeoutMs)]);

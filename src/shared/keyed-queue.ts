@@ -1,8 +1,13 @@
+/** Runs tasks that share a key one after another. */
+export interface Serializer {
+  run<T>(key: string, task: () => Promise<T>): Promise<T>;
+}
+
 /**
  * Runs tasks that share a key one after another, in the order they were queued; tasks with different
  * keys run concurrently. A failing task does not stop the ones queued after it.
  */
-export class KeyedQueue {
+export class KeyedQueue implements Serializer {
   private readonly tails = new Map<string, Promise<void>>();
 
   run<T>(key: string, task: () => Promise<T>): Promise<T> {

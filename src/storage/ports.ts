@@ -582,7 +582,19 @@ export interface DeviceKeysRepository {
   acknowledgeToDevice(sessionId: string, ids: readonly string[]): Promise<number>;
 }
 
+/**
+ * This process's identity in the database, and whether the processes behind other identities still run.
+ * Rows a process owns while it lives (live calls) carry its id; when it dies they are orphans.
+ */
+export interface ProcessLiveness {
+  readonly id: string;
+  /** Those of `ids` whose process is no longer running. */
+  gone(ids: readonly string[]): Promise<string[]>;
+}
+
 export interface Storage {
+  /** This process and the others sharing the database. */
+  processes: ProcessLiveness;
   users: UsersRepository;
   sessions: SessionsRepository;
   pushTokens: PushTokensRepository;

@@ -3,10 +3,11 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
 describe('call configuration', () => {
-  test('defaults: 30 s ring, 10 s reconnect grace, 20 requests and 1200 other call events a minute, a public STUN server, no TURN, 1 h credentials', () => {
+  test('defaults: 30 s ring, 10 s reconnect grace, a sweep every 5 s, 20 requests and 1200 other call events a minute, a public STUN server, no TURN, 1 h credentials', () => {
     assert.deepEqual(loadConfig({}).calls, {
       ringTimeoutMs: 30_000,
       reconnectGraceMs: 10_000,
+      sweepIntervalSeconds: 5,
       requestsPerMinute: 20,
       signalingPerMinute: 1200,
       stunUrls: ['stun:stun.l.google.com:19302'],
@@ -16,10 +17,11 @@ describe('call configuration', () => {
     });
   });
 
-  test('reads timers, the request and signaling budgets, STUN and TURN lists and the credential lifetime', () => {
+  test('reads timers, the sweep interval, the request and signaling budgets, STUN and TURN lists and the credential lifetime', () => {
     const { calls } = loadConfig({
       CALL_RING_TIMEOUT_MS: '45000',
       CALL_RECONNECT_GRACE_MS: '0',
+      CALL_SWEEP_INTERVAL: '1s',
       CALL_REQUESTS_PER_MINUTE: '5',
       CALL_SIGNALING_PER_MINUTE: '300',
       STUN_URLS: 'stun:stun.example.com:3478, stuns:stun.example.com:5349',
@@ -30,6 +32,7 @@ describe('call configuration', () => {
     assert.deepEqual(calls, {
       ringTimeoutMs: 45_000,
       reconnectGraceMs: 0,
+      sweepIntervalSeconds: 1,
       requestsPerMinute: 5,
       signalingPerMinute: 300,
       stunUrls: ['stun:stun.example.com:3478', 'stuns:stun.example.com:5349'],
@@ -66,6 +69,8 @@ describe('call configuration', () => {
       [{ JANUS_URL: 'ws://127.0.0.1:8188', JANUS_API_SECRET: 's' }, /JANUS_URL/],
       [{ GROUP_CALL_TOPOLOGY: 'sfu' }, /GROUP_CALL_TOPOLOGY/],
       [{ GROUP_CALL_TOPOLOGY: 'star', JANUS_URL: 'http://127.0.0.1:8088/janus', JANUS_API_SECRET: 's' }, /GROUP_CALL_TOPOLOGY/],
+      // Janus handles live in one process's memory: not with several processes.
+      [{ JANUS_URL: 'http://127.0.0.1:8088/janus', JANUS_API_SECRET: 's', REDIS_URL: 'redis://127.0.0.1:6379' }, /JANUS_URL.*REDIS_URL/],
     ] as const) {
       assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && pattern.test(error.message), JSON.stringify(env));
     }

@@ -1,7 +1,7 @@
 import type { Filter } from 'mongodb';
 import type { CallProgress, CallStatus } from '../../calls/call-state-machine.js';
 import type { CallHistoryFilter, CallsRepository } from '../ports.js';
-import type { ProcessLiveness } from '../process-liveness.js';
+import type { ProcessLiveness } from '../ports.js';
 import type { CallDoc, CallProgressFields } from './documents.js';
 import { among, by, scalar, scalars } from './filters.js';
 import type { MongoDatabase } from './mongo-database.js';

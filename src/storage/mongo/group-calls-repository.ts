@@ -1,7 +1,7 @@
 import type { Filter } from 'mongodb';
 import type { GroupCallMember } from '../../calls/group-call-state-machine.js';
 import type { GroupCallsRepository } from '../ports.js';
-import type { ProcessLiveness } from '../process-liveness.js';
+import type { ProcessLiveness } from '../ports.js';
 import { historyFilter, progressFields, UNFINISHED_CALL_STATUSES } from './calls-repository.js';
 import type { GroupCallDoc, GroupCallMemberDoc } from './documents.js';
 import { among, by, scalar } from './filters.js';

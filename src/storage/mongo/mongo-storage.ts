@@ -84,6 +84,7 @@ export async function openMongoStorage(options: MongoStorageOptions): Promise<St
   });
   const messages = createMessagesRepository(mongo, { logger: options.logger });
   return {
+    processes: liveness,
     users: createUsersRepository(mongo),
     sessions: createSessionsRepository(mongo),
     pushTokens: createPushTokensRepository(mongo),

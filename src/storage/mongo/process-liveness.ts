@@ -1,6 +1,6 @@
 import { newId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/logger.js';
-import type { ProcessLiveness } from '../process-liveness.js';
+import type { ProcessLiveness } from '../ports.js';
 import { among } from './filters.js';
 import type { MongoDatabase } from './mongo-database.js';
 
@@ -14,7 +14,7 @@ const DEAD_AFTER_MS = 3 * BEAT_EVERY_MS;
  * was killed or lost the database). A TTL index removes the documents of dead processes; `gone` does
  * not wait for it, it compares the beat with the database's clock itself. Stopping deletes our document.
  */
-export async function startHeartbeat(mongo: MongoDatabase, logger: Logger): Promise<ProcessLiveness> {
+export async function startHeartbeat(mongo: MongoDatabase, logger: Logger): Promise<ProcessLiveness & { close(): Promise<void> }> {
   const id = newId();
   const processes = mongo.collection('processes');
   const beat = () =>

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { CallRecord } from '../../calls/call-state-machine.js';
 import type { CallsRepository } from '../ports.js';
 import { progressColumns, progressOf, UNFINISHED_CALL_STATUSES } from './call-progress.js';
-import type { ProcessLiveness } from '../process-liveness.js';
+import type { ProcessLiveness } from './process-liveness.js';
 import type { CallsTable, Database } from './schema.js';
 
 

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { GroupCallMember, GroupCallRecord } from '../../calls/group-call-state-machine.js';
 import type { GroupCallsRepository } from '../ports.js';
 import { progressColumns, progressOf, UNFINISHED_CALL_STATUSES } from './call-progress.js';
-import type { ProcessLiveness } from '../process-liveness.js';
+import type { ProcessLiveness } from './process-liveness.js';
 import type { Database, GroupCallMembersTable, GroupCallsTable } from './schema.js';
 
 

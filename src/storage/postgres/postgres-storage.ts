@@ -14,8 +14,7 @@ import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createMediaRepository } from './media-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrateToLatest } from './migrate.js';
-import type { ProcessLiveness } from '../process-liveness.js';
-import { holdProcessLock, singleProcessLiveness } from './process-liveness.js';
+import { holdProcessLock, singleProcessLiveness, type ProcessLiveness } from './process-liveness.js';
 import { createPushOutboxRepository } from './push-outbox-repository.js';
 import { createPushTokensRepository } from './push-tokens-repository.js';
 import type { Database } from './schema.js';
@@ -57,6 +56,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   const batchDb = embedded ? db : open({ connectionString: options.databaseUrl, max: BATCH_CONNECTIONS, options: '-c lock_timeout=100ms' });
   const messages = createMessagesRepository(db, { batchDb, concurrency: embedded ? 1 : BATCH_CONNECTIONS, logger: options.logger });
   return {
+    processes: liveness,
     users: createUsersRepository(db),
     sessions: createSessionsRepository(db),
     pushTokens: createPushTokensRepository(db),

@@ -1,7 +1,12 @@
 import pg from 'pg';
 import { newId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/logger.js';
-import type { ProcessLiveness } from '../process-liveness.js';
+
+import type { ProcessLiveness as PortLiveness } from '../ports.js';
+
+export interface ProcessLiveness extends PortLiveness {
+  close(): Promise<void>;
+}
 
 /** The embedded database opens in one process at a time: every identity but ours belongs to a stopped process. */
 export function singleProcessLiveness(): ProcessLiveness {
