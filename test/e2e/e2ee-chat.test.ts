@@ -5,7 +5,7 @@ import type { AckResponse } from '../../src/protocol/ack.js';
 import type { ChatMessageEvent } from '../../src/protocol/chat.js';
 import type { DevicesChangedEvent, ToDeviceEvent, ToDeviceSendResponse } from '../../src/protocol/keys.js';
 import { chatUser, history, sendOk } from '../support/chat.js';
-import { databaseTargets } from '../support/databases.js';
+import { databaseTargets, onlyWithTables } from '../support/databases.js';
 import {
   decryptMine,
   e2eeDevice,
@@ -173,7 +173,7 @@ for (const target of databaseTargets()) {
       assert.equal((await toDevice([{ userId: peer.id, deviceId: 'x y', type: 3, body: 'AAAA' }])).status, 400);
     });
 
-    test('the stored rows hold none of the phrases the devices exchanged', async () => {
+    test('the stored rows hold none of the phrases the devices exchanged', { skip: onlyWithTables(target.kind) }, async () => {
       // The control: a phrase sent in plain text is found, so the search does look where messages are kept.
       const plain = await chatUser(server.baseUrl, 'Plain', 1);
       const other = await chatUser(server.baseUrl, 'Other', 0);
