@@ -3,7 +3,7 @@ import type { CallProgress, CallStatus } from '../../calls/call-state-machine.js
 import type { CallHistoryFilter, CallsRepository } from '../ports.js';
 import type { ProcessLiveness } from '../ports.js';
 import type { CallDoc, CallProgressFields } from './documents.js';
-import { among, by, scalar, scalars } from './filters.js';
+import { among, by, scalar } from './filters.js';
 import type { MongoDatabase } from './mongo-database.js';
 import { toCall } from './records.js';
 
@@ -25,7 +25,7 @@ export function progressFields(call: CallProgress): CallProgressFields {
 export function historyFilter(filter: CallHistoryFilter): Filter<{ _id: string; status: CallStatus }> {
   return {
     ...(filter.before ? { _id: { $lt: scalar(filter.before) } } : {}),
-    ...(filter.statuses ? { status: { $in: scalars(filter.statuses) } } : {}),
+    ...(filter.statuses ? { status: among(filter.statuses) } : {}),
   };
 }
 

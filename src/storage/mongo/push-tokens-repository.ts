@@ -1,6 +1,6 @@
 import type { PushTokensRepository } from '../ports.js';
 import { deletePushTokens } from './cascades.js';
-import { by, scalar } from './filters.js';
+import { among, by, scalar } from './filters.js';
 import type { MongoDatabase } from './mongo-database.js';
 
 export function createPushTokensRepository(mongo: MongoDatabase): PushTokensRepository {
@@ -32,7 +32,7 @@ export function createPushTokensRepository(mongo: MongoDatabase): PushTokensRepo
       const docs = await tokens.find(by({ userId })).sort({ updatedAt: -1 }).toArray();
       const sessionIds = docs.flatMap((doc) => (doc.sessionId ? [doc.sessionId] : []));
       const revoked = new Set(
-        (await mongo.collection('sessions').find({ _id: { $in: sessionIds }, revokedAt: { $ne: null } }, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id),
+        (await mongo.collection('sessions').find({ _id: among(sessionIds), revokedAt: { $ne: null } }, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id),
       );
       return docs
         .filter((doc) => doc.sessionId === null || !revoked.has(doc.sessionId))
