@@ -74,7 +74,7 @@ async function populate(storage: Storage) {
   return { ann, bob, direct, group, media, call, groupCall, sessionId: session.id };
 }
 
-describe('npm run migrate:copy: PGlite -> PostgreSQL', { skip }, () => {
+describe('npm run migrate:copy: PGlite -> PostgreSQL -> PGlite', { skip }, () => {
   let dataDir: string;
   let target: ScratchDatabase;
   let workDir: string;
@@ -152,5 +152,21 @@ describe('npm run migrate:copy: PGlite -> PostgreSQL', { skip }, () => {
     assert.equal(JSON.parse(await readFile(state, 'utf8')).tables.media.done, true);
 
     await assert.rejects(copyData({ from: dataDir, to: target.url, statePath: path.join(workDir, 'fresh.json'), logger }), /already holds users: copy into an empty database/);
+  });
+
+  test('and back: PostgreSQL -> a new embedded database answers as the source did', async () => {
+    const back = await mkdtemp(path.join(tmpdir(), 'call-app-copy-back-'));
+    try {
+      const counts = await copyData({ from: target.url, to: back, statePath: path.join(workDir, 'back.json'), logger });
+      assert.equal(counts['messages'], 1201);
+      const copy = await openPostgresStorage({ databaseUrl: undefined, dataDir: back, logger });
+      try {
+        assert.deepEqual(await snapshot(copy), source);
+      } finally {
+        await copy.close();
+      }
+    } finally {
+      await rm(back, { recursive: true, force: true });
+    }
   });
 });
