@@ -36,7 +36,7 @@ for (const target of databaseTargets()) {
       const health = await request(server.baseUrl, 'GET', '/health');
       assert.deepEqual([health.status, health.body], [200, { status: 'ok' }]);
       const ready = await request(server.baseUrl, 'GET', '/ready');
-      assert.deepEqual([ready.status, ready.body], [200, { status: 'ready' }]);
+      assert.deepEqual([ready.status, ready.body], [200, { status: 'ready', database: 'ok', redis: 'not used' }]);
     });
 
     test('security headers are set and x-powered-by is not', async () => {
