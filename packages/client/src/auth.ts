@@ -14,7 +14,8 @@ type AuthEvents = {
 };
 
 /**
- * Rotate this long before the access token expires (at most a fifth of its life), so a request never
+ * Rotate this long before the access token expires (at most half its life: the token's `exp` is in
+ * whole seconds, so it may end up to a second before `expiresIn` says), so a request never
  * goes out with a dying one.
  */
 const EXPIRY_MARGIN_MS = 10_000;
@@ -129,7 +130,7 @@ export class AuthSession extends Emitter<AuthEvents> {
       accessToken: pair.accessToken,
       refreshToken: pair.refreshToken,
       accessExpiresAt,
-      refreshAt: accessExpiresAt - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 5),
+      refreshAt: accessExpiresAt - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 2),
     };
     this.current = session;
     await this.store.save(session);

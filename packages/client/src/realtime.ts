@@ -56,6 +56,8 @@ export class Realtime extends Emitter<RealtimeEvents> {
       autoConnect: false,
       // This class reconnects itself: it must refresh a token first, and it backs off after refusals too.
       reconnection: false,
+      // Each client owns its connection (two clients in one page or process never share one).
+      forceNew: true,
       ...(options.transports ? { transports: options.transports } : {}),
       // Read at every connection attempt, so a reconnect carries the newest token.
       auth: (callback) => {

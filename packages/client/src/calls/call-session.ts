@@ -84,7 +84,6 @@ export class CallSession extends Emitter<CallEvents> {
   async restartIce(): Promise<void> {
     if (!this.link || this.direction !== 'outgoing' || (this.state !== 'connected' && this.state !== 'reconnecting' && this.state !== 'connecting')) return;
     if (this.call.status !== 'accepted') return;
-    this.setState('reconnecting');
     const description = await this.link.offer(true);
     await this.realtime.request('CALL_SIGNAL', { callId: this.id, description });
   }
