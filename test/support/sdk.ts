@@ -1,3 +1,5 @@
+import type { Socket } from 'node:dgram';
+import { subscribe } from 'node:diagnostics_channel';
 import { RTCPeerConnection } from 'werift';
 import { createClient, type CallAppClient, type ClientOptions, type Fetch, type WebRtc } from '../../packages/client/src/index.js';
 import { uniqueEmail, PASSWORD } from './http.js';
@@ -25,6 +27,15 @@ export function countingFetch(): CountingFetch {
 }
 
 const loopback = (host: string) => host.startsWith('127.');
+
+// werift 0.24 keeps the UDP sockets of an ICE restart's gathering open after close(), which keeps the
+// test process alive. Only werift opens UDP sockets in these tests: closeSdkClients closes what is left.
+const udpSockets = new Set<Socket>();
+subscribe('udp.socket', (message) => {
+  const { socket } = message as { socket: Socket };
+  udpSockets.add(socket);
+  socket.once('close', () => udpSockets.delete(socket));
+});
 
 /**
  * werift as the platform's WebRTC, on loopback only: tests may send no traffic to the machine's other
@@ -68,6 +79,13 @@ export async function signedInClient(baseUrl: string, name: string, options: Par
 export function closeSdkClients(): void {
   for (const client of clients) client.realtime.disconnect();
   clients.clear();
+  for (const socket of udpSockets) {
+    try {
+      socket.close();
+    } catch {
+      // closed already; its 'close' event is on its way
+    }
+  }
 }
 
 /** Resolves once `check` holds, polling; rejects after `timeoutMs` naming `what`. */
