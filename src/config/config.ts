@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { durationSeconds } from './duration.js';
 
@@ -20,6 +21,8 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** The built demo web app served at /demo (npm run build writes it to dist/demo). */
+  DEMO_DIR: z.string().min(1).default(fileURLToPath(new URL('../../dist/demo', import.meta.url))),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   MONGO_URI: z.string().optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
@@ -132,6 +135,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** The built demo web app, served at /demo. */
+  demoDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   /** Every Redis key and channel of this deployment starts with it, so several can share one Redis. */
@@ -368,6 +373,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     port: env.PORT,
     host: env.HOST,
     dataDir: env.DATA_DIR,
+    demoDir: env.DEMO_DIR,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
