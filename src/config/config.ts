@@ -21,8 +21,8 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
-  /** The built demo web app served at /demo (npm run build writes it to dist/demo). */
-  DEMO_DIR: z.string().min(1).default(fileURLToPath(new URL('../../dist/demo', import.meta.url))),
+  /** The built demo web app served at /demo (npm run build writes it to dist/demo-app). */
+  DEMO_DIR: z.string().min(1).default(fileURLToPath(new URL('../../dist/demo-app', import.meta.url))),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   MONGO_URI: z.string().optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
