@@ -28,7 +28,10 @@ type Tab = 'chats' | 'people' | 'calls';
 const ui = {
   tab: 'chats' as Tab,
   open: undefined as { conversationId: string } | { person: PersonDto } | undefined,
+  query: '',
   people: [] as PersonDto[],
+  groupTitle: '',
+  drafts: new Map<string, string>(),
   picked: new Set<string>(),
   calls: [] as (CallDto | GroupCallDto)[],
   error: '',
@@ -160,18 +163,21 @@ function conversationList(conversations: ConversationDto[]): HTMLElement {
   ));
 }
 
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+
 function peopleView(): HTMLElement {
-  const search = h('input', { id: 'people-search', type: 'search', placeholder: 'Search people by name', 'data-testid': 'people-search' });
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const search = h('input', { id: 'people-search', type: 'search', placeholder: 'Search people by name', 'data-testid': 'people-search', value: ui.query });
   search.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      const query = search.value.trim();
+    ui.query = search.value;
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(async () => {
+      const query = ui.query.trim();
       ui.people = query ? await client.chat.searchPeople(query).catch(() => []) : [];
       render();
     }, 250);
   });
-  const groupTitle = h('input', { id: 'group-title', placeholder: 'Group name', 'data-testid': 'group-title' });
+  const groupTitle = h('input', { id: 'group-title', placeholder: 'Group name', 'data-testid': 'group-title', value: ui.groupTitle });
+  groupTitle.addEventListener('input', () => (ui.groupTitle = groupTitle.value));
   return h('div', { class: 'pad' },
     search,
     h('ul', { class: 'list' }, ui.people.map((person) =>
@@ -197,7 +203,7 @@ function callHistoryView(): HTMLElement {
     const other = 'conversationId' in call ? 'Group call' : nameOf(outgoing ? call.calleeId : call.callerId);
     const duration = call.durationSeconds !== null ? ` · ${Math.floor(call.durationSeconds / 60)}:${String(call.durationSeconds % 60).padStart(2, '0')}` : '';
     return h('li', { class: 'row', 'data-testid': 'call-entry' },
-      h('span', { class: 'avatar' }, call.type === 'video' ? '🎥' : '📞'),
+      h('span', { class: 'avatar' }, other.slice(0, 1).toUpperCase()),
       h('span', { class: 'grow' }, h('span', { class: 'title' }, other), h('span', { class: 'preview muted' }, `${outgoing ? 'Outgoing' : 'Incoming'} ${call.type} · ${call.status}${duration}`)),
       h('small', { class: 'muted' }, time(call.createdAt)),
     );
@@ -212,8 +218,12 @@ async function chatView(conversation: ConversationDto | undefined): Promise<HTML
   const typing = conversation ? client.chat.typingIn(conversation.id).map(nameOf) : [];
   const target = conversation ? { conversationId: conversation.id } : { to: person!.id };
   const peerId = conversation?.type === 'direct' ? (conversation.peer?.id ?? conversation.members.find((m) => m.userId !== client.user?.id)?.userId) : person?.id;
-  const input = h('input', { id: 'composer', placeholder: 'Message', autocomplete: 'off', 'data-testid': 'composer', maxlength: '4000' });
-  input.addEventListener('input', () => client.chat.typing(target));
+  const draftKey = conversation?.id ?? person!.id;
+  const input = h('input', { id: 'composer', placeholder: 'Message', autocomplete: 'off', 'data-testid': 'composer', maxlength: '4000', value: ui.drafts.get(draftKey) ?? '' });
+  input.addEventListener('input', () => {
+    ui.drafts.set(draftKey, input.value);
+    client.chat.typing(target);
+  });
   const lastMine = [...messages].reverse().find((m) => m.from === client.user?.id);
   return h('section', { class: 'chat' },
     h('header', { class: 'bar' },
@@ -228,7 +238,7 @@ async function chatView(conversation: ConversationDto | undefined): Promise<HTML
       pending.map((p) => h('li', { class: `message mine ${p.status}` }, h('span', { class: 'text' }, p.text), h('small', { class: 'meta' }, p.status === 'failed' ? h('button', { class: 'link', onclick: () => void client.chat.retry(p.clientMessageId) }, `Not sent (${describe(p.error)}): retry`) : 'Sending…'))),
     ),
     h('p', { class: 'typing muted', 'data-testid': 'typing' }, typing.length ? `${typing.join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : ''),
-    h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); const text = input.value.trim(); if (!text) return; input.value = ''; void send(target, text); } },
+    h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); const text = input.value.trim(); if (!text) return; input.value = ''; ui.drafts.delete(draftKey); void send(target, text); } },
       input, h('button', { class: 'primary', type: 'submit', 'data-testid': 'send' }, 'Send')),
   );
 }
@@ -322,6 +332,7 @@ async function createGroup(title: string): Promise<void> {
   try {
     const group = await client.chat.createGroup(title.trim() || 'New group', [...ui.picked]);
     ui.picked.clear();
+    ui.groupTitle = '';
     ui.tab = 'chats';
     await openConversation(group.id);
   } catch (error) {
