@@ -29,6 +29,7 @@ import { resolveJwtSecret } from './config/jwt-secret.js';
 import { createGroupRouter } from './groups/group-routes.js';
 import { GroupService } from './groups/group-service.js';
 import { memberAddPolicy } from './groups/member-add-policy.js';
+import { createDemoRouter } from './demo/demo-routes.js';
 import { createHealthRouter } from './health/health-routes.js';
 import { requireAuth } from './http/authenticate.js';
 import { drainAcceptQueue } from './http/accept-queue.js';
@@ -301,6 +302,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     trustProxy: config.trustProxy,
     routes: [
       { path: '/', router: createHealthRouter(storage, scaleOut) },
+      { path: '/demo', router: createDemoRouter(config.demoDir) },
       { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits }) },
       // More specific first: the admin router answers FORBIDDEN for every path it is mounted on.
       { path: '/api/admin/reports', router: reportRouters.admin },

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { durationSeconds } from './duration.js';
 
@@ -20,6 +21,8 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** The built demo web app served at /demo (npm run build writes it to dist/demo-app). */
+  DEMO_DIR: z.string().min(1).default(fileURLToPath(new URL('../../dist/demo-app', import.meta.url))),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   MONGO_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string').optional(),
   MONGO_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
@@ -133,6 +136,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** The built demo web app, served at /demo. */
+  demoDir: string;
   databaseUrl: string | undefined;
   /** MongoDB instead of PostgreSQL (never both), and how long start-up and each operation look for its server. */
   mongo: { uri: string; serverSelectionTimeoutMs: number } | undefined;
@@ -371,6 +376,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     port: env.PORT,
     host: env.HOST,
     dataDir: env.DATA_DIR,
+    demoDir: env.DEMO_DIR,
     databaseUrl: env.DATABASE_URL,
     mongo: env.MONGO_URI ? { uri: env.MONGO_URI, serverSelectionTimeoutMs: env.MONGO_SERVER_SELECTION_TIMEOUT_MS } : undefined,
     redisUrl: env.REDIS_URL,

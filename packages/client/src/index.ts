@@ -1,0 +1,15 @@
+export { createClient, CallAppClient, type ClientOptions } from './client.js';
+export { AuthSession, type SignedOutReason } from './auth.js';
+export { Api, type ApiOptions } from './api.js';
+export { Realtime, type ConnectionState, type RealtimeOptions } from './realtime.js';
+export { Chat, type ChatTarget, type PendingMessage, type ChatOptions } from './chat.js';
+export { MemoryChatStore, type ChatStore } from './store.js';
+export { memoryTokenStore, keyValueTokenStore, type KeyValueStorage, type StoredSession, type TokenStore } from './token-store.js';
+export { ApiError, ConnectionError, isRetryable } from './errors.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { Calls } from './calls/calls.js';
+export { CallSession, type CallUiState } from './calls/call-session.js';
+export { GroupCallSession, type RemoteParticipant } from './calls/group-call-session.js';
+export type { WebRtc, PeerConnectionLike, MediaStreamLike } from './calls/webrtc.js';
+export type { Fetch } from './transport.js';
+export type * from './protocol.js';
