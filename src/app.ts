@@ -82,7 +82,7 @@ export function openStorage(config: Config, logger: Logger): Promise<Storage> {
 async function openScaleOut(config: Config, logger: Logger): Promise<ScaleOut> {
   if (!config.redisUrl) return singleProcess();
   const { redisScaleOut } = await import('./scale-out/redis-scale-out.js');
-  return redisScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, logger });
+  return redisScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, logger, presenceProcessTtlMs: config.presenceProcessTtlMs });
 }
 
 /** The composition root: builds every adapter, service and transport from one config. */
@@ -335,6 +335,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {
           accountEvents.start();
+          presence.start(people.changes);
           sessionCleanup.start();
           pushNotifier.start();
           pushWorker.start();
@@ -361,6 +362,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       clearInterval(idleSweep);
       clearTimeout(deadline);
       await accountEvents.stop();
+      await presence.stop();
       await sessionCleanup.stop();
       await mediaCleanup.stop();
       await media.stop(config.shutdownTimeoutMs);

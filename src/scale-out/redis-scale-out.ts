@@ -8,7 +8,8 @@ import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
 import { rateLimitFrom } from '../shared/rate-limit.js';
 import { connectRedis } from '../shared/redis.js';
-import { LocalPresenceTracker } from '../users/presence-tracker.js';
+import { RedisPresenceTracker } from '../users/redis-presence-tracker.js';
+import { relayDomainEvents } from './redis-event-relay.js';
 import type { ScaleOut } from './scale-out.js';
 
 export interface RedisScaleOutOptions {
@@ -16,6 +17,8 @@ export interface RedisScaleOutOptions {
   /** The start of every key and channel name. */
   prefix: string;
   logger: Logger;
+  /** See RedisPresenceOptions.processTtlMs. */
+  presenceProcessTtlMs: number;
 }
 
 /**
@@ -25,6 +28,16 @@ export interface RedisScaleOutOptions {
 export async function redisScaleOut(options: RedisScaleOutOptions): Promise<ScaleOut> {
   const { prefix, logger } = options;
   const client = await connectRedis(options.url, logger, 'commands');
+  // A connection in subscriber mode takes no other commands: the relayed events have one of their own.
+  const subscriber = await connectRedis(options.url, logger, 'events');
+  const eventsChannel = `${prefix}domain-events`;
+  try {
+    await subscriber.subscribe(eventsChannel);
+  } catch (error) {
+    client.disconnect();
+    subscriber.disconnect();
+    throw error;
+  }
   return {
     mode: 'redis',
     attach(io) {
@@ -48,8 +61,8 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
         prefix: `${prefix}http-limit:${name}:`,
         sendCommand: (command: string, ...args: string[]) => client.call(command, ...args) as never,
       }),
-    relay: () => undefined,
-    presence: new LocalPresenceTracker(),
+    relay: (events) => relayDomainEvents({ publisher: client, subscriber, channel: eventsChannel, events, logger }),
+    presence: new RedisPresenceTracker({ client, prefix, logger, processTtlMs: options.presenceProcessTtlMs }),
     liveCalls: new InProcessLiveCalls(),
     liveGroupCalls: new InProcessLiveGroupCalls(),
     callTimers: () => new InProcessCallTimers(),
@@ -58,6 +71,7 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
       await client.ping();
     },
     async close() {
+      subscriber.disconnect();
       client.disconnect();
     },
   };
