@@ -137,6 +137,8 @@ export function useCluster(count: number, options: ClusterOptions = {}): { reado
   });
   after(async () => {
     closeAllSockets();
+    // CLUSTER_LOGS=1 prints what each node logged in its current run, to see what happened in a failure.
+    if (process.env['CLUSTER_LOGS'] === '1') for (const node of cluster?.nodes ?? []) console.error(`node ${node.index}:\n${node.output()}`);
     await cluster?.close();
     cluster = undefined;
   });
