@@ -10,7 +10,11 @@ import { rateLimitFrom } from '../shared/rate-limit.js';
 import { connectRedis } from '../shared/redis.js';
 import { RedisPresenceTracker } from '../users/redis-presence-tracker.js';
 import { relayDomainEvents } from './redis-event-relay.js';
+import { StoreWithInsurance } from './store-with-insurance.js';
 import type { ScaleOut } from './scale-out.js';
+
+/** How long a command may wait for Redis: beyond it budgets and HTTP limits count in this process, presence counts again later. */
+const COMMAND_TIMEOUT_MS = 1_000;
 
 export interface RedisScaleOutOptions {
   url: string;
@@ -27,15 +31,24 @@ export interface RedisScaleOutOptions {
  */
 export async function redisScaleOut(options: RedisScaleOutOptions): Promise<ScaleOut> {
   const { prefix, logger } = options;
-  const client = await connectRedis(options.url, logger, 'commands');
+  const client = await connectRedis(options.url, logger, 'commands', { commandTimeoutMs: COMMAND_TIMEOUT_MS });
+  const adapterClient = await connectRedis(options.url, logger, 'socket.io');
+  // The adapter sends its requests to the other processes (fetchSockets) with a PUBLISH whose failure it
+  // never handles: while Redis is away that would be an unhandled rejection, which ends the process. The
+  // request still fails its caller, by its own timeout.
+  const publish = adapterClient.publish.bind(adapterClient);
+  adapterClient.publish = ((...args: Parameters<typeof publish>) => {
+    const sent = publish(...args);
+    sent.catch(() => undefined);
+    return sent;
+  }) as typeof adapterClient.publish;
   // A connection in subscriber mode takes no other commands: the relayed events have one of their own.
-  const subscriber = await connectRedis(options.url, logger, 'events');
+  const subscriber = await connectRedis(options.url, logger, 'events', { commandTimeoutMs: COMMAND_TIMEOUT_MS });
   const eventsChannel = `${prefix}domain-events`;
   try {
     await subscriber.subscribe(eventsChannel);
   } catch (error) {
-    client.disconnect();
-    subscriber.disconnect();
+    for (const connection of [client, adapterClient, subscriber]) connection.disconnect();
     throw error;
   }
   return {
@@ -43,7 +56,7 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
     attach(io) {
       // The streams adapter, not the pub/sub one: a process that loses Redis for a while reads the
       // stream on from where it was when it comes back, so no broadcast is lost to the outage.
-      io.adapter(createAdapter(client, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io` }));
+      io.adapter(createAdapter(adapterClient, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io` }));
     },
     budget(settings, what) {
       const limiter = new RateLimiterRedis({
@@ -57,10 +70,14 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
       return rateLimitFrom(limiter, what);
     },
     httpRateLimitStore: (name) =>
-      new RedisStore({
-        prefix: `${prefix}http-limit:${name}:`,
-        sendCommand: (command: string, ...args: string[]) => client.call(command, ...args) as never,
-      }),
+      new StoreWithInsurance(
+        new RedisStore({
+          prefix: `${prefix}http-limit:${name}:`,
+          sendCommand: (command: string, ...args: string[]) => client.call(command, ...args) as never,
+        }),
+        name,
+        logger,
+      ),
     relay: (events) => relayDomainEvents({ publisher: client, subscriber, channel: eventsChannel, events, logger }),
     presence: new RedisPresenceTracker({ client, prefix, logger, processTtlMs: options.presenceProcessTtlMs }),
     liveCalls: new InProcessLiveCalls(),
@@ -72,6 +89,7 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
     },
     async close() {
       subscriber.disconnect();
+      adapterClient.disconnect();
       client.disconnect();
     },
   };
