@@ -50,10 +50,13 @@ return gone`;
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 
-function script(client: Redis, name: string, lua: string): Script {
-  client.defineCommand(name, { numberOfKeys: 0, lua });
-  const command = (client as unknown as Record<string, Script>)[name]!;
-  return (...args) => command.apply(client, args);
+/**
+ * EVAL with the script's text every time, not EVALSHA: a script Redis does not hold yet (first use, or
+ * after a restart) would be sent again after the commands sent meanwhile, and these must run in the
+ * order they were sent (see countAgain). The scripts are a few hundred bytes, sent once per connect.
+ */
+function script(client: Redis, lua: string): Script {
+  return (...args) => client.eval(lua, 0, ...args);
 }
 
 export interface RedisPresenceOptions {
@@ -82,9 +85,11 @@ export interface RedisPresenceOptions {
  */
 export class RedisPresenceTracker implements PresenceTracker {
   private readonly counts = new Map<string, number>();
+  /** Users whose connection could not be written: whether they came online is not known. */
+  private readonly unannounced = new Set<string>();
   private processId = newId();
   /** The counts in Redis may be wrong (a write failed, the heartbeat was gone): count again. */
-  private stale = true;
+  private stale = false;
   private changes: PresenceChanges | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -95,10 +100,10 @@ export class RedisPresenceTracker implements PresenceTracker {
   constructor(private readonly options: RedisPresenceOptions) {
     const { client } = options;
     this.run = {
-      connect: script(client, 'presenceConnect', CONNECT),
-      disconnect: script(client, 'presenceDisconnect', DISCONNECT),
-      restore: script(client, 'presenceRestore', RESTORE),
-      reap: script(client, 'presenceReap', REAP),
+      connect: script(client, CONNECT),
+      disconnect: script(client, DISCONNECT),
+      restore: script(client, RESTORE),
+      reap: script(client, REAP),
     };
   }
 
@@ -117,7 +122,13 @@ export class RedisPresenceTracker implements PresenceTracker {
 
   async connected(userId: string): Promise<boolean> {
     this.counts.set(userId, (this.counts.get(userId) ?? 0) + 1);
-    return (await this.write(this.run.connect, userId)) === 1;
+    try {
+      return (await this.write(this.run.connect, userId)) === 1;
+    } catch (error) {
+      // Nobody was told: counting again tells them (the write may still land before, when Redis is back).
+      this.unannounced.add(userId);
+      throw error;
+    }
   }
 
   async disconnected(userId: string): Promise<boolean> {
@@ -146,9 +157,16 @@ export class RedisPresenceTracker implements PresenceTracker {
     const tick = () => {
       this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
     };
+    // Registered before the first connection can be counted (commands run in the order they are sent).
+    this.register(this.processId).catch(() => {
+      this.stale = true;
+    });
     this.timer = setInterval(tick, every);
     this.timer.unref();
-    tick();
+  }
+
+  private async register(processId: string): Promise<void> {
+    await this.options.client.multi().set(this.heartbeatOf(processId), '1', 'PX', this.options.processTtlMs).sadd(this.processes, processId).exec();
   }
 
   async stop(): Promise<void> {
@@ -188,9 +206,12 @@ export class RedisPresenceTracker implements PresenceTracker {
     const previous = this.processId;
     this.processId = newId();
     this.stale = false;
+    const unannounced = [...this.unannounced];
+    this.unannounced.clear();
     try {
-      await client.multi().set(this.heartbeatOf(this.processId), '1', 'PX', this.options.processTtlMs).sadd(this.processes, this.processId).exec();
+      await this.register(this.processId);
       const userIds = [...this.counts.keys()];
+      const announced: string[] = [];
       for (let from = 0; from < userIds.length; from += BATCH) {
         // Counts read as each batch is sent: connections meanwhile were written under the new id already.
         const pairs = userIds.slice(from, from + BATCH).flatMap((userId) => {
@@ -200,11 +221,16 @@ export class RedisPresenceTracker implements PresenceTracker {
         if (pairs.length === 0) continue;
         const back = (await this.run.restore(this.userPrefix, this.processId, this.usersOf(this.processId), ...pairs)) as string[];
         if (back.length > 0) await this.changes?.cameOnline(back);
+        announced.push(...back);
       }
+      const told = new Set(announced);
+      const untold = unannounced.filter((userId) => this.counts.has(userId) && !told.has(userId));
+      if (untold.length > 0) await this.changes?.cameOnline(untold);
       await client.del(this.heartbeatOf(previous));
       await this.discount(previous);
     } catch (error) {
       this.stale = true;
+      for (const userId of unannounced) this.unannounced.add(userId);
       throw error;
     }
   }
