@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Server as SocketServer } from 'socket.io';
 import { AccountEventsFeed } from './auth/account-events-feed.js';
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuthRouter } from './auth/auth-routes.js';
@@ -68,10 +69,15 @@ import { registerPresenceEvents } from './users/presence-socket.js';
 
 export interface App {
   httpServer: Server;
+  /** The Socket.io server, attached to httpServer (a cluster worker hands it connections: see cluster.ts). */
+  io: SocketServer;
   storage: Storage;
   media: MediaService;
-  /** Listens on config.port (0 = any free port) and resolves with the port. */
-  start(): Promise<number>;
+  /**
+   * Listens on config.port (0 = any free port) and resolves with the port; with `listen: false` it only
+   * starts the background work, for a process whose connections are handed to it (resolves with 0).
+   */
+  start(options?: { listen?: boolean }): Promise<number>;
   /** Stops accepting, lets in-flight work finish (bounded), then closes the database. */
   stop(): Promise<void>;
 }
@@ -80,7 +86,7 @@ export interface App {
 async function openScaleOut(config: Config, logger: Logger): Promise<ScaleOut> {
   if (!config.redisUrl) return singleProcess();
   const { redisScaleOut } = await import('./scale-out/redis-scale-out.js');
-  return redisScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, logger });
+  return redisScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, logger, presenceProcessTtlMs: config.presenceProcessTtlMs });
 }
 
 /** The composition root: builds every adapter, service and transport from one config. */
@@ -337,22 +343,32 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
 
   return {
     httpServer,
+    io: realtime.io,
     storage,
     media,
-    start: () =>
-      new Promise((resolve, reject) => {
+    start({ listen = true } = {}) {
+      const startWork = () => {
+        accountEvents.start();
+        callSweep.start();
+        presence.start(people.changes);
+        sessionCleanup.start();
+        pushNotifier.start();
+        pushWorker.start();
+        media.start();
+        mediaCleanup.start();
+      };
+      if (!listen) {
+        startWork();
+        return Promise.resolve(0);
+      }
+      return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {
-          accountEvents.start();
-          callSweep.start();
-          sessionCleanup.start();
-          pushNotifier.start();
-          pushWorker.start();
-          media.start();
-          mediaCleanup.start();
+          startWork();
           resolve((httpServer.address() as AddressInfo).port);
         });
-      }),
+      });
+    },
     async stop() {
       // Connections still in the accept queue would be reset by the close: their requests get answered.
       await drainAcceptQueue(httpServer, config.shutdownTimeoutMs);
@@ -372,6 +388,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       clearInterval(idleSweep);
       clearTimeout(deadline);
       await accountEvents.stop();
+      await presence.stop();
       await sessionCleanup.stop();
       await mediaCleanup.stop();
       await media.stop(config.shutdownTimeoutMs);

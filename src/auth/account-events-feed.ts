@@ -52,8 +52,9 @@ export class AccountEventsFeed {
       for (const { seq, ...event } of events) {
         if (this.seen.has(seq)) continue;
         this.seen.set(seq, now.getTime());
-        if (event.kind === 'sessionsRevoked') this.deps.events.emit('sessionsRevoked', { userId: event.userId, sessionIds: event.sessionIds });
-        else this.deps.events.emit('accountChanged', { userId: event.userId, status: event.status });
+        // Every process reads the feed itself: what it reads there is not relayed.
+        if (event.kind === 'sessionsRevoked') this.deps.events.emitHeard('sessionsRevoked', { userId: event.userId, sessionIds: event.sessionIds });
+        else this.deps.events.emitHeard('accountChanged', { userId: event.userId, status: event.status });
       }
       for (const [seq, readAt] of this.seen) if (readAt < now.getTime() - 2 * LATE_COMMIT_MARGIN_MS) this.seen.delete(seq);
       if (now.getTime() - this.lastPrune > PRUNE_EVERY_MS) {

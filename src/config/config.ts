@@ -28,6 +28,7 @@ const envSchema = z.object({
   MONGO_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'letters, digits and _ : . - only').default('call-app:'),
+  PRESENCE_PROCESS_TTL_MS: z.coerce.number().int().min(500).default(10_000),
   JWT_SECRET: z.string().optional(),
   JWT_ISSUER: z.string().min(1).default('call-app-backend'),
   JWT_AUDIENCE: z.string().min(1).default('call-app-backend'),
@@ -144,6 +145,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Every Redis key and channel of this deployment starts with it, so several can share one Redis. */
   redisPrefix: string;
+  /** With Redis: a process silent this long counts as dead, and its users' connections are discounted. */
+  presenceProcessTtlMs: number;
   jwt: {
     /** Undefined until resolved by resolveJwtSecret (development generates and keeps one). */
     secret: string | undefined;
@@ -381,6 +384,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     mongo: env.MONGO_URI ? { uri: env.MONGO_URI, serverSelectionTimeoutMs: env.MONGO_SERVER_SELECTION_TIMEOUT_MS } : undefined,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
+    presenceProcessTtlMs: env.PRESENCE_PROCESS_TTL_MS,
     jwt: {
       secret: env.JWT_SECRET,
       issuer: env.JWT_ISSUER,

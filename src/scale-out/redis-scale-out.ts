@@ -8,14 +8,21 @@ import type { Logger } from '../shared/logger.js';
 import { rateLimitFrom } from '../shared/rate-limit.js';
 import { connectRedis } from '../shared/redis.js';
 import { RedisSerializer } from '../shared/redis-serializer.js';
-import { LocalPresenceTracker } from '../users/presence-tracker.js';
+import { RedisPresenceTracker } from '../users/redis-presence-tracker.js';
+import { relayDomainEvents } from './redis-event-relay.js';
+import { StoreWithInsurance } from './store-with-insurance.js';
 import type { ScaleOut } from './scale-out.js';
+
+/** How long a command may wait for Redis: beyond it budgets and HTTP limits count in this process, presence counts again later. */
+const COMMAND_TIMEOUT_MS = 1_000;
 
 export interface RedisScaleOutOptions {
   url: string;
   /** The start of every key and channel name. */
   prefix: string;
   logger: Logger;
+  /** See RedisPresenceOptions.processTtlMs. */
+  presenceProcessTtlMs: number;
 }
 
 /**
@@ -24,14 +31,33 @@ export interface RedisScaleOutOptions {
  */
 export async function redisScaleOut(options: RedisScaleOutOptions): Promise<ScaleOut> {
   const { prefix, logger } = options;
-  const client = await connectRedis(options.url, logger, 'commands');
+  const client = await connectRedis(options.url, logger, 'commands', { commandTimeoutMs: COMMAND_TIMEOUT_MS });
+  const adapterClient = await connectRedis(options.url, logger, 'socket.io');
+  // The adapter sends its requests to the other processes (fetchSockets) with a PUBLISH whose failure it
+  // never handles: while Redis is away that would be an unhandled rejection, which ends the process. The
+  // request still fails its caller, by its own timeout.
+  const publish = adapterClient.publish.bind(adapterClient);
+  adapterClient.publish = ((...args: Parameters<typeof publish>) => {
+    const sent = publish(...args);
+    sent.catch(() => undefined);
+    return sent;
+  }) as typeof adapterClient.publish;
+  // A connection in subscriber mode takes no other commands: the relayed events have one of their own.
+  const subscriber = await connectRedis(options.url, logger, 'events', { commandTimeoutMs: COMMAND_TIMEOUT_MS });
   const timers: { close(): void }[] = [];
+  const eventsChannel = `${prefix}domain-events`;
+  try {
+    await subscriber.subscribe(eventsChannel);
+  } catch (error) {
+    for (const connection of [client, adapterClient, subscriber]) connection.disconnect();
+    throw error;
+  }
   return {
     mode: 'redis',
     attach(io) {
       // The streams adapter, not the pub/sub one: a process that loses Redis for a while reads the
       // stream on from where it was when it comes back, so no broadcast is lost to the outage.
-      io.adapter(createAdapter(client, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io` }));
+      io.adapter(createAdapter(adapterClient, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io` }));
     },
     budget(settings, what) {
       const limiter = new RateLimiterRedis({
@@ -45,12 +71,16 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
       return rateLimitFrom(limiter, what);
     },
     httpRateLimitStore: (name) =>
-      new RedisStore({
-        prefix: `${prefix}http-limit:${name}:`,
-        sendCommand: (command: string, ...args: string[]) => client.call(command, ...args) as never,
-      }),
-    relay: () => undefined,
-    presence: new LocalPresenceTracker(),
+      new StoreWithInsurance(
+        new RedisStore({
+          prefix: `${prefix}http-limit:${name}:`,
+          sendCommand: (command: string, ...args: string[]) => client.call(command, ...args) as never,
+        }),
+        name,
+        logger,
+      ),
+    relay: (events) => relayDomainEvents({ publisher: client, subscriber, channel: eventsChannel, events, logger }),
+    presence: new RedisPresenceTracker({ client, prefix, logger, processTtlMs: options.presenceProcessTtlMs }),
     liveCalls: new RedisLiveCalls(client, prefix),
     liveGroupCalls: new RedisLiveGroupCalls(client, prefix),
     callTimers<T extends string>(kind: string) {
@@ -64,6 +94,8 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
     },
     async close() {
       for (const kindTimers of timers) kindTimers.close();
+      subscriber.disconnect();
+      adapterClient.disconnect();
       client.disconnect();
     },
   };

@@ -4,17 +4,23 @@ import type { UserStatus } from '../storage/ports.js';
 
 /**
  * Facts one feature announces and others react to (a ban disconnects sockets, for instance), without
- * the features importing each other. In one process this is an in-memory emitter.
+ * the features importing each other. This is an in-memory emitter; the facts in RELAYED_EVENTS also reach
+ * every other process (see ScaleOut.relay).
  */
 export interface DomainEventMap {
   /** An account's role or status changed; when it is no longer active, end everything it has open. */
   accountChanged: [{ userId: string; status: UserStatus }];
   /** These sessions can no longer be used. */
   sessionsRevoked: [{ userId: string; sessionIds: string[] }];
+  /**
+   * Users joined or left a group: the change is stored and their connected devices (on every process)
+   * were moved in or out of its room. Devices still in their handshake were not (see conversation-rooms.ts).
+   */
+  groupMembersChanged: [{ conversationId: string; joinedIds: string[]; leftIds: string[] }];
   /*
    * The events below are facts of this process only, each emitted once its change is stored: they must
-   * never be relayed to other processes (as the account-events feed relays the two above), since every
-   * process that heard one would push it again.
+   * never be relayed to other processes (as RELAYED_EVENTS above are), since every process that heard
+   * one would push it again.
    */
   /**
    * A new chat message (not a retry) was stored and sent to the connected devices of its conversation's
@@ -39,11 +45,6 @@ export interface DomainEventMap {
    * What else belongs to them (attachments) goes now.
    */
   messagesDeleted: [{ conversationId: string; messageIds: string[] }];
-  /**
-   * Users joined or left a group: the change is stored and their connected devices were moved in or out
-   * of its room. Devices still in their handshake were not (see conversation-rooms.ts).
-   */
-  groupMembersChanged: [{ conversationId: string; joinedIds: string[]; leftIds: string[] }];
   /** A call was stored ringing and rang the callee's connected devices. */
   callRang: [{ callId: string; callType: CallType; calleeId: string; caller: { id: string; name: string }; ringTimeoutMs: number }];
   /**
@@ -59,8 +60,35 @@ export interface DomainEventMap {
   groupCallStoppedRinging: [{ callId: string; userIds: string[]; reason: CallEndedNoticeReason }];
 }
 
-export type DomainEvents = EventEmitter<DomainEventMap>;
+/**
+ * The facts every process must hear, wherever they were emitted: with several processes the scale-out
+ * relay carries them to the others (and the account-events feed carries the first two, also from the CLI).
+ */
+export const RELAYED_EVENTS = ['accountChanged', 'sessionsRevoked', 'groupMembersChanged'] as const satisfies readonly (keyof DomainEventMap)[];
+export type RelayedEvent = (typeof RELAYED_EVENTS)[number];
+
+export class DomainEvents extends EventEmitter<DomainEventMap> {
+  /** Payloads announced here after another process announced them first. */
+  private readonly heard = new WeakSet<object>();
+
+  constructor() {
+    super({ captureRejections: true });
+  }
+
+  /**
+   * Announces here a fact that another process announced first (heard through the relay or read from
+   * the account-events feed). A relay does not pass it on again (see heardFromElsewhere).
+   */
+  emitHeard<K extends RelayedEvent>(event: K, payload: DomainEventMap[K][0]): void {
+    this.heard.add(payload);
+    (this.emit as (event: K, payload: DomainEventMap[K][0]) => boolean)(event, payload);
+  }
+
+  heardFromElsewhere(payload: object): boolean {
+    return this.heard.has(payload);
+  }
+}
 
 export function createDomainEvents(): DomainEvents {
-  return new EventEmitter<DomainEventMap>({ captureRejections: true });
+  return new DomainEvents();
 }

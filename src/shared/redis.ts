@@ -17,14 +17,20 @@ export function redactedUrl(url: string): string {
  * A connection to Redis that reconnects for as long as the process runs (commands sent meanwhile wait
  * briefly, then fail, so a caller is never held for long). Resolves once connected; start-up fails with
  * a message naming the server when it cannot be reached in time.
+ *
+ * `commandTimeoutMs` bounds every command, also one waiting for the connection to come back (without
+ * it, a command waits for two more reconnection attempts, seconds apart once Redis has been away a
+ * while). Not for a connection that sends blocking reads (the Socket.io adapter's, whose copies would
+ * inherit it).
  */
-export async function connectRedis(url: string, logger: Logger, role: string): Promise<Redis> {
+export async function connectRedis(url: string, logger: Logger, role: string, options: { commandTimeoutMs?: number } = {}): Promise<Redis> {
   const client = new Redis(url, {
     lazyConnect: true,
     connectionName: `call-app:${role}`,
     connectTimeout: 5_000,
     maxRetriesPerRequest: 2,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
   });
   let lastLogged = 0;
   client.on('error', (error) => {

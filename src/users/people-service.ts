@@ -1,10 +1,14 @@
+import pLimit from 'p-limit';
 import type { PeopleSearchResponse, PersonDto, PresenceEvent } from '../protocol/people.js';
 import type { Delivery } from '../realtime/delivery.js';
 import { AppError } from '../shared/app-error.js';
 import { paginate } from '../shared/pagination.js';
 import type { RateLimit } from '../shared/rate-limit.js';
 import type { MessagesRepository, PersonRecord, UsersRepository } from '../storage/ports.js';
-import type { PresenceTracker } from './presence-tracker.js';
+import type { PresenceChanges, PresenceTracker } from './presence-tracker.js';
+
+/** Users whose presence change is written and published at once, when a process's users go offline together. */
+const CHANGES_AT_ONCE = 8;
 
 export interface PeopleServiceDeps {
   users: UsersRepository;
@@ -76,6 +80,24 @@ export class PeopleService {
     if (!(await this.deps.presence.disconnected(userId))) return;
     await this.deps.users.setLastSeen(userId, this.now());
     await this.publish(userId);
+  }
+
+  /**
+   * Presence changes no connection of this process made: users whose last connections were on a process
+   * that died went offline (last seen now, as on a last disconnect), users counted again came online.
+   */
+  readonly changes: PresenceChanges = {
+    wentOffline: (userIds) =>
+      this.eachOf(userIds, async (userId) => {
+        await this.deps.users.setLastSeen(userId, this.now());
+        await this.publish(userId);
+      }),
+    cameOnline: (userIds) => this.eachOf(userIds, (userId) => this.publish(userId)),
+  };
+
+  private async eachOf(userIds: readonly string[], work: (userId: string) => Promise<void>): Promise<void> {
+    const limit = pLimit(CHANGES_AT_ONCE);
+    await Promise.all(userIds.map((userId) => limit(work, userId)));
   }
 
   /**

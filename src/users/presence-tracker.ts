@@ -1,7 +1,15 @@
+/** Presence changes that no connection of this process made, for the watchers to hear of them. */
+export interface PresenceChanges {
+  /** These users went offline: the process that held their last connections died. */
+  wentOffline(userIds: readonly string[]): Promise<void>;
+  /** These users are counted online again after their count here was lost (Redis restarted, or a write failed). */
+  cameOnline(userIds: readonly string[]): Promise<void>;
+}
+
 /**
- * Which users have at least one connected socket. This process keeps a counter per user; with several
- * processes the same interface goes over a shared store (for instance a Redis hash of per-process
- * counts, so the sockets of a process that died can be discounted).
+ * Which users have at least one connected socket. One process keeps a counter per user
+ * (LocalPresenceTracker); several share per-process counts in Redis (RedisPresenceTracker), where the
+ * connections of a process that died are discounted by the survivors, which report the change.
  */
 export interface PresenceTracker {
   /** Counts a new connection; true when it is the user's first (they came online). */
@@ -9,6 +17,9 @@ export interface PresenceTracker {
   /** Counts a closed connection; true when it was the user's last (they went offline). */
   disconnected(userId: string): Promise<boolean>;
   onlineAmong(userIds: readonly string[]): Promise<Set<string>>;
+  /** Starts reporting `changes` (in one process there are none). */
+  start(changes: PresenceChanges): void;
+  stop(): Promise<void>;
 }
 
 export class LocalPresenceTracker implements PresenceTracker {
@@ -34,4 +45,8 @@ export class LocalPresenceTracker implements PresenceTracker {
   async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
     return new Set(userIds.filter((id) => this.connections.has(id)));
   }
+
+  start(): void {}
+
+  async stop(): Promise<void> {}
 }

@@ -1,0 +1,263 @@
+import type { Redis } from 'ioredis';
+import { newId } from '../shared/ids.js';
+import type { Logger } from '../shared/logger.js';
+import type { PresenceChanges, PresenceTracker } from './presence-tracker.js';
+
+/** Users written or discounted per script run, so Redis is never held long by one. */
+const BATCH = 500;
+
+// Key names are built inside the scripts from a prefix (one Redis, not a Redis Cluster).
+// ARGV: user key prefix, process id, the process's user set, user id.
+const CONNECT = `
+local key = ARGV[1] .. ARGV[4]
+local count = redis.call('HINCRBY', key, ARGV[2], 1)
+redis.call('SADD', ARGV[3], ARGV[4])
+if count == 1 and redis.call('HLEN', key) == 1 then return 1 end
+return 0`;
+
+const DISCONNECT = `
+local key = ARGV[1] .. ARGV[4]
+if redis.call('HINCRBY', key, ARGV[2], -1) > 0 then return 0 end
+redis.call('HDEL', key, ARGV[2])
+redis.call('SREM', ARGV[3], ARGV[4])
+if redis.call('EXISTS', key) == 0 then return 1 end
+return 0`;
+
+// ARGV: user key prefix, process id, the process's user set, then user id and count pairs.
+// Returns the users nobody was counted for before.
+const RESTORE = `
+local back = {}
+for i = 4, #ARGV, 2 do
+  local key = ARGV[1] .. ARGV[i]
+  if redis.call('EXISTS', key) == 0 then table.insert(back, ARGV[i]) end
+  redis.call('HSET', key, ARGV[2], ARGV[i + 1])
+  redis.call('SADD', ARGV[3], ARGV[i])
+end
+return back`;
+
+// ARGV: user key prefix, dead process id, its user set, batch size.
+// Takes up to a batch of the dead process's users (SPOP: two survivors never take the same user),
+// discounts its connections and returns the users now counted nowhere.
+const REAP = `
+local users = redis.call('SPOP', ARGV[3], ARGV[4])
+local gone = {}
+for _, user in ipairs(users) do
+  local key = ARGV[1] .. user
+  redis.call('HDEL', key, ARGV[2])
+  if redis.call('EXISTS', key) == 0 then table.insert(gone, user) end
+end
+return gone`;
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * EVAL with the script's text every time, not EVALSHA: a script Redis does not hold yet (first use, or
+ * after a restart) would be sent again after the commands sent meanwhile, and these must run in the
+ * order they were sent (see countAgain). The scripts are a few hundred bytes, sent once per connect.
+ */
+function script(client: Redis, lua: string): Script {
+  return (...args) => client.eval(lua, 0, ...args);
+}
+
+export interface RedisPresenceOptions {
+  client: Redis;
+  /** The start of every key. */
+  prefix: string;
+  logger: Logger;
+  /**
+   * A process that has not renewed its heartbeat for this long counts as dead: the survivors discount
+   * its connections. Heartbeats and the look for dead processes run every fifth of it.
+   */
+  processTtlMs: number;
+}
+
+/**
+ * Presence shared by every process. Per user, a hash of process id to that process's connection count
+ * (`presence:user:<id>`): online while it has a field. Per process, the set of its users
+ * (`presence:process:<id>`) and a heartbeat key that expires `processTtlMs` after its last renewal. Every
+ * process looks for the processes in `presence:processes` whose heartbeat is gone and discounts their
+ * users, which costs as much as the dead process had users, and reports those now offline.
+ *
+ * This process also keeps its own counts in memory. When its heartbeat was found gone (Redis restarted
+ * and lost everything, or the process was cut off longer than the TTL and taken for dead) or a write
+ * failed, it counts again under a new process id from those, and the old id's counts are discounted
+ * like a dead process's: whatever happened to them meanwhile, the old id is never written again.
+ */
+export class RedisPresenceTracker implements PresenceTracker {
+  private readonly counts = new Map<string, number>();
+  /** Users whose connection could not be written: whether they came online is not known. */
+  private readonly unannounced = new Set<string>();
+  private processId = newId();
+  /** The counts in Redis may be wrong (a write failed, the heartbeat was gone): count again. */
+  private stale = false;
+  private changes: PresenceChanges | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  /** Whether the last look failed, so an outage is logged once, not every tick. */
+  private failing = false;
+  private readonly run: { connect: Script; disconnect: Script; restore: Script; reap: Script };
+
+  constructor(private readonly options: RedisPresenceOptions) {
+    const { client } = options;
+    this.run = {
+      connect: script(client, CONNECT),
+      disconnect: script(client, DISCONNECT),
+      restore: script(client, RESTORE),
+      reap: script(client, REAP),
+    };
+  }
+
+  private get userPrefix(): string {
+    return `${this.options.prefix}presence:user:`;
+  }
+  private get processes(): string {
+    return `${this.options.prefix}presence:processes`;
+  }
+  private usersOf(processId: string): string {
+    return `${this.options.prefix}presence:process:${processId}`;
+  }
+  private heartbeatOf(processId: string): string {
+    return `${this.options.prefix}presence:alive:${processId}`;
+  }
+
+  async connected(userId: string): Promise<boolean> {
+    this.counts.set(userId, (this.counts.get(userId) ?? 0) + 1);
+    try {
+      return (await this.write(this.run.connect, userId)) === 1;
+    } catch (error) {
+      // Nobody was told: counting again tells them (the write may still land before, when Redis is back).
+      this.unannounced.add(userId);
+      throw error;
+    }
+  }
+
+  async disconnected(userId: string): Promise<boolean> {
+    const count = this.counts.get(userId);
+    if (count === undefined) return false;
+    if (count > 1) this.counts.set(userId, count - 1);
+    else this.counts.delete(userId);
+    return (await this.write(this.run.disconnect, userId)) === 1;
+  }
+
+  async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const results = await this.options.client.pipeline(userIds.map((id) => ['exists', this.userPrefix + id])).exec();
+    const online = new Set<string>();
+    userIds.forEach((id, index) => {
+      const [error, exists] = results?.[index] ?? [new Error('no reply')];
+      if (error) throw error;
+      if (exists === 1) online.add(id);
+    });
+    return online;
+  }
+
+  start(changes: PresenceChanges): void {
+    this.changes = changes;
+    const every = Math.max(50, Math.floor(this.options.processTtlMs / 5));
+    const tick = () => {
+      this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+    };
+    // Registered before the first connection can be counted (commands run in the order they are sent).
+    this.register(this.processId).catch(() => {
+      this.stale = true;
+    });
+    this.timer = setInterval(tick, every);
+    this.timer.unref();
+  }
+
+  private async register(processId: string): Promise<void> {
+    await this.options.client.multi().set(this.heartbeatOf(processId), '1', 'PX', this.options.processTtlMs).sadd(this.processes, processId).exec();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.changes = undefined;
+    await this.ticking;
+    // Whatever is still counted under this id (connections whose disconnect could not be written), the
+    // others discount at their next look.
+    await this.options.client.del(this.heartbeatOf(this.processId)).catch(() => undefined);
+  }
+
+  /** Sends `command` for `userId` under the current process id (read as it is sent, so it matches the counts). */
+  private async write(command: Script, userId: string): Promise<unknown> {
+    try {
+      return await command(this.userPrefix, this.processId, this.usersOf(this.processId), userId);
+    } catch (error) {
+      this.stale = true;
+      throw error;
+    }
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      const renewed = await this.options.client.set(this.heartbeatOf(this.processId), '1', 'PX', this.options.processTtlMs, 'XX');
+      if (renewed === null || this.stale) await this.countAgain();
+      await this.discountDeadProcesses();
+      this.failing = false;
+    } catch (error) {
+      if (!this.failing) this.options.logger.warn({ err: error }, 'presence: could not renew the heartbeat or look for dead processes; trying again');
+      this.failing = true;
+    }
+  }
+
+  /** Writes this process's counts under a new id, then discounts the old one's. */
+  private async countAgain(): Promise<void> {
+    const { client } = this.options;
+    const previous = this.processId;
+    this.processId = newId();
+    this.stale = false;
+    const unannounced = [...this.unannounced];
+    this.unannounced.clear();
+    try {
+      await this.register(this.processId);
+      const userIds = [...this.counts.keys()];
+      const announced: string[] = [];
+      for (let from = 0; from < userIds.length; from += BATCH) {
+        // Counts read as each batch is sent: connections meanwhile were written under the new id already.
+        const pairs = userIds.slice(from, from + BATCH).flatMap((userId) => {
+          const count = this.counts.get(userId);
+          return count === undefined ? [] : [userId, count];
+        });
+        if (pairs.length === 0) continue;
+        const back = (await this.run.restore(this.userPrefix, this.processId, this.usersOf(this.processId), ...pairs)) as string[];
+        if (back.length > 0) await this.changes?.cameOnline(back);
+        announced.push(...back);
+      }
+      const told = new Set(announced);
+      const untold = unannounced.filter((userId) => this.counts.has(userId) && !told.has(userId));
+      if (untold.length > 0) await this.changes?.cameOnline(untold);
+      await client.del(this.heartbeatOf(previous));
+      await this.discount(previous);
+    } catch (error) {
+      this.stale = true;
+      for (const userId of unannounced) this.unannounced.add(userId);
+      throw error;
+    }
+  }
+
+  private async discountDeadProcesses(): Promise<void> {
+    const { client } = this.options;
+    const others = (await client.smembers(this.processes)).filter((id) => id !== this.processId);
+    if (others.length === 0) return;
+    const alive = await client.pipeline(others.map((id) => ['exists', this.heartbeatOf(id)])).exec();
+    for (const [index, id] of others.entries()) {
+      const [error, exists] = alive?.[index] ?? [new Error('no reply')];
+      if (error) throw error;
+      if (exists === 0) await this.discount(id);
+    }
+  }
+
+  private async discount(deadId: string): Promise<void> {
+    for (;;) {
+      const gone = (await this.run.reap(this.userPrefix, deadId, this.usersOf(deadId), BATCH)) as string[];
+      if (gone.length > 0) {
+        this.options.logger.info({ processId: deadId, users: gone.length }, 'presence: users of a stopped process went offline');
+        await this.changes?.wentOffline(gone);
+      }
+      if ((await this.options.client.scard(this.usersOf(deadId))) === 0) {
+        await this.options.client.srem(this.processes, deadId);
+        return;
+      }
+    }
+  }
+}
