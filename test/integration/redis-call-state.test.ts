@@ -13,10 +13,8 @@ import { newId } from '../../src/shared/ids.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { RedisSerializer } from '../../src/shared/redis-serializer.js';
 import { sleep, until } from '../support/calls.js';
+import { redisServerSkip, startTestRedis, type TestRedis } from '../support/redis-server.js';
 
-const redisUrl = process.env['REDIS_URL'];
-if (process.env['CI'] === 'true' && !redisUrl) throw new Error('CI=true but REDIS_URL is not set: the Redis call-state tests cannot run');
-const skip = redisUrl ? undefined : 'REDIS_URL is not set: Redis call-state tests skipped';
 const logger = createLogger({ level: 'silent', pretty: false });
 
 const device = () => ({ sessionId: newId(), socketId: randomBytes(8).toString('hex'), processId: newId(), connected: true });
@@ -36,21 +34,22 @@ function liveCall(callerId: string, calleeId: string): LiveCall {
  * The Redis stores and timers that let several processes share calls, each "process" here being its own
  * instance with its own connection, as two server processes would have.
  */
-describe('call state shared through Redis', { skip }, () => {
+describe('call state shared through Redis', { skip: redisServerSkip() }, () => {
   const prefix = `test-call-state-${randomBytes(4).toString('hex')}:`;
+  let redis: TestRedis;
   let one: Redis;
   let two: Redis;
 
-  before(() => {
-    one = new Redis(redisUrl!);
-    two = new Redis(redisUrl!);
+  before(async () => {
+    redis = await startTestRedis();
+    one = new Redis(redis.url);
+    two = new Redis(redis.url);
   });
 
   after(async () => {
-    const keys = await one.keys(`${prefix}*`);
-    if (keys.length > 0) await one.del(...keys);
     one.disconnect();
     two.disconnect();
+    await redis.close();
   });
 
   test('of calls added at once from two processes over a shared user, exactly one wins; the record comes back as stored, Dates included', async () => {

@@ -4,16 +4,10 @@ import type { Redis } from 'ioredis';
 import { createLogger } from '../../src/shared/logger.js';
 import { connectRedis } from '../../src/shared/redis.js';
 import { RedisPresenceTracker } from '../../src/users/redis-presence-tracker.js';
-import { redisServerMissing, startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { redisServerSkip, startTestRedis, type TestRedis } from '../support/redis-server.js';
 
 const TTL_MS = 600;
 const logger = createLogger({ level: 'silent', pretty: false });
-
-function skip(): string | undefined {
-  const missing = redisServerMissing();
-  if (missing && process.env['CI'] === 'true') throw new Error(`CI=true but ${missing}`);
-  return missing && `${missing}: skipped`;
-}
 
 /** A tracker as one process has it, with the changes it reports. */
 async function processOn(redis: TestRedis, prefix: string) {
@@ -36,7 +30,7 @@ const eventually = async (what: string, holds: () => boolean | Promise<boolean>,
   }
 };
 
-describe('presence counted in Redis by several processes', { skip: skip() }, () => {
+describe('presence counted in Redis by several processes', { skip: redisServerSkip() }, () => {
   let redis: TestRedis;
   const clients: Redis[] = [];
   let prefix = 0;

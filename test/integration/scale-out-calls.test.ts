@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { GroupCallResult, IncomingCallEvent, IncomingGroupCallEvent } from '../../src/protocol/call-events.js';
 import { ANSWER, CANDIDATE, OFFER, callEventOk, callHistory, refusal, sleep, storedCall, until } from '../support/calls.js';
+import { clusterSkip, useCluster, type ClusterNode } from '../support/cluster.js';
 import { groupCallOk, storedGroupCall } from '../support/group-calls.js';
 import { createGroup } from '../support/groups.js';
 import { login, registerUser } from '../support/http.js';
-import { spawnServer, type ServerProcess } from '../support/processes.js';
-import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
-import { closeAllSockets, collect, connectSocket, nextEvent, type ClientSocket } from '../support/sockets.js';
-
-const inCi = process.env['CI'] === 'true';
-const databaseUrl = process.env['DATABASE_URL'];
-const redisUrl = process.env['REDIS_URL'];
-if (inCi && (!databaseUrl || !redisUrl)) throw new Error('CI=true but DATABASE_URL or REDIS_URL is not set: the scale-out tests cannot run');
-const skip = !databaseUrl || !redisUrl ? 'DATABASE_URL and REDIS_URL are needed: scale-out call tests skipped' : undefined;
+import { collect, connectSocket, nextEvent, type ClientSocket } from '../support/sockets.js';
 
 /** Short timers, so a ring that runs out or a party that is gone ends within seconds; the grace outlasts the ring. */
 const CALL_ENV = { CALL_RING_TIMEOUT_MS: '2000', CALL_RECONNECT_GRACE_MS: '3000', CALL_SWEEP_INTERVAL: '1s' };
@@ -30,55 +19,35 @@ interface Person {
   token: string;
 }
 
-describe('calls across processes sharing PostgreSQL and Redis', { skip }, () => {
-  let database: ScratchDatabase;
-  let dataDir: string;
-  const prefix = `test-calls-${randomBytes(4).toString('hex')}:`;
-  const processes: ServerProcess[] = [];
-
-  const startProcess = async () => {
-    const server = await spawnServer('postgres', dataDir, { DATABASE_URL: database.url, REDIS_URL: redisUrl!, REDIS_PREFIX: prefix, LOG_LEVEL: 'info', ...CALL_ENV });
-    processes.push(server);
-    return server;
-  };
-  const kill = async (server: ServerProcess) => {
-    server.child.kill('SIGKILL');
-    await server.exited;
-  };
-
-  /** A user signed in once per process in `on`, each device connected to that process. */
-  async function person(name: string, on: ServerProcess[]): Promise<Person> {
-    const registered = await registerUser(on[0]!.baseUrl, name);
-    const devices: ClientSocket[] = [];
-    for (const [index, server] of on.entries()) {
-      const token = index === 0 ? registered.accessToken : (await login(server.baseUrl, { email: registered.email, password: registered.password })).accessToken;
-      devices.push(await connectSocket(server.baseUrl, token));
-    }
-    return { id: registered.user.id, name, devices, token: registered.accessToken };
+/** A user signed in once per process in `on`, each device connected to that process. */
+async function person(name: string, on: ClusterNode[]): Promise<Person> {
+  const registered = await registerUser(on[0]!.baseUrl, name);
+  const devices: ClientSocket[] = [];
+  for (const [index, node] of on.entries()) {
+    const token = index === 0 ? registered.accessToken : (await login(node.baseUrl, { email: registered.email, password: registered.password })).accessToken;
+    devices.push(await connectSocket(node.baseUrl, token));
   }
+  return { id: registered.user.id, name, devices, token: registered.accessToken };
+}
 
-  let p1: ServerProcess;
-  let p2: ServerProcess;
-  let p3: ServerProcess;
-
-  before(async () => {
-    database = await createScratchDatabase('scale_out_calls');
-    dataDir = await mkdtemp(path.join(tmpdir(), 'call-app-scale-out-'));
-    // The first migrates; the others find the schema in place.
-    p1 = await startProcess();
-    [p2, p3] = await Promise.all([startProcess(), startProcess()]);
+describe('calls across processes sharing PostgreSQL and Redis', { skip: clusterSkip() }, () => {
+  // Nodes 0-2 run throughout; node 3 is the one killed or restarted, and started again after.
+  const cluster = useCluster(4, { env: CALL_ENV });
+  const processAt = (index: number) => ({
+    get baseUrl() {
+      return cluster.node(index).baseUrl;
+    },
+    node: () => cluster.node(index),
   });
-
-  after(async () => {
-    closeAllSockets();
-    await Promise.all(processes.map((server) => (server.child.exitCode === null && server.child.signalCode === null ? kill(server) : undefined)));
-    await database?.drop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const [p1, p2, p3, doomed] = [processAt(0), processAt(1), processAt(2), processAt(3)];
+  const on = (...nodes: { node(): ClusterNode }[]) => nodes.map((entry) => entry.node());
+  const again = async (node: ClusterNode) => {
+    if (!node.running) await node.start();
+  };
 
   test('a call from process 1 rings the callee on processes 2 and 3; one accepts, the other hears answered_elsewhere', async () => {
-    const caller = await person('Caller', [p1]);
-    const callee = await person('Callee', [p2, p3]);
+    const caller = await person('Caller', on(p1));
+    const callee = await person('Callee', on(p2, p3));
     const rings = callee.devices.map((socket) => nextEvent<IncomingCallEvent>(socket, 'CALL_REQUEST'));
     const call = await callEventOk(caller.devices[0]!, 'CALL_REQUEST', { to: callee.id, type: 'audio', offer: OFFER });
     for (const ring of await Promise.all(rings)) assert.equal(ring.call.id, call.id);
@@ -108,9 +77,9 @@ describe('calls across processes sharing PostgreSQL and Redis', { skip }, () => 
   });
 
   test('busy across processes: someone in a call on process 1 is busy for a caller on process 3, both ways', async () => {
-    const x = await person('X', [p1]);
-    const y = await person('Y', [p2]);
-    const z = await person('Z', [p3]);
+    const x = await person('X', on(p1));
+    const y = await person('Y', on(p2));
+    const z = await person('Z', on(p3));
     const rang = nextEvent(y.devices[0]!, 'CALL_REQUEST');
     const call = await callEventOk(x.devices[0]!, 'CALL_REQUEST', { to: y.id, type: 'audio', offer: OFFER });
     await rang;
@@ -128,7 +97,7 @@ describe('calls across processes sharing PostgreSQL and Redis', { skip }, () => 
   });
 
   test('a group call with participants on three processes: joins, signaling by deviceId, leaves', async () => {
-    const [a, b, c] = [await person('Ann', [p1]), await person('Ben', [p2]), await person('Cat', [p3])];
+    const [a, b, c] = [await person('Ann', on(p1)), await person('Ben', on(p2)), await person('Cat', on(p3))];
     const group = await createGroup(p1.baseUrl, a.token, 'Across', [b.id, c.id]);
     const rings = [b, c].map((member) => nextEvent<IncomingGroupCallEvent>(member.devices[0]!, 'CALL_REQUEST'));
     const started = await groupCallOk(a.devices[0]!, 'CALL_REQUEST', { conversationId: group.id, type: 'audio' });
@@ -159,8 +128,8 @@ describe('calls across processes sharing PostgreSQL and Redis', { skip }, () => 
   });
 
   test('glare across processes: two users calling each other at once from two processes end up in one call', async () => {
-    const a = await person('Glare A', [p1]);
-    const b = await person('Glare B', [p2]);
+    const a = await person('Glare A', on(p1));
+    const b = await person('Glare B', on(p2));
     const [fromA, fromB] = await Promise.all([
       callEventOk(a.devices[0]!, 'CALL_REQUEST', { to: b.id, type: 'audio', offer: OFFER }),
       callEventOk(b.devices[0]!, 'CALL_REQUEST', { to: a.id, type: 'audio', offer: OFFER }),
@@ -171,17 +140,16 @@ describe('calls across processes sharing PostgreSQL and Redis', { skip }, () => 
   });
 
   test('a rolling restart drops no call: the stopping process leaves it, and the device reconnecting elsewhere takes it over', async () => {
-    const restarting = await startProcess();
-    const caller = await person('Steady', [p1]);
-    const callee = await person('Moving', [restarting]);
+    await again(doomed.node());
+    const caller = await person('Steady', on(p1));
+    const callee = await person('Moving', on(doomed));
     const rang = nextEvent(callee.devices[0]!, 'CALL_REQUEST');
     const call = await callEventOk(caller.devices[0]!, 'CALL_REQUEST', { to: callee.id, type: 'video', offer: OFFER });
     await rang;
     await callEventOk(callee.devices[0]!, 'CALL_ACCEPT', { callId: call.id, answer: ANSWER });
     const ended = collect(caller.devices[0]!, 'CALL_ENDED');
 
-    restarting.child.kill('SIGTERM');
-    assert.equal((await restarting.exited).code, 0);
+    assert.equal((await doomed.node().stop()).code, 0);
     // The app's client reconnects, to another process, with the same session.
     const moved = await connectSocket(p3.baseUrl, callee.token);
     const state = await nextEvent<{ call: { id: string; status: string } }>(moved, 'CALL_STATE');
@@ -200,16 +168,16 @@ describe('calls across processes sharing PostgreSQL and Redis', { skip }, () => 
   });
 
   test('killing the process of one party mid-call ends the call after the grace, once, with a consistent history', async () => {
-    const doomed = await startProcess();
-    const caller = await person('Stays', [p1]);
-    const callee = await person('Goes', [doomed]);
+    await again(doomed.node());
+    const caller = await person('Stays', on(p1));
+    const callee = await person('Goes', on(doomed));
     const rang = nextEvent(callee.devices[0]!, 'CALL_REQUEST');
     const call = await callEventOk(caller.devices[0]!, 'CALL_REQUEST', { to: callee.id, type: 'audio', offer: OFFER });
     await rang;
     await callEventOk(callee.devices[0]!, 'CALL_ACCEPT', { callId: call.id, answer: ANSWER });
     const ended = collect<{ reason: string }>(caller.devices[0]!, 'CALL_ENDED');
     const killedAt = Date.now();
-    await kill(doomed);
+    await doomed.node().kill();
     await until('the caller hears the call end', async () => ended.items.length > 0, 15_000);
     // Not before the grace: the call waited for the callee's device to come back.
     assert.ok(Date.now() - killedAt >= Number(CALL_ENV.CALL_RECONNECT_GRACE_MS), 'the call ended before the reconnect grace ran out');
@@ -221,14 +189,14 @@ describe('calls across processes sharing PostgreSQL and Redis', { skip }, () => 
   });
 
   test('a ring timeout fires exactly once when the process that placed the call is killed while it rings', async () => {
-    const doomed = await startProcess();
-    const caller = await person('Placer', [doomed]);
-    const callee = await person('Rung', [p1, p2]);
+    await again(doomed.node());
+    const caller = await person('Placer', on(doomed));
+    const callee = await person('Rung', on(p1, p2));
     const rings = callee.devices.map((socket) => nextEvent(socket, 'CALL_REQUEST'));
     const call = await callEventOk(caller.devices[0]!, 'CALL_REQUEST', { to: callee.id, type: 'audio', offer: OFFER });
     await Promise.all(rings);
     const timeouts = callee.devices.map((socket) => collect<{ callId: string }>(socket, 'CALL_TIMEOUT'));
-    await kill(doomed);
+    await doomed.node().kill();
     await until('both callee devices hear the ring time out', async () => timeouts.every((events) => events.items.length > 0), 15_000);
     await sleep(1500);
     for (const events of timeouts) assert.deepEqual(events.items.map((event) => event.callId), [call.id]);

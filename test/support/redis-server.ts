@@ -29,6 +29,13 @@ export function redisServerMissing(): string | undefined {
   }
 }
 
+/** redisServerMissing for node:test's `skip`; in CI (CI=true) a missing redis-server is an error, not a skip. */
+export function redisServerSkip(): string | undefined {
+  const missing = redisServerMissing();
+  if (missing && process.env['CI'] === 'true') throw new Error(`CI=true but ${missing}`);
+  return missing && `${missing}: skipped`;
+}
+
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
