@@ -218,6 +218,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     live: directLiveCalls,
     processes: storage.processes,
     groupCalls: liveGroupCalls,
+    presence,
     timers: scaleOut.callTimers('call'),
     queue: scaleOut.serializer('call'),
     delivery,

@@ -1,6 +1,7 @@
 import type { CallAcceptInput, CallRequestInput, CallSignalInput, IceCandidate, IceCandidateInput } from '../protocol/call-events.js';
 import type { CallDto } from '../protocol/calls.js';
 import type { Delivery } from '../realtime/delivery.js';
+import type { PresenceTracker } from '../users/presence-tracker.js';
 import { InFlight } from '../shared/in-flight.js';
 import { AppError } from '../shared/app-error.js';
 import type { DomainEvents } from '../shared/domain-events.js';
@@ -46,6 +47,12 @@ export interface CallServiceDeps {
   /** Runs each call's changes one at a time (across processes, when several share the calls). */
   queue: Serializer;
   delivery: Delivery;
+  /**
+   * Whether a user has a connected device, on any process. Presence answers from its counts (a Redis
+   * hash with several processes) rather than by asking every process for its sockets, which waits for
+   * each to answer and fails while one has just died.
+   */
+  presence: Pick<PresenceTracker, 'onlineAmong'>;
   events: DomainEvents;
   logger: Logger;
   ringTimeoutMs: number;
@@ -181,7 +188,7 @@ export class CallService {
           const { [device.socketId]: _useless, ...heldFromCallee } = live.heldFromCallee;
           await this.deps.live.save({ ...live, heldFromCallee });
         }
-        if (!(await this.deps.delivery.hasConnectedDevice(device.userId))) {
+        if (!(await this.hasConnectedDevice(device.userId))) {
           await this.deps.timers.start(live.call.id, 'callee-grace', this.deps.reconnectGraceMs);
         }
         return;
@@ -448,7 +455,7 @@ export class CallService {
   private async isDue(live: LiveCall, timer: ExpiringTimer): Promise<boolean> {
     if (timer === 'ring') return live.call.status === 'ringing';
     const slot = live[graceParty(timer)];
-    return !(slot ? slot.connected : await this.deps.delivery.hasConnectedDevice(live.call.calleeId));
+    return !(slot ? slot.connected : await this.hasConnectedDevice(live.call.calleeId));
   }
 
   /** Ends a call whose timer could not store its outcome, in memory only: the parties are told and free. */
@@ -458,6 +465,10 @@ export class CallService {
     deliverNotices(this.deps.delivery, live, notices);
     if (live.call.status === 'ringing') this.stoppedRinging(call);
     return { record: call, expected: live.call.status };
+  }
+
+  private async hasConnectedDevice(userId: string): Promise<boolean> {
+    return (await this.deps.presence.onlineAmong([userId])).has(userId);
   }
 
   /** Runs `task` in the call's queue, as a change stop() waits for. */

@@ -42,8 +42,6 @@ export interface Delivery {
   toSockets<E extends ServerEvent>(socketIds: readonly string[], event: E, payload: ServerEventPayload<E>): void;
   /** To every connected socket of these sessions (signed-in devices). */
   toSessions<E extends ServerEvent>(sessionIds: readonly string[], event: E, payload: ServerEventPayload<E>): void;
-  /** Whether any device of `userId` is connected right now. */
-  hasConnectedDevice(userId: string): Promise<boolean>;
 }
 
 type Emit = (event: ServerEvent, payload: unknown) => boolean;
@@ -82,9 +80,6 @@ export function createSocketDelivery(io: AppServer): Delivery {
     },
     toSessions(sessionIds, event, payload) {
       if (sessionIds.length > 0) (io.to(sessionIds.map(sessionRoom)).emit as Emit)(event, payload);
-    },
-    async hasConnectedDevice(userId) {
-      return (await io.in(userRoom(userId)).fetchSockets()).length > 0;
     },
   };
 }
