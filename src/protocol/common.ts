@@ -40,8 +40,8 @@ export function maxBytesString(maxBytes: number) {
 export const timestampSchema = z.iso.datetime({ message: 'must be an ISO-8601 UTC timestamp' });
 export type Timestamp = z.infer<typeof timestampSchema>;
 
-/** An id as the server writes it (response schemas describe what is sent, so they hold no transforms). */
-export const wireIdSchema = z.string().meta({ description: 'An opaque id (UUIDv7, lower case)' });
+/** An id as the server writes it, UUIDv7 in lower case (response schemas describe what is sent, so they hold no transforms). */
+export const wireIdSchema = z.string();
 
 /** The cursor of the next page, or null on the last page. */
 export const nextCursorSchema = z.string().nullable();

@@ -35,6 +35,10 @@ export const attachmentIdsSchema = z
 
 export const mediaParams = z.object({ id: idSchema });
 
+/** `GET /api/media/blob/:key` (the local store's downloads): the signed fields of a URL from `GET /api/media/:id`. */
+export const blobParams = z.object({ key: z.string() });
+export const blobQuery = z.object({ expires: z.string().regex(/^\d{1,12}$/), type: z.string().max(200), disposition: z.string().max(2000), signature: z.string().max(100) });
+
 /** `POST /api/media?encrypted=true`: the file is an end-to-end encrypted blob, stored and served as opaque bytes. */
 export const uploadQuery = z.object({ encrypted: z.stringbool().default(false) });
 
