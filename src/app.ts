@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { createDocsRouter } from './api-docs/docs-routes.js';
+import { describeBudgets } from './api-docs/event-reference.js';
 import { AccountEventsFeed } from './auth/account-events-feed.js';
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuthRouter } from './auth/auth-routes.js';
@@ -305,6 +307,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     trustProxy: config.trustProxy,
     routes: [
       { path: '/', router: createHealthRouter(storage, scaleOut) },
+      { path: '/', router: createDocsRouter({ budgets: describeBudgets(config) }) },
       { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits }) },
       // More specific first: the admin router answers FORBIDDEN for every path it is mounted on.
       { path: '/api/admin/reports', router: reportRouters.admin },

@@ -77,8 +77,15 @@ export function toJsonSchemas(anonymous: readonly z.ZodType[], refBase: string):
   }
   const shapes: Record<string, JsonSchema> = {};
   for (const id of Object.keys(NAMED_SHAPES)) shapes[id] = schemas[id] as JsonSchema;
-  const inline = inlineIds.map((id) => (id in NAMED_SHAPES ? { $ref: `${refBase}${id}` } : (schemas[id] as JsonSchema)));
-  const text = JSON.stringify(shapes);
-  if (text.includes(`${refBase}__inline_`)) throw new Error('A named shape embeds a schema described as anonymous: name that schema in NAMED_SHAPES');
+  if (JSON.stringify(shapes).includes(`${refBase}__inline_`)) throw new Error('A named shape embeds a schema described as anonymous: name that schema in NAMED_SHAPES');
+  // One anonymous schema may embed another (an ack that is a union of two others): copy it in.
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (!value || typeof value !== 'object') return value;
+    const ref = (value as JsonSchema).$ref;
+    if (typeof ref === 'string' && ref.startsWith(`${refBase}__inline_`)) return resolve(schemas[ref.slice(refBase.length)]);
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, resolve(inner)]));
+  };
+  const inline = inlineIds.map((id) => (id in NAMED_SHAPES ? { $ref: `${refBase}${id}` } : (resolve(schemas[id]) as JsonSchema)));
   return { shapes, inline };
 }
