@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { createDocsRouter } from './api-docs/docs-routes.js';
 import { describeBudgets } from './api-docs/event-reference.js';
 import { AccountEventsFeed } from './auth/account-events-feed.js';
@@ -69,6 +70,8 @@ import { registerPresenceEvents } from './users/presence-socket.js';
 
 export interface App {
   httpServer: Server;
+  /** The Express app the server hands requests to (the API reference's tests read its routes). */
+  http: Express;
   storage: Storage;
   media: MediaService;
   /** Listens on config.port (0 = any free port) and resolves with the port. */
@@ -342,6 +345,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
 
   return {
     httpServer,
+    http,
     storage,
     media,
     start: () =>

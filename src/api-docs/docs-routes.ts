@@ -64,6 +64,9 @@ th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.5rem; text-align: left; v
 th { background: #f6f8fa; }
 `;
 
+/** What the reference pages load: served for them, not part of the API (the route table leaves them out). */
+export const DOCS_ASSET_ROUTES = ['/docs/swagger-init.js', '/docs/docs.css', '/docs/assets/:file'];
+
 /** `/openapi.json`, `/docs` (Swagger UI) and `/docs/events` (the Socket.io event reference), all built once from the protocol module. */
 export function createDocsRouter(deps: { budgets: Record<ClientEventName, BudgetDescription> }): Router {
   const openApi = JSON.stringify(buildOpenApiDocument());

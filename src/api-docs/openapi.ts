@@ -94,7 +94,7 @@ export function buildOpenApiDocument(): object {
       success[String(response.status)] = {
         description: response.description,
         ...(schemaIndex !== undefined ? { content: { 'application/json': { schema: inline[schemaIndex] } } } : {}),
-        ...(response.binary ? { content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } } : {}),
+        ...(response.media ? { content: { [response.media]: {} } } : {}),
       };
     });
     const requestBody =

@@ -70,10 +70,10 @@ export type RouteAuth = 'none' | 'bearer' | 'admin' | 'signed-url';
 export interface RouteResponse {
   status: number;
   description: string;
-  /** JSON body; left out for 204 and binary answers. */
+  /** JSON body; left out for 204 and for bodies of another type. */
   schema?: z.ZodType;
-  /** The body is the file's bytes. */
-  binary?: true;
+  /** The type of a body no schema describes: a file's bytes (any type), a page (`text/html`). */
+  media?: string;
 }
 
 export interface RestRoute {
@@ -114,6 +114,26 @@ export const restRoutes: RestRoute[] = [
       { status: 200, description: 'Ready to serve.', schema: readyResponseSchema },
       { status: 503, description: 'UNAVAILABLE: a check failed; `details` holds the checks.', schema: notReadyResponseSchema },
     ],
+    errors: [],
+  },
+
+  {
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'Reference',
+    summary: 'This document: OpenAPI 3.1, built from the schemas the server validates with.',
+    auth: 'none',
+    responses: [{ status: 200, description: 'The document.', media: 'application/json' }],
+    errors: [],
+  },
+  { method: 'get', path: '/docs', tag: 'Reference', summary: 'This document, rendered (Swagger UI).', auth: 'none', responses: [{ status: 200, description: 'The page.', media: 'text/html' }], errors: [] },
+  {
+    method: 'get',
+    path: '/docs/events',
+    tag: 'Reference',
+    summary: 'The Socket.io event reference: every event, its direction, payload, ack, error codes and budget.',
+    auth: 'none',
+    responses: [{ status: 200, description: 'The page.', media: 'text/html' }],
     errors: [],
   },
 
@@ -487,8 +507,8 @@ export const restRoutes: RestRoute[] = [
     params: blobParams,
     query: blobQuery,
     responses: [
-      { status: 200, description: 'The bytes.', binary: true },
-      { status: 206, description: 'The range asked for.', binary: true },
+      { status: 200, description: 'The bytes.', media: '*/*' },
+      { status: 206, description: 'The range asked for.', media: '*/*' },
     ],
     errors: ['FORBIDDEN', 'NOT_FOUND'],
   },
