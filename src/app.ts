@@ -3,6 +3,9 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server as SocketServer } from 'socket.io';
+import type { Express } from 'express';
+import { createDocsRouter } from './api-docs/docs-routes.js';
+import { describeBudgets } from './api-docs/event-reference.js';
 import { AccountEventsFeed } from './auth/account-events-feed.js';
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuthRouter } from './auth/auth-routes.js';
@@ -71,6 +74,8 @@ export interface App {
   httpServer: Server;
   /** The Socket.io server, attached to httpServer (a cluster worker hands it connections: see cluster.ts). */
   io: SocketServer;
+  /** The Express app the server hands requests to (the API reference's tests read its routes). */
+  http: Express;
   storage: Storage;
   media: MediaService;
   /**
@@ -310,6 +315,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     routes: [
       { path: '/', router: createHealthRouter(storage, scaleOut) },
       { path: '/demo', router: createDemoRouter(config.demoDir) },
+      { path: '/', router: createDocsRouter({ budgets: describeBudgets(config) }) },
       { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits }) },
       // More specific first: the admin router answers FORBIDDEN for every path it is mounted on.
       { path: '/api/admin/reports', router: reportRouters.admin },
@@ -345,6 +351,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   return {
     httpServer,
     io: realtime.io,
+    http,
     storage,
     media,
     start({ listen = true } = {}) {

@@ -1,17 +1,5 @@
 import { createHmac } from 'node:crypto';
-
-/** The subset of the browser's RTCIceServer that this server hands out. */
-export interface IceServer {
-  urls: string[];
-  username?: string;
-  credential?: string;
-}
-
-/** Body of `GET /api/call/ice-servers`. */
-export interface IceServersAnswer {
-  iceServers: IceServer[];
-  ttlSeconds: number;
-}
+import type { IceServer, IceServersResponse } from '../protocol/calls.js';
 
 export interface IceServersInput {
   stunUrls: string[];
@@ -38,7 +26,7 @@ export function turnCredentials(input: { secret: string; userId: string; ttlSeco
   return { username, credential };
 }
 
-export function buildIceServers(input: IceServersInput): IceServersAnswer {
+export function buildIceServers(input: IceServersInput): IceServersResponse {
   const iceServers: IceServer[] = [];
   if (input.stunUrls.length > 0) iceServers.push({ urls: [...input.stunUrls] });
   if (input.turnUrls.length > 0 && input.turnSecret) {

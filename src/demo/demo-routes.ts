@@ -31,6 +31,7 @@ export function createDemoRouter(dir: string): Router {
     next();
   });
   if (existsSync(dir)) router.use(express.static(dir, { index: 'index.html', redirect: true }));
-  else router.get('/', (_req, res) => void res.status(404).type('text/plain').send('The demo is not built: run npm run build (npm start does).'));
+  // Pages, not API routes: a middleware either way, so the API reference's route table leaves them out.
+  else router.use((_req, res) => void res.status(404).type('text/plain').send('The demo is not built: run npm run build (npm start does).'));
   return router;
 }

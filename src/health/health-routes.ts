@@ -19,7 +19,8 @@ export function createHealthRouter(storage: Storage, scaleOut: Pick<ScaleOut, 'm
     }
     for (const check of [database, redis]) if (check.status === 'rejected') req.log.warn({ err: check.reason }, 'readiness check failed');
     const down = [database.status === 'rejected' && 'the database', redis.status === 'rejected' && 'Redis'].filter(Boolean).join(' and ');
-    res.status(503).json({ error: { code: 'UNAVAILABLE', message: `Cannot reach ${down}`, details: checks } });
+    const failed = Object.entries(checks).filter(([, state]) => state === 'unreachable');
+    res.status(503).json({ error: { code: 'UNAVAILABLE', message: `Cannot reach ${down}`, details: failed.map(([path, message]) => ({ path, message })) } });
   });
   return router;
 }

@@ -1,11 +1,10 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import { parse } from '../http/validate.js';
+import { blobQuery } from '../protocol/media.js';
 import { AppError } from '../shared/app-error.js';
 import { LOCAL_KEY, signedFields, type LocalBlobStore } from './local-blob-store.js';
 import type { UrlSigner } from './url-signer.js';
 
-const blobQuery = z.object({ expires: z.string().regex(/^\d{1,12}$/), type: z.string().max(200), disposition: z.string().max(2000), signature: z.string().max(100) });
 
 /**
  * Rendering on our origin is switched off for every blob: its type is the sniffed one and browsers may

@@ -1,6 +1,6 @@
 import { Expo } from 'expo-server-sdk';
 import { z } from 'zod';
-import { idSchema, textSchema, type Timestamp } from './common.js';
+import { idSchema, okResponseSchema, textSchema, timestampSchema, wireIdSchema } from './common.js';
 
 export const emailSchema = z.string().trim().toLowerCase().pipe(z.email({ message: 'must be an email address' }).max(254));
 export const passwordSchema = z.string().min(8, 'must be at least 8 characters').max(128, 'must be at most 128 characters');
@@ -39,36 +39,46 @@ export const sessionIdParams = z.object({ id: idSchema });
 export type RegisterBody = z.infer<typeof registerBody>;
 export type LoginBody = z.infer<typeof loginBody>;
 
-export type UserStatus = 'active' | 'banned' | 'deleted';
-export type UserRole = 'user' | 'admin';
+export const USER_STATUSES = ['active', 'banned', 'deleted'] as const;
+export const USER_ROLES = ['user', 'admin'] as const;
 
-export interface UserDto {
-  id: string;
-  email: string;
-  name: string;
-  status: UserStatus;
-  role: UserRole;
-  createdAt: Timestamp;
-}
+export const userSchema = z.object({
+  id: wireIdSchema,
+  email: z.string(),
+  name: z.string(),
+  status: z.enum(USER_STATUSES),
+  role: z.enum(USER_ROLES),
+  createdAt: timestampSchema,
+});
 
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  /** Access-token lifetime in seconds. */
-  expiresIn: number;
-}
+export const tokenPairSchema = z.object({
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresIn: z.int().positive().meta({ description: 'Access-token lifetime in seconds.' }),
+});
 
-export interface AuthResponse extends TokenPair {
-  user: UserDto;
-}
+export const authResponseSchema = tokenPairSchema.extend({ user: userSchema });
 
-export interface SessionDto {
-  id: string;
-  deviceName: string | null;
-  userAgent: string | null;
-  ip: string | null;
-  createdAt: Timestamp;
-  lastUsedAt: Timestamp;
-  expiresAt: Timestamp;
-  current: boolean;
-}
+export const userResponseSchema = z.object({ user: userSchema });
+
+export const sessionSchema = z.object({
+  id: wireIdSchema,
+  deviceName: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  ip: z.string().nullable(),
+  createdAt: timestampSchema,
+  lastUsedAt: timestampSchema,
+  expiresAt: timestampSchema,
+  current: z.boolean().meta({ description: 'The session of the access token that asked.' }),
+});
+
+export const sessionsResponseSchema = z.object({ sessions: z.array(sessionSchema) });
+
+export const logoutAllResponseSchema = okResponseSchema.extend({ revoked: z.int().min(0).meta({ description: 'How many other sessions were ended.' }) });
+
+export type UserStatus = (typeof USER_STATUSES)[number];
+export type UserRole = (typeof USER_ROLES)[number];
+export type UserDto = z.infer<typeof userSchema>;
+export type TokenPair = z.infer<typeof tokenPairSchema>;
+export type AuthResponse = z.infer<typeof authResponseSchema>;
+export type SessionDto = z.infer<typeof sessionSchema>;

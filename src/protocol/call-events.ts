@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { CALL_TYPES, type CallEndedNoticeReason } from '../calls/call-state-machine.js';
-import type { ParticipantLeftReason } from '../calls/group-call-state-machine.js';
+import { CALL_END_REASONS, CALL_TYPES } from '../calls/call-state-machine.js';
+import { PARTICIPANT_LEFT_REASONS } from '../calls/group-call-state-machine.js';
 import type { ClientEvent } from './ack.js';
-import type { CallDto, CallTopologyKind, GroupCallDto } from './calls.js';
-import { idSchema, maxBytesString } from './common.js';
+import { CALL_TOPOLOGIES, callSchema, groupCallSchema } from './calls.js';
+import { idSchema, maxBytesString, timestampSchema, wireIdSchema } from './common.js';
 
 /** The contract's limits: beyond them an event is refused with PAYLOAD_TOO_LARGE. */
 export const SDP_MAX_BYTES = 64 * 1024;
@@ -34,6 +34,8 @@ export const groupCallRequestPayload = z.object({ conversationId: idSchema, type
  */
 const taggedDirectRequest = directCallRequestPayload.transform((input) => ({ kind: 'direct' as const, ...input }));
 const taggedGroupRequest = groupCallRequestPayload.transform((input) => ({ kind: 'group' as const, ...input }));
+/** The two shapes CALL_REQUEST takes, as the event reference shows them; callRequestPayload validates each as what it is. */
+export const callRequestShapes = z.union([directCallRequestPayload, groupCallRequestPayload]);
 export const callRequestPayload = z.unknown().transform((value, context) => {
   const isGroup = typeof value === 'object' && value !== null && 'conversationId' in value;
   const parsed = isGroup ? taggedGroupRequest.safeParse(value) : taggedDirectRequest.safeParse(value);
@@ -76,129 +78,104 @@ export type CallAcceptInput = z.output<typeof callAcceptPayload>;
 export type IceCandidateInput = z.output<typeof iceCandidatePayload>;
 export type CallSignalInput = z.output<typeof callSignalPayload>;
 
-export interface CallParticipant {
-  id: string;
-  name: string;
-}
+export const callParticipantSchema = z.object({ id: wireIdSchema, name: z.string() });
 
 /** An incoming call, on every device of the callee. */
-export interface IncomingCallEvent {
-  call: CallDto;
-  from: CallParticipant;
-  offer: SessionDescription | null;
-}
+export const incomingCallEventSchema = z.object({ call: callSchema, from: callParticipantSchema, offer: sessionDescriptionSchema.nullable() });
 
 /** An incoming group call, on every device of every member but the one who started it. */
-export interface IncomingGroupCallEvent {
-  call: GroupCallDto;
-  from: CallParticipant;
-  conversation: { id: string; title: string };
-  /** Group calls are negotiated after joining, pair by pair or with the SFU. */
-  offer: null;
-}
+export const incomingGroupCallEventSchema = z.object({
+  call: groupCallSchema,
+  from: callParticipantSchema,
+  conversation: z.object({ id: wireIdSchema, title: z.string() }),
+  offer: z.null().meta({ description: 'Group calls are negotiated after joining, pair by pair or with the SFU.' }),
+});
 
 /** One device in a group call, as the others see it. */
-export interface ParticipantDto {
-  userId: string;
-  /** The device's address for CALL_SIGNAL and ICE_CANDIDATE `to`; a new one each time it joins. */
-  deviceId: string;
-  /** The order of joining: in a mesh, of two devices the one with the higher `joinOrder` offers. */
-  joinOrder: number;
-  joinedAt: string;
-  muted: boolean;
-  camera: boolean;
-  /** `reconnecting` while its connection is down and the reconnect grace runs. */
-  connection: 'connected' | 'reconnecting';
-}
+export const participantSchema = z.object({
+  userId: wireIdSchema,
+  deviceId: wireIdSchema.meta({ description: "The device's address for CALL_SIGNAL and ICE_CANDIDATE `to`; a new one each time it joins." }),
+  joinOrder: z.int().min(0).meta({ description: 'The order of joining: in a mesh, of two devices the one with the higher `joinOrder` offers.' }),
+  joinedAt: timestampSchema,
+  muted: z.boolean(),
+  camera: z.boolean(),
+  connection: z.enum(['connected', 'reconnecting']).meta({ description: '`reconnecting` while its connection is down and the reconnect grace runs.' }),
+});
 
 /** The acknowledgement of a group CALL_REQUEST and of CALL_JOIN, and CALL_STATE after a reconnect. */
-export interface GroupCallResult {
-  call: GroupCallDto;
-  /** This device in the call. */
-  you: ParticipantDto;
-  /** Everyone in the call (you included), by joinOrder. */
-  participants: ParticipantDto[];
-  topology: CallTopologyKind;
-}
+export const groupCallResultSchema = z.object({
+  call: groupCallSchema,
+  you: participantSchema.meta({ description: 'This device in the call.' }),
+  participants: z.array(participantSchema).meta({ description: 'Everyone in the call (you included), by joinOrder.' }),
+  topology: z.enum(CALL_TOPOLOGIES),
+});
 
-export interface ParticipantsResult {
-  call: GroupCallDto;
-  participants: ParticipantDto[];
-}
+export const participantsResultSchema = z.object({ call: groupCallSchema, participants: z.array(participantSchema) });
 
-export interface ParticipantEvent {
-  callId: string;
-  participant: ParticipantDto;
-}
+export const participantEventSchema = z.object({ callId: wireIdSchema, participant: participantSchema });
 
-export interface ParticipantLeftEvent {
-  callId: string;
-  userId: string;
-  deviceId: string;
-  reason: ParticipantLeftReason;
-}
+export const participantLeftEventSchema = z.object({ callId: wireIdSchema, userId: wireIdSchema, deviceId: wireIdSchema, reason: z.enum(PARTICIPANT_LEFT_REASONS) });
 
 /** A member declined a group call (to its participants). */
-export interface CallDeclinedEvent {
-  callId: string;
-  userId: string;
-}
+export const callDeclinedEventSchema = z.object({ callId: wireIdSchema, userId: wireIdSchema });
 
-export interface CallAcceptedEvent {
-  callId: string;
-  answer: SessionDescription | null;
-}
+export const callAcceptedEventSchema = z.object({ callId: wireIdSchema, answer: sessionDescriptionSchema.nullable() });
 
-export interface CallIdEvent {
-  callId: string;
-}
+export const callIdEventSchema = z.object({ callId: wireIdSchema });
 
-export interface CallEndedEvent {
-  callId: string;
-  reason: CallEndedNoticeReason;
-}
+/**
+ * What a party's devices are told the call ended with: a stored end reason, or `answered_elsewhere`
+ * (another device of the callee accepted) or `removed` (a member removed from the group), never stored.
+ */
+export const callEndedEventSchema = z.object({ callId: wireIdSchema, reason: z.enum([...CALL_END_REASONS, 'answered_elsewhere', 'removed']) });
 
-export interface IceCandidateEvent {
-  callId: string;
-  candidate: IceCandidate;
-  /** The user who sent it. */
-  from: string;
-  /** In a group call, the sending participant device (answer it with `to`). */
-  fromDevice?: string;
-}
+export const iceCandidateEventSchema = z.object({
+  callId: wireIdSchema,
+  candidate: iceCandidateSchema,
+  from: wireIdSchema.meta({ description: 'The user who sent it.' }),
+  fromDevice: wireIdSchema.optional().meta({ description: 'In a group call, the sending participant device (answer it with `to`).' }),
+});
 
-export interface CallSignalEvent {
-  callId: string;
-  description: SessionDescription;
-  from: string;
-  fromDevice?: string;
-}
+export const callSignalEventSchema = z.object({ callId: wireIdSchema, description: sessionDescriptionSchema, from: wireIdSchema, fromDevice: wireIdSchema.optional() });
 
 /** In an SFU group call: the media server's description for one of this device's connections. */
-export interface SfuSignalEvent {
-  callId: string;
-  description: SessionDescription;
-  connection: SfuConnection;
-  /** With a `subscribe` offer: which participant device's audio or video each `mid` of it carries. */
-  streams?: { mid: string; deviceId: string; kind: 'audio' | 'video' }[];
-}
+export const sfuSignalEventSchema = z.object({
+  callId: wireIdSchema,
+  description: sessionDescriptionSchema,
+  connection: z.enum(SFU_CONNECTIONS),
+  streams: z
+    .array(z.object({ mid: z.string(), deviceId: wireIdSchema, kind: z.enum(['audio', 'video']) }))
+    .optional()
+    .meta({ description: "With a `subscribe` offer: which participant device's audio or video each `mid` of it carries." }),
+});
 
 /** Sent to a party's device that (re)connects while the party is in a call, so its app can resume it. */
-export interface DirectCallStateEvent {
-  call: CallDto;
-  peer: CallParticipant;
-}
-
-export type CallStateEvent = DirectCallStateEvent | GroupCallResult;
+export const directCallStateEventSchema = z.object({ call: callSchema, peer: callParticipantSchema });
 
 /** The acknowledgement of every event that changes a call: the call as stored afterwards. */
-export interface CallResult {
-  call: CallDto;
-}
+export const callResultSchema = z.object({ call: callSchema });
 
-export interface GroupCallAck {
-  call: GroupCallDto;
-}
+export const groupCallAckSchema = z.object({ call: groupCallSchema });
+
+export type CallParticipant = z.infer<typeof callParticipantSchema>;
+export type IncomingCallEvent = z.infer<typeof incomingCallEventSchema>;
+export type IncomingGroupCallEvent = z.infer<typeof incomingGroupCallEventSchema>;
+export type ParticipantDto = z.infer<typeof participantSchema>;
+export type GroupCallResult = z.infer<typeof groupCallResultSchema>;
+export type ParticipantsResult = z.infer<typeof participantsResultSchema>;
+export type ParticipantEvent = z.infer<typeof participantEventSchema>;
+export type ParticipantLeftEvent = z.infer<typeof participantLeftEventSchema>;
+export type CallDeclinedEvent = z.infer<typeof callDeclinedEventSchema>;
+export type CallAcceptedEvent = z.infer<typeof callAcceptedEventSchema>;
+export type CallIdEvent = z.infer<typeof callIdEventSchema>;
+export type CallEndedEvent = z.infer<typeof callEndedEventSchema>;
+export type IceCandidateEvent = z.infer<typeof iceCandidateEventSchema>;
+export type CallSignalEvent = z.infer<typeof callSignalEventSchema>;
+export type SfuSignalEvent = z.infer<typeof sfuSignalEventSchema>;
+export type DirectCallStateEvent = z.infer<typeof directCallStateEventSchema>;
+export type CallStateEvent = DirectCallStateEvent | GroupCallResult;
+export type CallResult = z.infer<typeof callResultSchema>;
+export type GroupCallAck = z.infer<typeof groupCallAckSchema>;
 
 /** Call signaling events (CONTRACT.md "Call events", plus CALL_SIGNAL and CALL_STATE); documented in docs/api/calls.md. */
 export interface CallClientEvents {

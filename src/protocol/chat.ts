@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { idSchema, pageLimitSchema, pageQuerySchema, textSchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
-import type { ConversationDto, LeftConversationDto, ReadPositionDto } from './conversations.js';
-import { encryptedContentSchema, type EncryptedContent } from './encrypted.js';
-import { attachmentIdsSchema, type AttachmentDto } from './media.js';
+import { idSchema, nextCursorSchema, pageLimitSchema, pageQuerySchema, textSchema, timestampSchema, TOO_LARGE_ISSUE, wireIdSchema } from './common.js';
+import { encryptedContentSchema } from './encrypted.js';
+import { attachmentIdsSchema, attachmentSchema } from './media.js';
 
 /** The contract's chat text limits, in characters (Unicode code points: an emoji is one). */
 export const MESSAGE_TEXT_LENGTH = { min: 1, max: 4000 } as const;
@@ -105,143 +104,107 @@ export type DeleteMessagePayload = z.input<typeof deleteMessagePayload>;
 export type ReactionPayload = z.input<typeof reactionPayload>;
 
 /** What a reply quotes of the message it answers, as that message is now (it follows edits and deletes). */
-export interface ReplyPreviewDto {
-  id: string;
-  from: string;
-  /** Its first REPLY_PREVIEW_LENGTH characters; "" when it is encrypted or deleted. */
-  text: string;
-  /** Encrypted: the app quotes its own decrypted copy. */
-  encrypted: boolean;
-  deleted: boolean;
-}
+export const replyPreviewSchema = z.object({
+  id: wireIdSchema,
+  from: wireIdSchema,
+  text: z.string().meta({ description: `Its first ${REPLY_PREVIEW_LENGTH} characters; "" when it is encrypted or deleted.` }),
+  encrypted: z.boolean().meta({ description: 'Encrypted: the app quotes its own decrypted copy.' }),
+  deleted: z.boolean(),
+});
 
-export interface ReactionDto {
-  emoji: string;
-  count: number;
-  /** The first REACTION_USERS_LISTED users who reacted with it, in the order they did. */
-  userIds: string[];
-}
+export const reactionSchema = z.object({
+  emoji: z.string(),
+  count: z.int().positive(),
+  userIds: z.array(wireIdSchema).meta({ description: `The first ${REACTION_USERS_LISTED} users who reacted with it, in the order they did.` }),
+});
 
-export interface MessageDto {
-  id: string;
-  conversationId: string;
-  from: string;
-  /** The recipient of a direct message; null in a group. */
-  to: string | null;
-  /** Empty when the message is encrypted or has attachments only. */
-  text: string;
-  /** Only on end-to-end encrypted messages: the payload as the sender sent it. */
-  encrypted?: EncryptedContent;
-  /** Only on messages with attachments, in the order the sender gave them. */
-  attachments?: AttachmentDto[];
-  /** The sender's own id for the message, or null when it sent none. */
-  clientMessageId: string | null;
-  createdAt: Timestamp;
-  deliveredAt: Timestamp | null;
-  readAt: Timestamp | null;
-  /** When its content was last edited; null if never. */
-  editedAt: Timestamp | null;
-  /** Deleted for everyone: a tombstone with text "", no encrypted payload, reply or reactions. */
-  deletedAt: Timestamp | null;
-  /** Who deleted it: its sender, or an admin or the owner of its group. */
-  deletedBy: string | null;
-  replyTo: ReplyPreviewDto | null;
-  /** By emoji, the first reacted first. */
-  reactions: ReactionDto[];
-  /** Grows with every edit, delete and reaction change: keep the state with the highest revision. */
-  revision: number;
-}
+export const messageSchema = z.object({
+  id: wireIdSchema,
+  conversationId: wireIdSchema,
+  from: wireIdSchema,
+  to: wireIdSchema.nullable().meta({ description: 'The recipient of a direct message; null in a group.' }),
+  text: z.string().meta({ description: 'Empty when the message is encrypted or has attachments only.' }),
+  encrypted: encryptedContentSchema.optional().meta({ description: 'Only on end-to-end encrypted messages: the payload as the sender sent it.' }),
+  attachments: z.array(attachmentSchema).optional().meta({ description: 'Only on messages with attachments, in the order the sender gave them.' }),
+  clientMessageId: z.string().nullable().meta({ description: "The sender's own id for the message, or null when it sent none." }),
+  createdAt: timestampSchema,
+  deliveredAt: timestampSchema.nullable(),
+  readAt: timestampSchema.nullable(),
+  editedAt: timestampSchema.nullable().meta({ description: 'When its content was last edited; null if never.' }),
+  deletedAt: timestampSchema.nullable().meta({ description: 'Deleted for everyone: a tombstone with text "", no encrypted payload, reply or reactions.' }),
+  deletedBy: wireIdSchema.nullable().meta({ description: 'Who deleted it: its sender, or an admin or the owner of its group.' }),
+  replyTo: replyPreviewSchema.nullable(),
+  reactions: z.array(reactionSchema).meta({ description: 'By emoji, the first reacted first.' }),
+  revision: z.int().min(0).meta({ description: 'Grows with every edit, delete and reaction change: keep the state with the highest revision.' }),
+});
 
-export interface ChatMessageEvent {
-  message: MessageDto;
-}
+export const chatMessageEventSchema = z.object({ message: messageSchema });
 
-export interface TypingEvent {
-  from: string;
-  /** Present when the typing was addressed by conversation (always in a group). */
-  conversationId?: string;
-}
+export const typingEventSchema = z.object({
+  from: wireIdSchema,
+  conversationId: wireIdSchema.optional().meta({ description: 'Present when the typing was addressed by conversation (always in a group).' }),
+});
 
-export interface MessageReadEvent {
-  /**
-   * The reader's read position is now this message: in a direct conversation this message and every
-   * earlier one from the other party are read.
-   */
-  messageId: string;
-  readerId: string;
-  readAt: Timestamp;
-  conversationId: string;
-}
+export const messageReadEventSchema = z.object({
+  messageId: wireIdSchema.meta({
+    description: "The reader's read position is now this message: in a direct conversation this message and every earlier one from the other party are read.",
+  }),
+  readerId: wireIdSchema,
+  readAt: timestampSchema,
+  conversationId: wireIdSchema,
+});
 
-export interface MessageDeliveredEvent {
-  messageId: string;
-  /** The member whose device confirmed first. */
-  recipientId: string;
-  deliveredAt: Timestamp;
-  conversationId: string;
-}
+export const messageDeliveredEventSchema = z.object({
+  messageId: wireIdSchema,
+  recipientId: wireIdSchema.meta({ description: 'The member whose device confirmed first.' }),
+  deliveredAt: timestampSchema,
+  conversationId: wireIdSchema,
+});
 
 /** MESSAGE_EDIT to the members' devices: the message as edited. */
-export interface MessageEditEvent {
-  message: MessageDto;
-}
+export const messageEditEventSchema = z.object({ message: messageSchema });
 
 /** MESSAGE_DELETE: for everyone (to every member's devices, with the tombstone) or for me (to the user's other devices). */
-export type MessageDeleteEvent = { scope: 'everyone'; message: MessageDto } | { scope: 'me'; messageId: string; conversationId: string };
+export const messageDeleteEventSchema = z.discriminatedUnion('scope', [
+  z.object({ scope: z.literal('everyone'), message: messageSchema }),
+  z.object({ scope: z.literal('me'), messageId: wireIdSchema, conversationId: wireIdSchema }),
+]);
 
-export interface MessageReactionEvent {
-  messageId: string;
-  conversationId: string;
-  /** The message's revision after this change: apply it only if it is higher than the one you hold. */
-  revision: number;
-  /** All of the message's reactions after this change. */
-  reactions: ReactionDto[];
-  /** The change: who added or removed which emoji. */
-  userId: string;
-  emoji: string;
-  action: 'add' | 'remove';
-}
+export const reactionResultSchema = z.object({
+  messageId: wireIdSchema,
+  conversationId: wireIdSchema,
+  revision: z.int().min(0).meta({ description: "The message's revision after this change: apply it only if it is higher than the one you hold." }),
+  reactions: z.array(reactionSchema).meta({ description: "All of the message's reactions after this change." }),
+});
 
-export interface ReactionResult {
-  messageId: string;
-  conversationId: string;
-  revision: number;
-  reactions: ReactionDto[];
-}
+export const messageReactionEventSchema = reactionResultSchema.extend({
+  userId: wireIdSchema.meta({ description: 'Who added or removed the emoji.' }),
+  emoji: z.string(),
+  action: z.enum(['add', 'remove']),
+});
+
+export const messageReadResultSchema = z.object({ readAt: timestampSchema });
+export const messageDeliveredResultSchema = z.object({ deliveredAt: timestampSchema });
+/** MESSAGE_DELETE's ack: the tombstone for `everyone`, nothing for `me`. */
+export const messageDeleteResultSchema = z.object({ message: messageSchema.optional() });
 
 /** A message the caller hid for themself (from another device). */
-export interface HiddenMessageDto {
-  conversationId: string;
-  messageId: string;
-  hiddenAt: Timestamp;
-}
+export const hiddenMessageSchema = z.object({ conversationId: wireIdSchema, messageId: wireIdSchema, hiddenAt: timestampSchema });
 
-export interface HistoryResponse {
-  messages: MessageDto[];
-  nextCursor: string | null;
-}
+export const historyResponseSchema = z.object({ messages: z.array(messageSchema).meta({ description: 'Newest first.' }), nextCursor: nextCursorSchema });
 
-export interface ConversationsResponse {
-  conversations: ConversationDto[];
-  nextCursor: string | null;
-}
-
-/**
- * What changed in the caller's conversations after a cursor, each thing once and in its latest state.
- * A client applies all four lists (upserting by id) and keeps `cursor` for the next sync.
- */
-export interface SyncResponse {
-  /** New messages, and messages whose receipts, content (edits, deletes) or reactions changed. */
-  messages: MessageDto[];
-  /** Conversations that were created, renamed or whose members or roles changed. */
-  conversations: ConversationDto[];
-  /** Members' read positions that moved. */
-  reads: ReadPositionDto[];
-  /** Conversations the caller was removed from or left: drop them and their messages. */
-  left: LeftConversationDto[];
-  /** Messages the caller hid for themself: drop them. */
-  hidden: HiddenMessageDto[];
-  /** Where this page ends: pass it as `after` next time. */
-  cursor: string;
-  hasMore: boolean;
-}
+export type ReplyPreviewDto = z.infer<typeof replyPreviewSchema>;
+export type ReactionDto = z.infer<typeof reactionSchema>;
+export type MessageDto = z.infer<typeof messageSchema>;
+export type ChatMessageEvent = z.infer<typeof chatMessageEventSchema>;
+export type TypingEvent = z.infer<typeof typingEventSchema>;
+export type MessageReadEvent = z.infer<typeof messageReadEventSchema>;
+export type MessageDeliveredEvent = z.infer<typeof messageDeliveredEventSchema>;
+export type MessageEditEvent = z.infer<typeof messageEditEventSchema>;
+export type MessageDeleteEvent = z.infer<typeof messageDeleteEventSchema>;
+export type MessageReactionEvent = z.infer<typeof messageReactionEventSchema>;
+export type ReactionResult = z.infer<typeof reactionResultSchema>;
+export type HiddenMessageDto = z.infer<typeof hiddenMessageSchema>;
+export type HistoryResponse = z.infer<typeof historyResponseSchema>;
+// Declared with the conversations, whose schemas embed messages.
+export type { ConversationsResponse, SyncResponse } from './conversations.js';

@@ -37,4 +37,14 @@ export function maxBytesString(maxBytes: number) {
 }
 
 /** Every timestamp on the wire is an ISO-8601 UTC string. */
-export type Timestamp = string;
+export const timestampSchema = z.iso.datetime({ message: 'must be an ISO-8601 UTC timestamp' });
+export type Timestamp = z.infer<typeof timestampSchema>;
+
+/** An id as the server writes it, UUIDv7 in lower case (response schemas describe what is sent, so they hold no transforms). */
+export const wireIdSchema = z.string();
+
+/** The cursor of the next page, or null on the last page. */
+export const nextCursorSchema = z.string().nullable();
+
+/** `{ ok: true }`: the answer of a command with nothing else to say. */
+export const okResponseSchema = z.object({ ok: z.literal(true) });

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Stable error codes of the wire contract, with the HTTP status each one answers with. */
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
@@ -26,20 +28,24 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
 
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  details?: ErrorDetail[];
-  /** With RATE_LIMITED: seconds to wait before trying again (also the HTTP Retry-After header). */
-  retryAfterSeconds?: number;
-}
+export const errorDetailSchema = z.object({
+  /** The field, e.g. `body.email`. */
+  path: z.string(),
+  message: z.string(),
+});
+
+export const errorBodySchema = z.object({
+  code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+  details: z.array(errorDetailSchema).optional(),
+  retryAfterSeconds: z.int().positive().optional().meta({ description: 'With RATE_LIMITED: seconds to wait before trying again (also the HTTP Retry-After header).' }),
+});
 
 /** The one error shape of every REST response: `{ error: { code, message, details? } }`. */
-export interface ErrorResponse {
-  error: ErrorBody;
-}
+export const errorResponseSchema = z.object({ error: errorBodySchema });
+
+export type ErrorDetail = z.infer<typeof errorDetailSchema>;
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+export type ErrorResponse = z.infer<typeof errorResponseSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, pageLimitSchema, TOO_LARGE_ISSUE, type Timestamp } from './common.js';
+import { idSchema, pageLimitSchema, timestampSchema, TOO_LARGE_ISSUE, wireIdSchema } from './common.js';
 
 /**
  * The E2EE key directory (docs/api/e2ee.md): each session registers one device with public keys only.
@@ -113,88 +113,83 @@ export type ReplacePreKeysInput = z.output<typeof replacePreKeysBody>;
 export type PreKeyInput = z.output<typeof oneTimePreKey>;
 export type SignedPreKeyInput = z.output<typeof signedPreKey>;
 
-export interface SignedPreKeyDto {
-  keyId: number;
-  publicKey: string;
-  signature: string;
-}
+export const signedPreKeySchema = z.object({ keyId: z.int(), publicKey: z.string().meta({ description: 'Standard base64.' }), signature: z.string() });
 
-export interface DeviceDto {
-  userId: string;
-  deviceId: string;
-  registrationId: number | null;
-  identityKey: { algorithm: KeyAlgorithm; publicKey: string };
-  createdAt: Timestamp;
-  updatedAt: Timestamp;
-}
+export const deviceSchema = z.object({
+  userId: wireIdSchema,
+  deviceId: z.string(),
+  registrationId: z.int().nullable(),
+  identityKey: z.object({ algorithm: z.enum(KEY_ALGORITHMS), publicKey: z.string() }),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+});
 
 /** The caller's own device, with what it uploaded and how many one-time prekeys are left. */
-export interface OwnDeviceDto extends DeviceDto {
-  signedPreKey: SignedPreKeyDto;
-  kyberPreKey: SignedPreKeyDto | null;
-  lastResortPreKey: SignedPreKeyDto | null;
-  oneTimePreKeyCount: number;
-}
+export const ownDeviceSchema = deviceSchema.extend({
+  signedPreKey: signedPreKeySchema,
+  kyberPreKey: signedPreKeySchema.nullable(),
+  lastResortPreKey: signedPreKeySchema.nullable(),
+  oneTimePreKeyCount: z.int().min(0),
+});
 
-export interface PreKeyBundleDto extends DeviceDto {
-  signedPreKey: SignedPreKeyDto;
-  /** Always a last-resort key: the directory holds no one-time Kyber keys. */
-  kyberPreKey: (SignedPreKeyDto & { lastResort: true }) | null;
-  /** A one-time prekey, handed to this caller alone; else the device's last-resort key (`lastResort: true`); else null. */
-  oneTimePreKey: { keyId: number; publicKey: string; signature: string | null; lastResort: boolean } | null;
-}
+export const preKeyBundleSchema = deviceSchema.extend({
+  signedPreKey: signedPreKeySchema,
+  kyberPreKey: signedPreKeySchema
+    .extend({ lastResort: z.literal(true) })
+    .nullable()
+    .meta({ description: 'Always a last-resort key: the directory holds no one-time Kyber keys.' }),
+  oneTimePreKey: z
+    .object({ keyId: z.int(), publicKey: z.string(), signature: z.string().nullable(), lastResort: z.boolean() })
+    .nullable()
+    .meta({ description: "A one-time prekey, handed to this caller alone; else the device's last-resort key (`lastResort: true`); else null." }),
+});
 
-export interface OwnDeviceResponse {
-  device: OwnDeviceDto;
-}
-
-export interface PreKeyCountResponse {
-  oneTimePreKeyCount: number;
-}
-
-export interface DeviceListResponse {
-  devices: DeviceDto[];
-}
-
-export interface ClaimResponse {
-  bundles: PreKeyBundleDto[];
-}
+export const ownDeviceResponseSchema = z.object({ device: ownDeviceSchema });
+export const preKeyCountResponseSchema = z.object({ oneTimePreKeyCount: z.int().min(0) });
+export const deviceListResponseSchema = z.object({ devices: z.array(deviceSchema) });
+export const claimResponseSchema = z.object({ bundles: z.array(preKeyBundleSchema) });
 
 /** A user's device list changed: show a safety-number change when `identityChanged` (or a new device). */
-export interface DevicesChangedEvent {
-  userId: string;
-  deviceId: string;
-  change: 'added' | 'removed' | 'identityChanged';
-}
+export const devicesChangedEventSchema = z.object({ userId: wireIdSchema, deviceId: z.string(), change: z.enum(['added', 'removed', 'identityChanged']) });
 
 /** To the device alone: fewer one-time prekeys than the threshold are left; upload more. */
-export interface PreKeysLowEvent {
-  deviceId: string;
-  remaining: number;
-  threshold: number;
-}
+export const preKeysLowEventSchema = z.object({ deviceId: z.string(), remaining: z.int().min(0), threshold: z.int().min(0) });
 
-export interface ToDeviceMessageDto {
-  id: string;
-  from: string;
-  fromDeviceId: string;
-  type: number;
-  body: string;
-  createdAt: Timestamp;
-}
+export const toDeviceMessageSchema = z.object({
+  id: wireIdSchema,
+  from: wireIdSchema,
+  fromDeviceId: z.string(),
+  type: z.int(),
+  body: z.string(),
+  createdAt: timestampSchema,
+});
 
-export interface ToDeviceSendResponse {
-  /** In the order sent: the queued message's id, or why it was not queued. */
-  results: ({ queued: true; id: string } | { queued: false; reason: 'noSuchDevice' | 'queueFull' })[];
-}
+export const toDeviceSendResponseSchema = z.object({
+  results: z
+    .array(z.union([z.object({ queued: z.literal(true), id: wireIdSchema }), z.object({ queued: z.literal(false), reason: z.enum(['noSuchDevice', 'queueFull']) })]))
+    .meta({ description: "In the order sent: the queued message's id, or why it was not queued." }),
+});
 
-export interface ToDevicePendingResponse {
-  messages: ToDeviceMessageDto[];
-}
+export const toDevicePendingResponseSchema = z.object({ messages: z.array(toDeviceMessageSchema) });
 
-export interface ToDeviceEvent {
-  message: ToDeviceMessageDto;
-}
+export const toDeviceAckResponseSchema = z.object({ removed: z.int().min(0) });
+
+export const toDeviceEventSchema = z.object({ message: toDeviceMessageSchema });
+
+export type SignedPreKeyDto = z.infer<typeof signedPreKeySchema>;
+export type DeviceDto = z.infer<typeof deviceSchema>;
+export type OwnDeviceDto = z.infer<typeof ownDeviceSchema>;
+export type PreKeyBundleDto = z.infer<typeof preKeyBundleSchema>;
+export type OwnDeviceResponse = z.infer<typeof ownDeviceResponseSchema>;
+export type PreKeyCountResponse = z.infer<typeof preKeyCountResponseSchema>;
+export type DeviceListResponse = z.infer<typeof deviceListResponseSchema>;
+export type ClaimResponse = z.infer<typeof claimResponseSchema>;
+export type DevicesChangedEvent = z.infer<typeof devicesChangedEventSchema>;
+export type PreKeysLowEvent = z.infer<typeof preKeysLowEventSchema>;
+export type ToDeviceMessageDto = z.infer<typeof toDeviceMessageSchema>;
+export type ToDeviceSendResponse = z.infer<typeof toDeviceSendResponseSchema>;
+export type ToDevicePendingResponse = z.infer<typeof toDevicePendingResponseSchema>;
+export type ToDeviceEvent = z.infer<typeof toDeviceEventSchema>;
 
 export interface KeysServerEvents {
   /** A to-device message for this session's device; it stays queued until acknowledged. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, type Timestamp } from './common.js';
+import { idSchema, timestampSchema, wireIdSchema } from './common.js';
 
 /**
  * Media attachments (docs/api/media.md): uploads, their metadata as messages carry it, and signed
@@ -35,6 +35,10 @@ export const attachmentIdsSchema = z
 
 export const mediaParams = z.object({ id: idSchema });
 
+/** `GET /api/media/blob/:key` (the local store's downloads): the signed fields of a URL from `GET /api/media/:id`. */
+export const blobParams = z.object({ key: z.string() });
+export const blobQuery = z.object({ expires: z.string().regex(/^\d{1,12}$/), type: z.string().max(200), disposition: z.string().max(2000), signature: z.string().max(100) });
+
 /** `POST /api/media?encrypted=true`: the file is an end-to-end encrypted blob, stored and served as opaque bytes. */
 export const uploadQuery = z.object({ encrypted: z.stringbool().default(false) });
 
@@ -45,60 +49,50 @@ export const directUploadBody = z.object({
   name: z.string().max(1000).optional().transform(cleanFileName),
 });
 
-export interface ThumbnailDto {
-  width: number;
-  height: number;
-  contentType: string;
-}
+export const thumbnailSchema = z.object({ width: z.int().positive(), height: z.int().positive(), contentType: z.string() });
 
 /** An attachment as messages carry it: immutable once its upload is complete. */
-export interface AttachmentDto {
-  id: string;
-  kind: MediaKind;
-  /** Sniffed from the bytes (`application/octet-stream` when not recognised, and for encrypted uploads). */
-  contentType: string;
-  /** Bytes, as stored (images after their metadata was stripped). */
-  size: number;
-  /** The uploader's file name, cleaned; null for encrypted uploads and when none was sent. */
-  name: string | null;
-  /** Images only: pixels of the stored (upright) image. */
-  width: number | null;
-  height: number | null;
-  /** Audio and video, where it can be read. */
-  durationMs: number | null;
-  /** Images only: fetch it through `GET /api/media/:id` (`thumbnailUrl`). */
-  thumbnail: ThumbnailDto | null;
-  /** An end-to-end encrypted blob: the keys travel in the message's encrypted payload. */
-  encrypted: boolean;
-}
+export const attachmentSchema = z.object({
+  id: wireIdSchema,
+  kind: z.enum(MEDIA_KINDS),
+  contentType: z.string().meta({ description: 'Sniffed from the bytes (`application/octet-stream` when not recognised, and for encrypted uploads).' }),
+  size: z.int().min(0).meta({ description: 'Bytes, as stored (images after their metadata was stripped).' }),
+  name: z.string().nullable().meta({ description: "The uploader's file name, cleaned; null for encrypted uploads and when none was sent." }),
+  width: z.int().nullable().meta({ description: 'Images only: pixels of the stored (upright) image.' }),
+  height: z.int().nullable(),
+  durationMs: z.number().nullable().meta({ description: 'Audio and video, where it can be read.' }),
+  thumbnail: thumbnailSchema.nullable().meta({ description: 'Images only: fetch it through `GET /api/media/:id` (`thumbnailUrl`).' }),
+  encrypted: z.boolean().meta({ description: "An end-to-end encrypted blob: the keys travel in the message's encrypted payload." }),
+});
 
 /** An upload as its uploader and the members who may fetch it see it. */
-export interface MediaDto extends AttachmentDto {
-  /** `uploading` until a direct upload is completed; `ready` to attach (or attached). */
-  status: 'uploading' | 'ready';
-  /** The message that carries it; null until it is attached. */
-  messageId: string | null;
-  createdAt: Timestamp;
-}
+export const mediaSchema = attachmentSchema.extend({
+  status: z.enum(['uploading', 'ready']).meta({ description: '`uploading` until a direct upload is completed; `ready` to attach (or attached).' }),
+  messageId: wireIdSchema.nullable().meta({ description: 'The message that carries it; null until it is attached.' }),
+  createdAt: timestampSchema,
+});
 
-export interface MediaResponse {
-  media: MediaDto;
-}
+export const mediaResponseSchema = z.object({ media: mediaSchema });
 
 /** `GET /api/media/:id`: where to fetch the bytes, until `expiresAt`. */
-export interface MediaAccessResponse {
-  media: MediaDto;
-  url: string;
-  /** Images only. */
-  thumbnailUrl: string | null;
-  expiresAt: Timestamp;
-}
+export const mediaAccessResponseSchema = z.object({
+  media: mediaSchema,
+  url: z.string(),
+  thumbnailUrl: z.string().nullable().meta({ description: 'Images only.' }),
+  expiresAt: timestampSchema,
+});
 
 /** `POST /api/media/uploads`: send the bytes to `upload.url`, then `POST /api/media/:id/complete`. */
-export interface DirectUploadResponse {
-  media: MediaDto;
-  upload: { method: 'PUT'; url: string; headers: Record<string, string>; expiresAt: Timestamp };
-}
+export const directUploadResponseSchema = z.object({
+  media: mediaSchema,
+  upload: z.object({ method: z.literal('PUT'), url: z.string(), headers: z.record(z.string(), z.string()), expiresAt: timestampSchema }),
+});
 
+export type ThumbnailDto = z.infer<typeof thumbnailSchema>;
+export type AttachmentDto = z.infer<typeof attachmentSchema>;
+export type MediaDto = z.infer<typeof mediaSchema>;
+export type MediaResponse = z.infer<typeof mediaResponseSchema>;
+export type MediaAccessResponse = z.infer<typeof mediaAccessResponseSchema>;
+export type DirectUploadResponse = z.infer<typeof directUploadResponseSchema>;
 export type DirectUploadBody = z.input<typeof directUploadBody>;
 export type DirectUploadInput = z.output<typeof directUploadBody>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, pageLimitSchema, textSchema, type Timestamp } from './common.js';
+import { idSchema, nextCursorSchema, pageLimitSchema, textSchema, timestampSchema, wireIdSchema } from './common.js';
 
 /** How many users one socket may watch the presence of. */
 export const MAX_PRESENCE_SUBSCRIPTIONS = 100;
@@ -23,22 +23,25 @@ export type PresenceSubscribePayload = z.input<typeof presenceSubscribePayload>;
  * `lastSeenAt`) only for contacts, people who have sent the viewer a message: for anyone else both are
  * null, meaning "not visible to you", never a made-up "offline".
  */
-export interface PersonDto {
-  id: string;
-  name: string;
-  /** Whether the user has a connected device now; null when their presence is not visible to the viewer. */
-  online: boolean | null;
-  /** When the user's last connection closed; null if never, or when their presence is not visible. */
-  lastSeenAt: Timestamp | null;
-}
+export const personSchema = z.object({
+  id: wireIdSchema,
+  name: z.string(),
+  online: z.boolean().nullable().meta({ description: 'Whether the user has a connected device now; null when their presence is not visible to the viewer.' }),
+  lastSeenAt: timestampSchema.nullable().meta({ description: "When the user's last connection closed; null if never, or when their presence is not visible." }),
+});
 
-export interface PresenceEvent {
-  userId: string;
-  online: boolean;
-  lastSeenAt: Timestamp | null;
-}
+export const presenceEventSchema = z.object({
+  userId: wireIdSchema,
+  online: z.boolean(),
+  lastSeenAt: timestampSchema.nullable(),
+});
 
-export interface PeopleSearchResponse {
-  users: PersonDto[];
-  nextCursor: string | null;
-}
+export const peopleSearchResponseSchema = z.object({ users: z.array(personSchema), nextCursor: nextCursorSchema });
+
+export const personResponseSchema = z.object({ user: personSchema });
+
+export const presenceSubscribeResultSchema = z.object({ presence: z.array(presenceEventSchema) });
+
+export type PersonDto = z.infer<typeof personSchema>;
+export type PresenceEvent = z.infer<typeof presenceEventSchema>;
+export type PeopleSearchResponse = z.infer<typeof peopleSearchResponseSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, pageLimitSchema, pageQuerySchema, textSchema, type Timestamp } from './common.js';
+import { idSchema, nextCursorSchema, pageLimitSchema, pageQuerySchema, textSchema, timestampSchema, wireIdSchema } from './common.js';
 
 /** Blocking users and reporting abuse (docs/api/safety.md). */
 
@@ -24,28 +24,28 @@ export const reportsQuery = pageQuerySchema;
 export type ReportBody = z.output<typeof reportBody>;
 export type AbuseReason = (typeof ABUSE_REASONS)[number];
 
-export interface BlockDto {
-  userId: string;
-  name: string;
-  blockedAt: Timestamp;
-}
+export const blockSchema = z.object({ userId: wireIdSchema, name: z.string(), blockedAt: timestampSchema });
 
-export interface BlocksResponse {
-  blocks: BlockDto[];
-  nextCursor: string | null;
-}
+export const blockResponseSchema = z.object({ block: blockSchema });
 
-export interface AbuseReportDto {
-  id: string;
-  reporterId: string;
-  reportedUserId: string;
-  messageId: string | null;
-  reason: AbuseReason;
-  details: string | null;
-  createdAt: Timestamp;
-}
+export const blocksResponseSchema = z.object({ blocks: z.array(blockSchema), nextCursor: nextCursorSchema });
 
-export interface AbuseReportsResponse {
-  reports: AbuseReportDto[];
-  nextCursor: string | null;
-}
+export const abuseReportSchema = z.object({
+  id: wireIdSchema,
+  reporterId: wireIdSchema,
+  reportedUserId: wireIdSchema,
+  messageId: wireIdSchema.nullable(),
+  reason: z.enum(ABUSE_REASONS),
+  details: z.string().nullable(),
+  createdAt: timestampSchema,
+});
+
+/** What the reporter gets back: the report is for admins to read. */
+export const reportCreatedResponseSchema = z.object({ report: z.object({ id: wireIdSchema, createdAt: timestampSchema }) });
+
+export const abuseReportsResponseSchema = z.object({ reports: z.array(abuseReportSchema), nextCursor: nextCursorSchema });
+
+export type BlockDto = z.infer<typeof blockSchema>;
+export type BlocksResponse = z.infer<typeof blocksResponseSchema>;
+export type AbuseReportDto = z.infer<typeof abuseReportSchema>;
+export type AbuseReportsResponse = z.infer<typeof abuseReportsResponseSchema>;

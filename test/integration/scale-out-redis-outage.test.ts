@@ -22,7 +22,8 @@ describe('a Redis outage under chat traffic', { skip: clusterSkip() }, () => {
   const url = (index: number) => cluster.node(index).baseUrl;
   const readiness = async (index: number) => {
     const ready = await request(url(index), 'GET', '/ready');
-    return { status: ready.status, redis: ready.status === 200 ? ready.body.redis : ready.body.error?.details?.redis };
+    const failed = (ready.body.error?.details ?? []) as { path: string; message: string }[];
+    return { status: ready.status, redis: ready.status === 200 ? ready.body.redis : failed.find((detail) => detail.path === 'redis')?.message };
   };
 
   test('loses no acknowledged message, keeps sockets and processes up, reports itself in /ready, and works across processes again after', async () => {
