@@ -9,15 +9,26 @@ import { receiveUpload, type UploadLimits } from './upload-receiver.js';
 /** Room for the multipart framing around the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
+/** How long a refused upload's sender may go on sending, read and dropped, before its connection closes. */
+const LINGER_MS = 2_000;
+
 /**
  * An upload refused before its body was read whole: the rest is read and dropped, so the client gets
- * its answer and the connection can carry the next request; but a body that is too large (or of unknown
- * length) is not worth reading, and its connection closes after the answer instead.
+ * its answer and the connection can carry the next request. A body that is too large (or of unknown
+ * length) is not worth reading for long: once the answer is sent, the connection closes if the client
+ * is still sending after LINGER_MS. Closing at once would reset a connection whose client is still
+ * sending, and a reset makes the client's system drop our answer before the client has read it.
  */
 function dropRest(req: Request, res: Response, error: unknown): void {
   if (req.complete) return;
-  if ((error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE') || req.get('content-length') === undefined) res.set('Connection', 'close');
   req.resume();
+  if (!(error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE') && req.get('content-length') !== undefined) return;
+  res.once('finish', () => {
+    const linger = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    linger.unref();
+    req.once('end', () => clearTimeout(linger));
+    req.once('close', () => clearTimeout(linger));
+  });
 }
 
 export function createMediaRouter(deps: { media: MediaService; limits: UploadLimits; uploadRate: RequestHandler; requireAuth: RequestHandler }): Router {
