@@ -357,7 +357,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     start({ listen = true } = {}) {
       const startWork = () => {
         accountEvents.start();
-        callSweep.start();
+        // createApp swept once already, before anything could connect.
+        callSweep.start({ runNow: false });
         presence.start(people.changes);
         sessionCleanup.start();
         pushNotifier.start();

@@ -17,9 +17,8 @@ const joinInstead = () => new AppError('INVALID_STATE', 'A group call is joined 
 /**
  * The call events of every connection, each parsed and acknowledged by realtime.handle and decided by
  * CallService (1:1 calls) or GroupCallService (group calls). Events that name a call go to the service
- * whose call it is.
+ * whose call it is. `processId` is this process's storage liveness id: the devices' sockets are held here.
  */
-/** `processId` is this process's storage liveness id: the devices' sockets are held here. */
 export function registerCallEvents(realtime: RealtimeServer, calls: CallService, groupCalls: GroupCallService, processId: string): void {
   realtime.onConnection((socket) => {
     const { userId, sessionId } = socket.data.principal;

@@ -46,12 +46,12 @@ export interface LiveCall {
  * shared store (Redis), where `add` is one atomic check-and-set over both users.
  */
 export interface LiveCalls {
-  /** Adds a ringing call unless its caller or callee is already in one; false then (busy). Atomic. */
   /**
    * Whether calls outlive this process: when they do, a stopping process leaves them to the others (its
    * devices reconnect elsewhere within the grace) instead of ending them.
    */
   readonly sharedAcrossProcesses: boolean;
+  /** Adds a ringing call unless its caller or callee is already in one; false then (busy). Atomic. */
   add(live: LiveCall): Promise<boolean>;
   get(callId: string): Promise<LiveCall | undefined>;
   /** The call `userId` is in, if any. */

@@ -46,12 +46,12 @@ export function ringingMembers(live: LiveGroupCall): string[] {
  * process these are maps; with several processes they move to Redis like LiveCalls.
  */
 export interface LiveGroupCalls {
-  /** Adds a new call unless its group already has one; false then. Atomic. */
   /**
    * Whether calls outlive this process: when they do, a stopping process leaves them to the others (its
    * devices reconnect elsewhere within the grace) instead of ending them.
    */
   readonly sharedAcrossProcesses: boolean;
+  /** Adds a new call unless its group already has one; false then. Atomic. */
   add(live: LiveGroupCall): Promise<boolean>;
   get(callId: string): Promise<LiveGroupCall | undefined>;
   ofConversation(conversationId: string): Promise<LiveGroupCall | undefined>;

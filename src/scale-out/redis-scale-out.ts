@@ -44,7 +44,6 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
   }) as typeof adapterClient.publish;
   // A connection in subscriber mode takes no other commands: the relayed events have one of their own.
   const subscriber = await connectRedis(options.url, logger, 'events', { commandTimeoutMs: COMMAND_TIMEOUT_MS });
-  const timers: { close(): void }[] = [];
   const eventsChannel = `${prefix}domain-events`;
   try {
     await subscriber.subscribe(eventsChannel);
@@ -52,6 +51,8 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
     for (const connection of [client, adapterClient, subscriber]) connection.disconnect();
     throw error;
   }
+  /** Every kind of call's timers, which stop polling at close. */
+  const timers: { close(): void }[] = [];
   return {
     mode: 'redis',
     attach(io) {

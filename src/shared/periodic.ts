@@ -2,8 +2,8 @@
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
 export interface PeriodicTask {
-  /** Runs the work now, then again each interval after a run ends. */
-  start(): void;
+  /** Runs the work now (or, with `runNow: false`, an interval from now), then again each interval after a run ends. */
+  start(options?: { runNow?: boolean }): void;
   /** Stops the schedule and waits for a run in progress (so what it uses can close after it). */
   stop(): Promise<void>;
 }
@@ -19,22 +19,26 @@ export function periodicTask(intervalSeconds: number, work: (stopping: () => boo
   let stopped = true;
   const stopping = () => stopped;
 
+  function schedule(): void {
+    timer = setTimeout(run, Math.min(intervalSeconds * 1000, MAX_DELAY_MS));
+    timer.unref();
+  }
+
   function run(): void {
     running = work(stopping)
       .catch(onError)
       .finally(() => {
         running = undefined;
-        if (stopped) return;
-        timer = setTimeout(run, Math.min(intervalSeconds * 1000, MAX_DELAY_MS));
-        timer.unref();
+        if (!stopped) schedule();
       });
   }
 
   return {
-    start() {
+    start({ runNow = true } = {}) {
       if (!stopped) return;
       stopped = false;
-      run();
+      if (runNow) run();
+      else schedule();
     },
     async stop() {
       stopped = true;
