@@ -1,11 +1,15 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import { createLogger } from '../../src/shared/logger.js';
+
+const execFileAsync = promisify(execFile);
 
 export type DatabaseKind = 'pglite' | 'postgres' | 'mongo';
 
@@ -87,7 +91,8 @@ export async function freshPgliteDataDir(): Promise<string> {
     await rename(building, template).catch(() => rm(building, { recursive: true, force: true }));
   }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'call-app-test-data-'));
-  await cp(path.join(template, 'pglite'), path.join(dataDir, 'pglite'), { recursive: true });
+  // cp(1): node's fs.cp takes ~10x as long for the template's thousand files.
+  await execFileAsync('cp', ['-R', path.join(template, 'pglite'), path.join(dataDir, 'pglite')]);
   return dataDir;
 }
 
