@@ -106,7 +106,7 @@ export class PushNotifier {
       event.recipientId !== null
         ? [event.recipientId]
         : (await this.deps.conversations.memberIds(event.conversationId)).filter((userId) => userId !== event.senderId);
-    const online = await this.deps.presence.onlineAmong(recipients);
+    const online = await this.onlineAmong(recipients);
     const offline = recipients.filter((userId) => !online.has(userId));
     if (offline.length === 0) return [];
     const sender = await this.deps.users.findById(event.senderId);
@@ -132,6 +132,19 @@ export class PushNotifier {
         expiresAt: new Date(sentAt + MESSAGE_TTL_MS),
         coalesceKey: notice.key,
       }));
+  }
+
+  /**
+   * Who among `userIds` has a connected device. When presence cannot say (shared presence unreachable),
+   * nobody: a push too many beats a message nobody is told of.
+   */
+  private async onlineAmong(userIds: string[]): Promise<Set<string>> {
+    try {
+      return await this.deps.presence.onlineAmong(userIds);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'presence is unavailable: pushing the message to every recipient');
+      return new Set();
+    }
   }
 
   /**

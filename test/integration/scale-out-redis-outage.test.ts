@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import type { ChatMessageEvent } from '../../src/protocol/chat.js';
 import type { PersonDto } from '../../src/protocol/people.js';
 import { chatUser, device, history, send, sendOk } from '../support/chat.js';
 import { clusterSkip, useCluster } from '../support/cluster.js';
+import { startFakeExpo } from '../support/fake-expo.js';
 import { syncAll, syncHead } from '../support/groups.js';
 import { login, PASSWORD, request } from '../support/http.js';
+import { offlineUser, received } from '../support/push.js';
 import { collect, connectSocket, nextEvent, type ClientSocket } from '../support/sockets.js';
 import { BUDGETS_OUT_OF_THE_WAY } from '../support/test-app.js';
 
@@ -17,8 +19,10 @@ const until = async (what: string, holds: () => Promise<boolean>, timeoutMs = 15
   }
 };
 
+const expo = await startFakeExpo();
+
 describe('a Redis outage under chat traffic', { skip: clusterSkip() }, () => {
-  const cluster = useCluster(2, { env: { ...BUDGETS_OUT_OF_THE_WAY, PRESENCE_PROCESS_TTL_MS: '3000' } });
+  const cluster = useCluster(2, { env: { ...BUDGETS_OUT_OF_THE_WAY, PRESENCE_PROCESS_TTL_MS: '3000', EXPO_BASE_URL: expo.url, PUSH_POLL_MS: '25' } });
   const url = (index: number) => cluster.node(index).baseUrl;
   const readiness = async (index: number) => {
     const ready = await request(url(index), 'GET', '/ready');
@@ -26,9 +30,12 @@ describe('a Redis outage under chat traffic', { skip: clusterSkip() }, () => {
     return { status: ready.status, redis: ready.status === 200 ? ready.body.redis : failed.find((detail) => detail.path === 'redis')?.message };
   };
 
-  test('loses no acknowledged message, keeps sockets and processes up, reports itself in /ready, and works across processes again after', async () => {
+  after(() => expo.close());
+
+  test('loses no acknowledged message, keeps sockets and processes up, pushes to the offline, reports itself in /ready, and works across processes again after', async () => {
     const alice = await chatUser(url(0), 'Alice');
     const bob = await chatUser(url(1), 'Bob');
+    const carol = await offlineUser(url(1), 'Carol');
     await sendOk(device(bob), { to: alice.id, text: 'before' });
     const bobCursor = await syncHead(url(1), bob.token);
     const disconnects = [device(alice), device(bob)].map((socket) => collect(socket, 'disconnect'));
@@ -54,6 +61,9 @@ describe('a Redis outage under chat traffic', { skip: clusterSkip() }, () => {
       const ackedBefore = acked.size;
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.ok(acked.size > ackedBefore, 'messages are still stored and acknowledged while Redis is away');
+      // Presence cannot say who is online: the recipient is pushed to rather than left untold.
+      const toCarol = await sendOk(device(alice), { to: carol.id, text: 'while Redis is away' });
+      assert.equal((await received(expo, carol.token))[0]!.data?.['messageId'], toCarol.message.id);
       // Signing in still works (the login limits count in this process meanwhile).
       assert.equal((await request(url(1), 'POST', '/api/auth/login', { body: { email: alice.email, password: 'not the password' } })).status, 401);
 
