@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { RealtimeServer } from '../realtime/realtime-server.js';
 import { conversationRoom, type AppSocket } from '../realtime/socket-types.js';
 import type { DomainEvents } from '../shared/domain-events.js';
@@ -5,6 +6,8 @@ import type { Logger } from '../shared/logger.js';
 import type { ConversationsRepository } from '../storage/ports.js';
 
 const GROUP_ROOM_PREFIX = conversationRoom('');
+/** Users whose groups are read at once when every socket's rooms are read again. */
+const REGROUP_CONCURRENCY = 4;
 
 const groupRoomsOf = (socket: AppSocket) => [...socket.rooms].filter((room) => room.startsWith(GROUP_ROOM_PREFIX));
 
@@ -48,6 +51,45 @@ export function registerConversationRooms(
       if (sockets.size === 0 && current.get(userId) === sockets) current.delete(userId);
     });
   };
+
+  /**
+   * After the link between processes was cut, joins, leaves and membership changes announced meanwhile
+   * may not have reached this process's sockets: every user's group rooms are read again (a few users at
+   * a time; one more pass if another outage ends during one).
+   */
+  let regrouping: Promise<void> | undefined;
+  let regroupAgain = false;
+  const regroupUser = async (userId: string, sockets: ReadonlySet<AppSocket>) => {
+    for (;;) {
+      const changesBefore = membershipChanges;
+      const rooms = (await conversations.groupIdsOf(userId)).map(conversationRoom);
+      // A change heard meanwhile may have moved these sockets already: read again rather than undo it.
+      if (changesBefore !== membershipChanges) continue;
+      await Promise.all([...sockets].filter((socket) => socket.connected).map((socket) => moveTo(socket, rooms)));
+      return;
+    }
+  };
+  const regroupAll = async () => {
+    do {
+      regroupAgain = false;
+      const limit = pLimit(REGROUP_CONCURRENCY);
+      await Promise.all(
+        [...current].map(([userId, sockets]) =>
+          limit(() => regroupUser(userId, sockets)).catch((error: unknown) => logger.error({ err: error, userId }, 'could not read the groups of a user again after an outage')),
+        ),
+      );
+    } while (regroupAgain);
+  };
+  events.on('relayResumed', () => {
+    membershipChanges += 1;
+    if (regrouping) {
+      regroupAgain = true;
+      return;
+    }
+    regrouping = regroupAll().finally(() => {
+      regrouping = undefined;
+    });
+  });
 
   realtime.onHandshake(async (socket) => {
     const sibling = currentSibling(socket);

@@ -16,7 +16,8 @@ const relayed = new Set<string>(RELAYED_EVENTS);
  * what is emitted here is published, what another process published is emitted here. A payload heard
  * from elsewhere is never published again, and a process ignores what it published itself, so nothing
  * loops. Pub/sub loses what is published while a process is cut off from Redis: the account changes and
- * revocations among these also come through the account-events feed, so that is their insurance.
+ * revocations among these also come through the account-events feed, so that is their insurance; the
+ * rest is read again on `relayResumed`, announced when a cut-off process is back.
  */
 export function relayDomainEvents(options: {
   publisher: Redis;
@@ -37,6 +38,9 @@ export function relayDomainEvents(options: {
       });
     });
   }
+  // Its first 'ready' came before this: each later one ends an outage, heard here and by the others
+  // (their own link may have been up all along, and missed what this process said meanwhile).
+  subscriber.on('ready', () => events.emit('relayResumed', { at: new Date().toISOString() }));
   subscriber.on('message', (from: string, text: string) => {
     if (from !== channel) return;
     let message: RelayedMessage;

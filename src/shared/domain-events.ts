@@ -17,6 +17,11 @@ export interface DomainEventMap {
    * were moved in or out of its room. Devices still in their handshake were not (see conversation-rooms.ts).
    */
   groupMembersChanged: [{ conversationId: string; joinedIds: string[]; leftIds: string[] }];
+  /**
+   * A process's link to the others was cut and is back: what was said between them meanwhile (room joins
+   * and leaves, the events above) may never have arrived, so state kept from it is read again.
+   */
+  relayResumed: [{ at: string }];
   /*
    * The events below are facts of this process only, each emitted once its change is stored: they must
    * never be relayed to other processes (as RELAYED_EVENTS above are), since every process that heard
@@ -64,7 +69,7 @@ export interface DomainEventMap {
  * The facts every process must hear, wherever they were emitted: with several processes the scale-out
  * relay carries them to the others (and the account-events feed carries the first two, also from the CLI).
  */
-export const RELAYED_EVENTS = ['accountChanged', 'sessionsRevoked', 'groupMembersChanged'] as const satisfies readonly (keyof DomainEventMap)[];
+export const RELAYED_EVENTS = ['accountChanged', 'sessionsRevoked', 'groupMembersChanged', 'relayResumed'] as const satisfies readonly (keyof DomainEventMap)[];
 export type RelayedEvent = (typeof RELAYED_EVENTS)[number];
 
 export class DomainEvents extends EventEmitter<DomainEventMap> {

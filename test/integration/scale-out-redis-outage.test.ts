@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ChatMessageEvent } from '../../src/protocol/chat.js';
+import type { ConversationDto } from '../../src/protocol/conversations.js';
 import type { PersonDto } from '../../src/protocol/people.js';
 import { chatUser, device, history, send, sendOk } from '../support/chat.js';
 import { clusterSkip, useCluster } from '../support/cluster.js';
 import { startFakeExpo } from '../support/fake-expo.js';
-import { syncAll, syncHead } from '../support/groups.js';
+import { createGroup, nextMatching, sendToOk, syncAll, syncHead } from '../support/groups.js';
 import { login, PASSWORD, request } from '../support/http.js';
 import { offlineUser, received } from '../support/push.js';
 import { collect, connectSocket, nextEvent, type ClientSocket } from '../support/sockets.js';
@@ -36,6 +37,7 @@ describe('a Redis outage under chat traffic', { skip: clusterSkip() }, () => {
     const alice = await chatUser(url(0), 'Alice');
     const bob = await chatUser(url(1), 'Bob');
     const carol = await offlineUser(url(1), 'Carol');
+    let groupMadeDuringOutage: ConversationDto | undefined;
     await sendOk(device(bob), { to: alice.id, text: 'before' });
     const bobCursor = await syncHead(url(1), bob.token);
     const disconnects = [device(alice), device(bob)].map((socket) => collect(socket, 'disconnect'));
@@ -59,7 +61,10 @@ describe('a Redis outage under chat traffic', { skip: clusterSkip() }, () => {
       for (const index of [0, 1]) await until(`process ${index} reports Redis unreachable`, async () => (await readiness(index)).status === 503);
       assert.deepEqual(await readiness(0), { status: 503, redis: 'unreachable' });
       const ackedBefore = acked.size;
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Bob's connected device, on the other process, cannot be moved into this group's room now: the
+      // move waits for Redis a few reconnection attempts (seconds apart by now), then is given up.
+      groupMadeDuringOutage = await createGroup(url(0), alice.token, 'Made while Redis is away', [bob.id]);
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
       assert.ok(acked.size > ackedBefore, 'messages are still stored and acknowledged while Redis is away');
       // Presence cannot say who is online: the recipient is pushed to rather than left untold.
       const toCarol = await sendOk(device(alice), { to: carol.id, text: 'while Redis is away' });
@@ -101,6 +106,12 @@ describe('a Redis outage under chat traffic', { skip: clusterSkip() }, () => {
     const toAlice = nextEvent<ChatMessageEvent>(device(alice), 'CHAT_MESSAGE', 5_000);
     const reply = await sendOk(bobAgain, { to: alice.id, text: 'reply after the outage' });
     assert.equal((await toAlice).message.id, reply.message.id);
+
+    // Once back, each process reads its sockets' groups again: Bob's device that was connected all along
+    // hears the group made during the outage.
+    const inGroup = nextMatching<ChatMessageEvent>(device(bob), 'CHAT_MESSAGE', (event) => event.message.conversationId === groupMadeDuringOutage!.id, 5_000);
+    const groupMessage = await sendToOk(device(alice), { conversationId: groupMadeDuringOutage!.id, text: 'in the group made during the outage' });
+    assert.equal((await inGroup).message.id, groupMessage.message.id);
 
     // Redis restarted empty: each process counts its connections again, so presence is right once more.
     await until('Bob is online again for Alice', async () => {
