@@ -24,12 +24,14 @@ export class LiveFigures {
   ) {}
 
   async read(): Promise<LiveFiguresResponse> {
-    const since = new Date(this.now().getTime() - 60_000);
+    const now = this.now();
+    // Up to the next millisecond, so a message of this very millisecond counts.
+    const lastMinute = { from: new Date(now.getTime() - 60_000), to: new Date(now.getTime() + 1) };
     const [connectedUsers, calls, groupCalls, messagesPerMinute] = await Promise.all([
       this.deps.presence.onlineCount(),
       this.deps.liveCalls.all(),
       this.deps.liveGroupCalls.all(),
-      this.deps.messages.countSince(since),
+      this.deps.messages.countCreated(lastMinute),
     ]);
     return {
       connectedUsers,

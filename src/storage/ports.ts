@@ -274,8 +274,8 @@ export interface MessagesRepository {
   contactsAmong(userId: string, otherIds: readonly string[]): Promise<Set<string>>;
   /** For each user, how many messages from others are after their read positions, over all their conversations (the app's badge). */
   unreadTotals(userIds: readonly string[]): Promise<Map<string, number>>;
-  /** How many messages were stored at or after `since` (by their time-ordered ids: a range of the id index). */
-  countSince(since: Date): Promise<number>;
+  /** How many messages were made from `from` up to (not including) `to`, by their time-ordered ids: a range of the id index. */
+  countCreated(range: { from: Date; to: Date }): Promise<number>;
 }
 
 /** A user someone blocks. */

@@ -155,7 +155,7 @@ function usersSection(me: UserDto): Section {
   const query = h('input', { type: 'search', placeholder: 'Name or email starts with…', 'data-testid': 'user-search' });
   const status = h('select', { 'data-testid': 'user-status-filter' }, h('option', { value: '' }, 'Any status'), ['active', 'banned', 'deleted'].map((s) => h('option', { value: s }, s)));
   const list = h('tbody', {});
-  const more = h('button', { type: 'button', class: 'small', onclick: () => void load(true) }, 'More');
+  const more = h('button', { type: 'button', class: 'small', hidden: true, onclick: () => void load(true) }, 'More');
   const error = h('p', { class: 'error', 'data-testid': 'users-error' });
   const detail = h('div', { class: 'detail', 'data-testid': 'user-detail' }, h('p', { class: 'muted' }, 'Pick a user to see their sessions and act on the account.'));
 

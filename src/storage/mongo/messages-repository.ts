@@ -173,6 +173,6 @@ export function createMessagesRepository(mongo: MongoDatabase, options: { logger
       return totals;
     },
 
-    countSince: (since) => messages.countDocuments({ _id: { $gte: scalar(firstIdAt(since)) } }),
+    countCreated: ({ from, to }) => messages.countDocuments({ _id: { $gte: scalar(firstIdAt(from)), $lt: scalar(firstIdAt(to)) } }),
   };
 }

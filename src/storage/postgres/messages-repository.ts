@@ -184,8 +184,13 @@ export function createMessagesRepository(db: Kysely<Database>, writesOptions: Me
       return totals;
     },
 
-    async countSince(since) {
-      const row = await db.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('count')).where('id', '>=', firstIdAt(since)).executeTakeFirst();
+    async countCreated({ from, to }) {
+      const row = await db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('id', '>=', firstIdAt(from))
+        .where('id', '<', firstIdAt(to))
+        .executeTakeFirst();
       return Number(row?.count ?? 0);
     },
   };
