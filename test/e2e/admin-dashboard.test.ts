@@ -141,6 +141,21 @@ describe(`admin dashboard in chromium (${kind})`, { skip, timeout: 240_000 }, ()
     for (const page of [dashboard, demo]) assert.deepEqual(page.problems, [], 'no errors in the page console (CSP refusals included)');
   });
 
+  test('/admin and /demo are served with the same strict CSP; only the demo may use camera and microphone', async () => {
+    const [admin, demo] = await Promise.all([fetch(`${server.baseUrl}/admin/`), fetch(`${server.baseUrl}/demo/`)]);
+    for (const response of [admin, demo]) {
+      assert.equal(response.status, 200);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "object-src 'none'", "frame-ancestors 'none'"]) {
+        assert.ok(csp.includes(directive), `${directive} in ${csp}`);
+      }
+      assert.ok(!csp.includes('unsafe'), csp);
+    }
+    assert.equal(admin.headers.get('permissions-policy'), 'camera=(), microphone=(), geolocation=()');
+    assert.equal(demo.headers.get('permissions-policy'), 'camera=(self), microphone=(self), geolocation=()');
+    assert.ok(!(admin.headers.get('content-security-policy') ?? '').includes('media-src'), 'the dashboard plays no media');
+  });
+
   test('a non-admin who signs in is told the dashboard is for admins only, and signed out', async () => {
     const plain = await registerUser(server.baseUrl, `Plain ${tag}`);
     const page = await open('/admin/');
