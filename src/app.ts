@@ -4,6 +4,9 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server as SocketServer } from 'socket.io';
 import type { Express } from 'express';
+import { createAdminAppRouter } from './admin/admin-app-routes.js';
+import { LiveFigures } from './admin/live-figures.js';
+import { createLiveRouter } from './admin/live-routes.js';
 import { createDocsRouter } from './api-docs/docs-routes.js';
 import { describeBudgets } from './api-docs/event-reference.js';
 import { AccountEventsFeed } from './auth/account-events-feed.js';
@@ -65,6 +68,7 @@ import { singleProcess } from './scale-out/single-process.js';
 import type { Storage } from './storage/ports.js';
 import { openStorage } from './storage/open-storage.js';
 import { AccountAdminService } from './users/account-admin-service.js';
+import { AccountDirectory } from './users/account-directory.js';
 import { createAdminRouter } from './users/admin-routes.js';
 import { PeopleService } from './users/people-service.js';
 import { createPeopleRouter } from './users/people-routes.js';
@@ -306,6 +310,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     intervalSeconds: mediaConfig.cleanupIntervalSeconds,
     orphanTtlSeconds: mediaConfig.orphanTtlSeconds,
   });
+  const liveFigures = new LiveFigures({
+    presence,
+    liveCalls: directLiveCalls,
+    liveGroupCalls,
+    messages: storage.messages,
+    sockets: () => realtime.io.of('/').sockets.size,
+  });
   const rateLimits = createRateLimits({ ...config.rateLimit, mediaUploadsPerMinute: mediaConfig.uploadRequestsPerMinute }, scaleOut.httpRateLimitStore);
 
   const http = createHttpApp({
@@ -315,11 +326,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     routes: [
       { path: '/', router: createHealthRouter(storage, scaleOut) },
       { path: '/demo', router: createDemoRouter(config.demoDir) },
+      { path: '/admin', router: createAdminAppRouter(config.adminDir) },
       { path: '/', router: createDocsRouter({ budgets: describeBudgets(config) }) },
       { path: '/api/auth', router: createAuthRouter({ auth, requireAuth: authenticated, rateLimits }) },
       // More specific first: the admin router answers FORBIDDEN for every path it is mounted on.
       { path: '/api/admin/reports', router: reportRouters.admin },
-      { path: '/api/admin', router: createAdminRouter({ accounts, requireAuth: authenticated }) },
+      { path: '/api/admin/live', router: createLiveRouter({ figures: liveFigures, requireAuth: authenticated }) },
+      {
+        path: '/api/admin',
+        router: createAdminRouter({ accounts, directory: new AccountDirectory({ users: storage.users, sessions: storage.sessions, presence }), requireAuth: authenticated }),
+      },
       { path: '/api/chat', router: createChatRouter({ reader, groups: createGroupRouter({ groups, reader }), requireAuth: authenticated }) },
       { path: '/api/users', router: createPeopleRouter({ people, requireAuth: authenticated }) },
       { path: '/api/blocks', router: createBlockRouter({ blocks, requireAuth: authenticated }) },

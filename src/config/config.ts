@@ -23,6 +23,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** The built demo web app served at /demo (npm run build writes it to dist/demo-app). */
   DEMO_DIR: z.string().min(1).default(fileURLToPath(new URL('../../dist/demo-app', import.meta.url))),
+  /** The built admin dashboard served at /admin (npm run build writes it to dist/admin-app). */
+  ADMIN_DIR: z.string().min(1).default(fileURLToPath(new URL('../../dist/admin-app', import.meta.url))),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   MONGO_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string').optional(),
   MONGO_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
@@ -139,6 +141,8 @@ export interface Config {
   dataDir: string;
   /** The built demo web app, served at /demo. */
   demoDir: string;
+  /** The built admin dashboard, served at /admin. */
+  adminDir: string;
   databaseUrl: string | undefined;
   /** MongoDB instead of PostgreSQL (never both), and how long start-up and each operation look for its server. */
   mongo: { uri: string; serverSelectionTimeoutMs: number } | undefined;
@@ -380,6 +384,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     host: env.HOST,
     dataDir: env.DATA_DIR,
     demoDir: env.DEMO_DIR,
+    adminDir: env.ADMIN_DIR,
     databaseUrl: env.DATABASE_URL,
     mongo: env.MONGO_URI ? { uri: env.MONGO_URI, serverSelectionTimeoutMs: env.MONGO_SERVER_SELECTION_TIMEOUT_MS } : undefined,
     redisUrl: env.REDIS_URL,

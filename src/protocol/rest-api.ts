@@ -1,5 +1,12 @@
 import type { z } from 'zod';
-import { adminUpdateUserBody, adminUserParams } from './admin.js';
+import {
+  adminUpdateUserBody,
+  adminUserDetailResponseSchema,
+  adminUserParams,
+  adminUsersQuery,
+  adminUsersResponseSchema,
+  liveFiguresResponseSchema,
+} from './admin.js';
 import {
   authResponseSchema,
   expoPushTokenBody,
@@ -209,6 +216,35 @@ export const restRoutes: RestRoute[] = [
     errors: [],
   },
   { method: 'get', path: '/api/admin/reports', tag: 'Administration', summary: 'Abuse reports, newest first.', auth: 'admin', query: reportsQuery, responses: json(abuseReportsResponseSchema, 'A page of reports.'), errors: [] },
+  {
+    method: 'get',
+    path: '/api/admin/users',
+    tag: 'Administration',
+    summary: 'Every account, newest first: search by a prefix of the name or the email, filter by status.',
+    auth: 'admin',
+    query: adminUsersQuery,
+    responses: json(adminUsersResponseSchema, 'A page of accounts.'),
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/api/admin/users/:id',
+    tag: 'Administration',
+    summary: 'One account with its live sessions (signed-in devices).',
+    auth: 'admin',
+    params: adminUserParams,
+    responses: json(adminUserDetailResponseSchema, 'The account and its sessions.'),
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'get',
+    path: '/api/admin/live',
+    tag: 'Administration',
+    summary: 'What is going on now: connected users and sockets, calls in progress, messages in the last minute.',
+    auth: 'admin',
+    responses: json(liveFiguresResponseSchema, 'The figures.'),
+    errors: [],
+  },
 
   {
     method: 'get',

@@ -51,6 +51,11 @@ export interface UsersRepository {
   search(query: string, page: { after?: string | undefined; limit: number; excludeId: string }): Promise<PersonRecord[]>;
   /** The active users among `ids`. */
   findPeople(ids: readonly string[]): Promise<PersonRecord[]>;
+  /**
+   * For admins: every account (any status, or only `status`) whose name or email starts with `query`
+   * (case-insensitive; no query: all), newest first, after the user `after`.
+   */
+  list(filter: { query?: string | undefined; status?: UserStatus | undefined; after?: string | undefined; limit: number }): Promise<UserRecord[]>;
 }
 
 /** What other users may know of a user. */
@@ -269,6 +274,8 @@ export interface MessagesRepository {
   contactsAmong(userId: string, otherIds: readonly string[]): Promise<Set<string>>;
   /** For each user, how many messages from others are after their read positions, over all their conversations (the app's badge). */
   unreadTotals(userIds: readonly string[]): Promise<Map<string, number>>;
+  /** How many messages were made from `from` up to (not including) `to`, by their time-ordered ids: a range of the id index. */
+  countCreated(range: { from: Date; to: Date }): Promise<number>;
 }
 
 /** A user someone blocks. */

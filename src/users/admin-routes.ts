@@ -1,12 +1,22 @@
 import { Router, type RequestHandler } from 'express';
 import { requireAdmin } from '../http/authenticate.js';
 import { parse } from '../http/validate.js';
-import { adminUpdateUserBody, adminUserParams } from '../protocol/admin.js';
+import { adminUpdateUserBody, adminUserParams, adminUsersQuery } from '../protocol/admin.js';
 import type { AccountAdminService } from './account-admin-service.js';
+import type { AccountDirectory } from './account-directory.js';
 
-export function createAdminRouter(deps: { accounts: AccountAdminService; requireAuth: RequestHandler }): Router {
+export function createAdminRouter(deps: { accounts: AccountAdminService; directory: AccountDirectory; requireAuth: RequestHandler }): Router {
   const router = Router();
   router.use(deps.requireAuth, requireAdmin);
+
+  router.get('/users', async (req, res) => {
+    res.json(await deps.directory.list(parse(adminUsersQuery, req.query, 'query')));
+  });
+
+  router.get('/users/:id', async (req, res) => {
+    const { id } = parse(adminUserParams, req.params, 'params');
+    res.json(await deps.directory.get(id));
+  });
 
   router.patch('/users/:id', async (req, res) => {
     const { id } = parse(adminUserParams, req.params, 'params');

@@ -17,6 +17,8 @@ export interface PresenceTracker {
   /** Counts a closed connection; true when it was the user's last (they went offline). */
   disconnected(userId: string): Promise<boolean>;
   onlineAmong(userIds: readonly string[]): Promise<Set<string>>;
+  /** How many users are online (on every process). */
+  onlineCount(): Promise<number>;
   /** Starts reporting `changes` (in one process there are none). */
   start(changes: PresenceChanges): void;
   stop(): Promise<void>;
@@ -44,6 +46,10 @@ export class LocalPresenceTracker implements PresenceTracker {
 
   async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
     return new Set(userIds.filter((id) => this.connections.has(id)));
+  }
+
+  async onlineCount(): Promise<number> {
+    return this.connections.size;
   }
 
   start(): void {}

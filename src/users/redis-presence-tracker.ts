@@ -6,45 +6,54 @@ import type { PresenceChanges, PresenceTracker } from './presence-tracker.js';
 /** Users written or discounted per script run, so Redis is never held long by one. */
 const BATCH = 500;
 
-// Key names are built inside the scripts from a prefix (one Redis, not a Redis Cluster).
-// ARGV: user key prefix, process id, the process's user set, user id.
+// Key names are built inside the scripts from a prefix (one Redis, not a Redis Cluster). The set of
+// online users (ARGV[4]) is kept beside the counts, so counting them is one SCARD.
+// ARGV: user key prefix, process id, the process's user set, the online set, user id.
 const CONNECT = `
-local key = ARGV[1] .. ARGV[4]
+local key = ARGV[1] .. ARGV[5]
 local count = redis.call('HINCRBY', key, ARGV[2], 1)
-redis.call('SADD', ARGV[3], ARGV[4])
+redis.call('SADD', ARGV[3], ARGV[5])
+redis.call('SADD', ARGV[4], ARGV[5])
 if count == 1 and redis.call('HLEN', key) == 1 then return 1 end
 return 0`;
 
 const DISCONNECT = `
-local key = ARGV[1] .. ARGV[4]
+local key = ARGV[1] .. ARGV[5]
 if redis.call('HINCRBY', key, ARGV[2], -1) > 0 then return 0 end
 redis.call('HDEL', key, ARGV[2])
-redis.call('SREM', ARGV[3], ARGV[4])
-if redis.call('EXISTS', key) == 0 then return 1 end
+redis.call('SREM', ARGV[3], ARGV[5])
+if redis.call('EXISTS', key) == 0 then
+  redis.call('SREM', ARGV[4], ARGV[5])
+  return 1
+end
 return 0`;
 
-// ARGV: user key prefix, process id, the process's user set, then user id and count pairs.
+// ARGV: user key prefix, process id, the process's user set, the online set, then user id and count pairs.
 // Returns the users nobody was counted for before.
 const RESTORE = `
 local back = {}
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local key = ARGV[1] .. ARGV[i]
   if redis.call('EXISTS', key) == 0 then table.insert(back, ARGV[i]) end
   redis.call('HSET', key, ARGV[2], ARGV[i + 1])
   redis.call('SADD', ARGV[3], ARGV[i])
+  redis.call('SADD', ARGV[4], ARGV[i])
 end
 return back`;
 
-// ARGV: user key prefix, dead process id, its user set, batch size.
+// ARGV: user key prefix, dead process id, its user set, the online set, batch size.
 // Takes up to a batch of the dead process's users (SPOP: two survivors never take the same user),
 // discounts its connections and returns the users now counted nowhere.
 const REAP = `
-local users = redis.call('SPOP', ARGV[3], ARGV[4])
+local users = redis.call('SPOP', ARGV[3], ARGV[5])
 local gone = {}
 for _, user in ipairs(users) do
   local key = ARGV[1] .. user
   redis.call('HDEL', key, ARGV[2])
-  if redis.call('EXISTS', key) == 0 then table.insert(gone, user) end
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('SREM', ARGV[4], user)
+    table.insert(gone, user)
+  end
 end
 return gone`;
 
@@ -76,7 +85,8 @@ export interface RedisPresenceOptions {
  * (`presence:user:<id>`): online while it has a field. Per process, the set of its users
  * (`presence:process:<id>`) and a heartbeat key that expires `processTtlMs` after its last renewal. Every
  * process looks for the processes in `presence:processes` whose heartbeat is gone and discounts their
- * users, which costs as much as the dead process had users, and reports those now offline.
+ * users, which costs as much as the dead process had users, and reports those now offline. The set of
+ * online users (`presence:online`) changes with the counts, in the same scripts.
  *
  * This process also keeps its own counts in memory. When its heartbeat was found gone (Redis restarted
  * and lost everything, or the process was cut off longer than the TTL and taken for dead) or a write
@@ -116,6 +126,9 @@ export class RedisPresenceTracker implements PresenceTracker {
   private usersOf(processId: string): string {
     return `${this.options.prefix}presence:process:${processId}`;
   }
+  private get online(): string {
+    return `${this.options.prefix}presence:online`;
+  }
   private heartbeatOf(processId: string): string {
     return `${this.options.prefix}presence:alive:${processId}`;
   }
@@ -151,6 +164,10 @@ export class RedisPresenceTracker implements PresenceTracker {
     return online;
   }
 
+  async onlineCount(): Promise<number> {
+    return this.options.client.scard(this.online);
+  }
+
   start(changes: PresenceChanges): void {
     this.changes = changes;
     const every = Math.max(50, Math.floor(this.options.processTtlMs / 5));
@@ -181,7 +198,7 @@ export class RedisPresenceTracker implements PresenceTracker {
   /** Sends `command` for `userId` under the current process id (read as it is sent, so it matches the counts). */
   private async write(command: Script, userId: string): Promise<unknown> {
     try {
-      return await command(this.userPrefix, this.processId, this.usersOf(this.processId), userId);
+      return await command(this.userPrefix, this.processId, this.usersOf(this.processId), this.online, userId);
     } catch (error) {
       this.stale = true;
       throw error;
@@ -219,7 +236,7 @@ export class RedisPresenceTracker implements PresenceTracker {
           return count === undefined ? [] : [userId, count];
         });
         if (pairs.length === 0) continue;
-        const back = (await this.run.restore(this.userPrefix, this.processId, this.usersOf(this.processId), ...pairs)) as string[];
+        const back = (await this.run.restore(this.userPrefix, this.processId, this.usersOf(this.processId), this.online, ...pairs)) as string[];
         if (back.length > 0) await this.changes?.cameOnline(back);
         announced.push(...back);
       }
@@ -249,7 +266,7 @@ export class RedisPresenceTracker implements PresenceTracker {
 
   private async discount(deadId: string): Promise<void> {
     for (;;) {
-      const gone = (await this.run.reap(this.userPrefix, deadId, this.usersOf(deadId), BATCH)) as string[];
+      const gone = (await this.run.reap(this.userPrefix, deadId, this.usersOf(deadId), this.online, BATCH)) as string[];
       if (gone.length > 0) {
         this.options.logger.info({ processId: deadId, users: gone.length }, 'presence: users of a stopped process went offline');
         await this.changes?.wentOffline(gone);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { browserSkip, buildDemo, launchChromium, screenshot } from '../support/browser.js';
+import { browserSkip, buildWebApp, launchChromium, screenshot } from '../support/browser.js';
 import { registerUser, uniqueEmail, PASSWORD } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -27,7 +27,7 @@ function framesDecoded(page: Page): Promise<number> {
 describe(`demo web app in chromium (${kind})`, { skip, timeout: 240_000 }, () => {
   let demoDir = '';
   before(async () => {
-    demoDir = await buildDemo();
+    demoDir = await buildWebApp('demo');
   });
   const server = useTestApp(kind, () => ({ DEMO_DIR: demoDir }));
   let browser: Browser;

@@ -55,11 +55,13 @@ describe('presence counted in Redis by several processes', { skip: redisServerSk
     assert.equal(await two.tracker.connected('u'), false);
     assert.equal(await one.tracker.connected('u'), false);
     assert.deepEqual(await two.tracker.onlineAmong(['u', 'v']), new Set(['u']));
+    assert.equal(await two.tracker.onlineCount(), 1, 'a user connected to two processes is one user online');
     assert.equal(await one.tracker.disconnected('u'), false);
     assert.equal(await one.tracker.disconnected('u'), false);
     assert.equal(await one.tracker.disconnected('u'), false, 'a disconnect without a connection here changes nothing');
     assert.equal(await two.tracker.disconnected('u'), true);
     assert.deepEqual(await one.tracker.onlineAmong(['u']), new Set());
+    assert.equal(await one.tracker.onlineCount(), 0);
     await Promise.all([one.tracker.stop(), two.tracker.stop()]);
   });
 
@@ -82,6 +84,7 @@ describe('presence counted in Redis by several processes', { skip: redisServerSk
       'reported by one survivor, once; "shared" is still online elsewhere',
     );
     assert.deepEqual(await survivors[1]!.tracker.onlineAmong(['alone', 'shared']), new Set(['shared']));
+    assert.equal(await survivors[1]!.tracker.onlineCount(), 1);
     await Promise.all(survivors.map((one) => one.tracker.stop()));
   });
 
@@ -95,6 +98,7 @@ describe('presence counted in Redis by several processes', { skip: redisServerSk
     await redis.start();
     await eventually('everyone is counted again', async () => (await two.tracker.onlineAmong(['a', 'b', 'c'])).size === 3, 10_000);
     assert.deepEqual(new Set([...one.online, ...two.online]), new Set(['a', 'b', 'c']));
+    assert.equal(await one.tracker.onlineCount(), 3, 'the online set is written again too');
     assert.equal(await one.tracker.disconnected('a'), true);
     assert.equal(await one.tracker.disconnected('c'), true);
     assert.equal(await two.tracker.disconnected('b'), true);

@@ -48,16 +48,19 @@ export function launchChromium(): Promise<Browser> {
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const ARTIFACTS_DIR = path.join(ROOT, 'test-artifacts');
 
-/** Builds the demo web app with Vite into a fresh directory and returns it (for DEMO_DIR). */
-export async function buildDemo(): Promise<string> {
-  const outDir = await mkdtemp(path.join(tmpdir(), 'call-app-demo-'));
+/**
+ * Builds a web app of packages/ (demo, admin) with Vite into a fresh directory and returns it (for
+ * DEMO_DIR, ADMIN_DIR). Builds started together run side by side.
+ */
+export async function buildWebApp(app: 'demo' | 'admin'): Promise<string> {
+  const outDir = await mkdtemp(path.join(tmpdir(), `call-app-${app}-`));
   const { build } = await import('vite');
-  await build({ configFile: path.join(ROOT, 'packages/demo/vite.config.ts'), build: { outDir, emptyOutDir: true } });
+  await build({ configFile: path.join(ROOT, `packages/${app}/vite.config.ts`), build: { outDir, emptyOutDir: true } });
   return outDir;
 }
 
-/** A screenshot of the page's current state, test-artifacts/<name>.png. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** A screenshot of the page's current state (the whole page with `fullPage`), test-artifacts/<name>.png. */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`) });
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), ...options });
 }

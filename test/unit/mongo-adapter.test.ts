@@ -57,6 +57,8 @@ describe('MongoDB filters', () => {
     await assert.rejects(users.findById({ $gt: '' } as never), UnsafeFilterValue);
     await assert.rejects(messages.history({ $exists: true } as never, { limit: 10 }), UnsafeFilterValue);
     await assert.rejects(users.search('ann', { limit: 10, excludeId: { $ne: 'x' } as never }), UnsafeFilterValue);
+    await assert.rejects(users.list({ limit: 10, after: { $gt: '' } as never }), UnsafeFilterValue);
+    await assert.rejects(users.list({ limit: 10, status: { $ne: 'active' } as never }), UnsafeFilterValue);
     await client.close();
   });
 });

@@ -1,3 +1,4 @@
+import { Admin } from './admin.js';
 import { Api, type ApiOptions } from './api.js';
 import { AuthSession } from './auth.js';
 import type { BackoffOptions } from './backoff.js';
@@ -33,6 +34,8 @@ export class CallAppClient {
   readonly realtime: Realtime;
   readonly chat: Chat;
   readonly calls: Calls;
+  /** The admin endpoints, for an admin account. */
+  readonly admin: Admin;
 
   constructor(options: ClientOptions) {
     const transport = new Transport(options.baseUrl, options.fetch);
@@ -43,6 +46,7 @@ export class CallAppClient {
     const store = options.store ?? new MemoryChatStore();
     this.chat = new Chat(this.api, this.realtime, this.auth, store, backoff);
     this.calls = new Calls(this.api, this.realtime, options.webrtc);
+    this.admin = new Admin(this.api);
     // A session that ends leaves nothing of the user on the device.
     this.auth.on('signedOut', () => void store.clear());
   }

@@ -1,5 +1,6 @@
 export { createClient, CallAppClient, type ClientOptions } from './client.js';
 export { AuthSession, type SignedOutReason } from './auth.js';
+export { Admin, type AuditEntry, type AuditEventType, type AuditFilter, type AuditPage, type CallQualityDay, type CallQualityResponse } from './admin.js';
 export { Api, type ApiOptions } from './api.js';
 export { Realtime, type ConnectionState, type RealtimeOptions } from './realtime.js';
 export { Chat, type ChatTarget, type PendingMessage, type ChatOptions } from './chat.js';

@@ -3,6 +3,7 @@
  * truth. Type-only: nothing of the server (zod, its schemas) reaches an app's bundle.
  */
 export type { AckResponse } from '../../../src/protocol/ack.js';
+export type { AdminSessionDto, AdminUserDetailResponse, AdminUserDto, AdminUsersResponse, LiveFiguresResponse } from '../../../src/protocol/admin.js';
 export type { AuthResponse, TokenPair, UserDto, SessionDto } from '../../../src/protocol/auth.js';
 export type {
   CallAcceptedEvent,

@@ -1,4 +1,5 @@
 import type { AnyBulkWriteOperation, ClientSession } from 'mongodb';
+import { firstIdAt } from '../../shared/ids.js';
 import type { Logger } from '../../shared/logger.js';
 import type { MessagesRepository } from '../ports.js';
 import { takePositions } from './change-positions.js';
@@ -171,5 +172,7 @@ export function createMessagesRepository(mongo: MongoDatabase, options: { logger
       memberships.forEach((member, index) => totals.set(member.userId, (totals.get(member.userId) ?? 0) + counts[index]!));
       return totals;
     },
+
+    countCreated: ({ from, to }) => messages.countDocuments({ _id: { $gte: scalar(firstIdAt(from)), $lt: scalar(firstIdAt(to)) } }),
   };
 }

@@ -80,5 +80,16 @@ export function createUsersRepository(mongo: MongoDatabase): UsersRepository {
       const docs = await users.find({ _id: among(ids), status: 'active' }, { projection: { _id: 1, name: 1, lastSeenAt: 1 } }).toArray();
       return docs.map(toPerson);
     },
+    async list(page) {
+      const filter: Filter<UserDoc> = {};
+      if (page.query) {
+        const lowered = page.query.toLowerCase();
+        filter.$or = [{ nameLower: startsWith(lowered) }, { email: startsWith(lowered) }];
+      }
+      if (page.status) filter.status = scalar(page.status);
+      if (page.after) filter._id = { $lt: scalar(page.after) };
+      const docs = await users.find(filter).sort({ _id: -1 }).limit(page.limit).toArray();
+      return docs.map(toUser);
+    },
   };
 }

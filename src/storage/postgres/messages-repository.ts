@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { firstIdAt } from '../../shared/ids.js';
 import type { MessagesRepository } from '../ports.js';
 import { newChangePosition, setNewChangePosition } from './change-positions.js';
 import { messageColumns, messageDetails, toMessage, type MessageRow } from './message-rows.js';
@@ -181,6 +182,16 @@ export function createMessagesRepository(db: Kysely<Database>, writesOptions: Me
       const totals = new Map(userIds.map((userId) => [userId, 0]));
       for (const row of rows) totals.set(row.user_id, Number(row.total));
       return totals;
+    },
+
+    async countCreated({ from, to }) {
+      const row = await db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('id', '>=', firstIdAt(from))
+        .where('id', '<', firstIdAt(to))
+        .executeTakeFirst();
+      return Number(row?.count ?? 0);
     },
   };
 }

@@ -115,5 +115,16 @@ export function createUsersRepository(db: Kysely<Database>): UsersRepository {
         .execute();
       return rows.map(toPerson);
     },
+    async list(filter) {
+      let query = db.selectFrom('users').selectAll();
+      if (filter.query) {
+        const prefix = `${escapeLike(filter.query.toLowerCase())}%`;
+        query = query.where((eb) => eb.or([eb(searchName, 'like', prefix), eb('email', 'like', prefix)]));
+      }
+      if (filter.status) query = query.where('status', '=', filter.status);
+      if (filter.after) query = query.where('id', '<', filter.after);
+      const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
+      return rows.map(toUser);
+    },
   };
 }

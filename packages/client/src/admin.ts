@@ -1,0 +1,87 @@
+import type { Api } from './api.js';
+import type { AdminUserDetailResponse, AdminUsersResponse, LiveFiguresResponse, UserDto } from './protocol.js';
+
+export type AuditEventType =
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'refresh_token.reused'
+  | 'session.logged_out'
+  | 'session.revoked'
+  | 'user.status_changed'
+  | 'user.role_changed'
+  | 'push_token.added'
+  | 'push_token.removed'
+  | 'group.owner_changed';
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  type: AuditEventType;
+  actorId: string | null;
+  targetUserId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  nextCursor: string | null;
+}
+
+export interface AuditFilter {
+  userId?: string | undefined;
+  type?: AuditEventType | undefined;
+  /** ISO timestamps. */
+  from?: string | undefined;
+  to?: string | undefined;
+  before?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** One day of call quality; the figures are null on a day without quality reports. */
+export interface CallQualityDay {
+  day: string;
+  calls: number;
+  reportedCalls: number;
+  setupMsP50: number | null;
+  setupMsP95: number | null;
+  poorShare: number | null;
+  relayShare: number | null;
+  mosAvg: number | null;
+}
+
+export interface CallQualityResponse {
+  days: CallQualityDay[];
+}
+
+/** The admin endpoints (an admin account's session; anyone else gets FORBIDDEN). */
+export class Admin {
+  constructor(private readonly api: Api) {}
+
+  users(filter: { query?: string; status?: UserDto['status']; after?: string; limit?: number } = {}): Promise<AdminUsersResponse> {
+    return this.api.get('/api/admin/users', filter);
+  }
+
+  user(userId: string): Promise<AdminUserDetailResponse> {
+    return this.api.get(`/api/admin/users/${encodeURIComponent(userId)}`);
+  }
+
+  /** A ban or delete ends the account's sessions and disconnects its sockets. */
+  async updateUser(userId: string, change: { status?: UserDto['status']; role?: UserDto['role'] }): Promise<UserDto> {
+    return (await this.api.patch<{ user: UserDto }>(`/api/admin/users/${encodeURIComponent(userId)}`, change)).user;
+  }
+
+  live(): Promise<LiveFiguresResponse> {
+    return this.api.get('/api/admin/live');
+  }
+
+  audit(filter: AuditFilter = {}): Promise<AuditPage> {
+    return this.api.get('/api/admin/audit', { ...filter });
+  }
+
+  /** `from` and `to` are days, `YYYY-MM-DD`. */
+  callQuality(range: { from: string; to: string }): Promise<CallQualityResponse> {
+    return this.api.get('/api/admin/call-quality', range);
+  }
+}

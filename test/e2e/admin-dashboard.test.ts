@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { browserSkip, buildWebApp, launchChromium, screenshot } from '../support/browser.js';
+import { registerUser } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+
+const skip = browserSkip();
+const kind = process.env['DATABASE_URL'] ? 'postgres' : 'pglite';
+const STEP_MS = 20_000;
+
+/** Waits until the page's element `testId` reads at least `min` (its text, or one of its attributes). */
+const waitForAtLeast = (page: Page, testId: string, min: number, attribute?: string) =>
+  page.waitForFunction(
+    ({ testId, min, attribute }) => {
+      const element = (globalThis as unknown as { document: { querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null } }).document.querySelector(`[data-testid="${testId}"]`);
+      return Number(attribute ? element?.getAttribute(attribute) : element?.textContent) >= min;
+    },
+    { testId, min, attribute },
+  );
+
+/** The SDK's connection state in the demo page (its client is on window.callApp). */
+const socketState = (page: Page) => page.evaluate(() => (globalThis as unknown as { callApp: { client: { realtime: { state: string } } } }).callApp.client.realtime.state);
+
+type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+
+/** How many pixels of a canvas are painted (not transparent). */
+const paintedPixels = (page: Page, testId: string) =>
+  page.getByTestId(testId).evaluate((element) => {
+    const canvas = element as unknown as Canvas;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let painted = 0;
+    for (let alpha = 3; alpha < data.length; alpha += 4) if (data[alpha]! > 0) painted += 1;
+    return painted;
+  });
+
+describe(`admin dashboard in chromium (${kind})`, { skip, timeout: 240_000 }, () => {
+  const dirs = { demo: '', admin: '' };
+  before(async () => {
+    [dirs.demo, dirs.admin] = await Promise.all([buildWebApp('demo'), buildWebApp('admin')]);
+  });
+  const server = useTestApp(kind, () => ({ DEMO_DIR: dirs.demo, ADMIN_DIR: dirs.admin }));
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    for (const dir of Object.values(dirs)) if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * A page in a browser context of its own. `problems` gathers uncaught errors and console errors, CSP
+   * refusals included, but not failed requests: the panels whose endpoints answer 404 show it themselves.
+   */
+  async function open(path: string): Promise<Page & { problems: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const page = Object.assign(await context.newPage(), { problems: [] as string[] });
+    page.setDefaultTimeout(STEP_MS);
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) page.problems.push(message.text());
+    });
+    page.on('pageerror', (error) => page.problems.push(error.message));
+    await page.goto(`${server.baseUrl}${path}`);
+    return page;
+  }
+
+  async function signInToDashboard(page: Page, account: { email: string; password: string }): Promise<void> {
+    await page.getByPlaceholder('Email').fill(account.email);
+    await page.getByPlaceholder('Password').fill(account.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  const tag = Math.random().toString(36).replace(/[^a-z]/g, '').slice(0, 6);
+
+  test('an admin bans a connected user (their page loses its socket), changes a role, sees live figures charted', async () => {
+    const admin = await registerUser(server.baseUrl, `Admin ${tag}`);
+    await server.app.storage.users.setRole(admin.user.id, 'admin');
+    const dana = await registerUser(server.baseUrl, `Dana ${tag}`);
+    const erin = await registerUser(server.baseUrl, `Erin ${tag}`);
+
+    // Dana signs in to the demo in a browser of her own: a live socket.
+    const demo = await open('/demo/');
+    await demo.getByRole('button', { name: 'I have an account: sign in' }).click();
+    await demo.getByPlaceholder('Email').fill(dana.email);
+    await demo.getByPlaceholder(/^Password/).fill(dana.password);
+    await demo.getByRole('button', { name: 'Sign in' }).click();
+    await demo.getByTestId('me').filter({ hasText: dana.user.name }).waitFor();
+    await demo.waitForFunction(() => (globalThis as unknown as { callApp: { client: { realtime: { state: string } } } }).callApp.client.realtime.state === 'connected');
+
+    const dashboard = await open('/admin/');
+    await screenshot(dashboard, 'admin-01-sign-in');
+    await signInToDashboard(dashboard, admin);
+    await dashboard.getByTestId('me').filter({ hasText: admin.email }).waitFor();
+    // Dana's socket is counted (this process holds every socket of the test app).
+    await waitForAtLeast(dashboard, 'live-connectedUsers', 1);
+    assert.ok(Number(await dashboard.getByTestId('live-connectedSockets').textContent()) >= 1);
+    // A second sample, so the live chart draws lines, not points only.
+    await waitForAtLeast(dashboard, 'live-chart', 8, 'data-points');
+    assert.ok((await paintedPixels(dashboard, 'live-chart')) > 500, 'the live chart painted its canvas');
+    await screenshot(dashboard, 'admin-02-dashboard', { fullPage: true });
+
+    // The admin finds Dana, sees her online with her session, and bans her.
+    await dashboard.getByTestId('user-search').fill(`dana ${tag}`);
+    await dashboard.getByTestId('user-search-submit').click();
+    const row = dashboard.getByTestId('user-row').filter({ hasText: dana.email });
+    await row.waitFor();
+    assert.equal(await dashboard.getByTestId('user-row').count(), 1);
+    await row.click();
+    const detail = dashboard.getByTestId('user-detail');
+    await detail.getByText(dana.user.name).first().waitFor();
+    assert.equal(await detail.getByTestId('user-status').textContent(), 'active');
+    assert.ok((await detail.getByTestId('sessions').locator('li').count()) >= 2, 'her registration and the demo sign-in');
+    await screenshot(dashboard, 'admin-03-user-detail', { fullPage: true });
+    await detail.getByTestId('ban').click();
+    await detail.getByTestId('user-status').filter({ hasText: 'banned' }).waitFor();
+    await detail.getByText('No live sessions.').waitFor();
+
+    // Dana's page is disconnected at once and back at the sign-in form.
+    await demo.getByTestId('auth').waitFor();
+    assert.equal(await socketState(demo), 'disconnected');
+    await screenshot(demo, 'admin-04-banned-user-signed-out');
+    await screenshot(dashboard, 'admin-05-banned', { fullPage: true });
+
+    // Erin is made an admin; unbanning Dana shows too.
+    await dashboard.getByTestId('user-search').fill(erin.email.slice(0, 12));
+    await dashboard.getByTestId('user-search-submit').click();
+    await dashboard.getByTestId('user-row').filter({ hasText: erin.email }).click();
+    await detail.getByTestId('make-admin').click();
+    await detail.getByTestId('user-role').filter({ hasText: 'admin' }).waitFor();
+    await dashboard.getByTestId('user-row').filter({ hasText: erin.email }).filter({ hasText: 'admin' }).waitFor();
+    assert.equal((await server.app.storage.users.findById(erin.user.id))?.role, 'admin');
+    await screenshot(dashboard, 'admin-06-role-changed', { fullPage: true });
+
+    // The panels of endpoints this server may not have yet say so instead of breaking the page.
+    for (const panel of ['quality', 'audit']) await dashboard.getByTestId(panel).waitFor();
+    for (const page of [dashboard, demo]) assert.deepEqual(page.problems, [], 'no errors in the page console (CSP refusals included)');
+  });
+
+  test('/admin and /demo are served with the same strict CSP; only the demo may use camera and microphone', async () => {
+    const [admin, demo] = await Promise.all([fetch(`${server.baseUrl}/admin/`), fetch(`${server.baseUrl}/demo/`)]);
+    for (const response of [admin, demo]) {
+      assert.equal(response.status, 200);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "object-src 'none'", "frame-ancestors 'none'"]) {
+        assert.ok(csp.includes(directive), `${directive} in ${csp}`);
+      }
+      assert.ok(!csp.includes('unsafe'), csp);
+    }
+    assert.equal(admin.headers.get('permissions-policy'), 'camera=(), microphone=(), geolocation=()');
+    assert.equal(demo.headers.get('permissions-policy'), 'camera=(self), microphone=(self), geolocation=()');
+    assert.ok(!(admin.headers.get('content-security-policy') ?? '').includes('media-src'), 'the dashboard plays no media');
+  });
+
+  test('a non-admin who signs in is told the dashboard is for admins only, and signed out', async () => {
+    const plain = await registerUser(server.baseUrl, `Plain ${tag}`);
+    const page = await open('/admin/');
+    await signInToDashboard(page, plain);
+    await page.getByTestId('login-error').filter({ hasText: 'admins only' }).waitFor();
+    assert.equal(await page.getByTestId('me').count(), 0);
+    await screenshot(page, 'admin-07-not-an-admin');
+    // The session it opened was ended on the way out.
+    const sessions = await server.app.storage.sessions.listActiveByUser(plain.user.id, new Date());
+    assert.equal(sessions.length, 1, 'only the registration session is left');
+    assert.deepEqual(page.problems, []);
+  });
+});
