@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { adminUpdateUserBody, adminUserParams } from './admin.js';
+import { auditQuery, auditResponseSchema } from './audit.js';
 import {
   authResponseSchema,
   expoPushTokenBody,
@@ -209,6 +210,16 @@ export const restRoutes: RestRoute[] = [
     errors: [],
   },
   { method: 'get', path: '/api/admin/reports', tag: 'Administration', summary: 'Abuse reports, newest first.', auth: 'admin', query: reportsQuery, responses: json(abuseReportsResponseSchema, 'A page of reports.'), errors: [] },
+  {
+    method: 'get',
+    path: '/api/admin/audit',
+    tag: 'Administration',
+    summary: 'The audit log, newest first: logins, session ends, account status and role changes, push tokens, group ownership. Filters combine (all must hold).',
+    auth: 'admin',
+    query: auditQuery,
+    responses: json(auditResponseSchema, 'A page of entries.'),
+    errors: [],
+  },
 
   {
     method: 'get',

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { newId } from '../../src/shared/ids.js';
 import type { NewSession, NewUser, Storage, UserRecord } from '../../src/storage/ports.js';
 import { accountEventsContract } from './sections/account-events.contract.js';
+import { auditContract } from './sections/audit.contract.js';
 import { callsContract } from './sections/calls.contract.js';
 import { chatChangesContract } from './sections/chat-changes.contract.js';
 import { conversationsContract } from './sections/conversations.contract.js';
@@ -54,6 +55,7 @@ export const storageContractSections: Record<string, ContractSection> = {
   'account events': accountEventsContract,
   'device keys': deviceKeysContract,
   media: mediaContract,
+  audit: auditContract,
 };
 
 /** Runs the whole storage contract against the adapter `open` returns, as the suite `name`. */
