@@ -64,6 +64,12 @@ describe('loadConfig', () => {
     assertRefused({ SOCKET_MAX_CONNECTIONS_PER_USER: '0' }, /SOCKET_MAX_CONNECTIONS_PER_USER/);
   });
 
+  test('the audit log keeps 180 days by default, cleaned hourly; 0 keeps everything, a fraction or a negative is refused', () => {
+    assert.deepEqual(loadConfig({}).audit, { retentionDays: 180, cleanupIntervalSeconds: 3600 });
+    assert.deepEqual(loadConfig({ AUDIT_RETENTION_DAYS: '0', AUDIT_CLEANUP_INTERVAL: '5m' }).audit, { retentionDays: 0, cleanupIntervalSeconds: 300 });
+    for (const days of ['1.5', '-1', 'forever', '36501']) assertRefused({ AUDIT_RETENTION_DAYS: days }, /AUDIT_RETENTION_DAYS/);
+  });
+
   test('development CORS allows local origins only', () => {
     const { corsOrigins } = loadConfig({});
     const allowed = (origin: string) => corsOrigins.some((rule) => (typeof rule === 'string' ? rule === origin : rule.test(origin)));
@@ -154,5 +160,12 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
     assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
     assert.equal(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy, 'loopback, 10.0.0.0/8');
+  });
+
+  test('audit entries are kept 180 days and cleaned up hourly by default; 0 keeps them; whole days up to a hundred years', () => {
+    assert.deepEqual(loadConfig({}).audit, { retentionDays: 180, cleanupIntervalSeconds: 3600 });
+    assert.deepEqual(loadConfig({ AUDIT_RETENTION_DAYS: '0', AUDIT_CLEANUP_INTERVAL: '5m' }).audit, { retentionDays: 0, cleanupIntervalSeconds: 300 });
+    for (const days of ['-1', '1.5', '36501', 'forever']) assertRefused({ AUDIT_RETENTION_DAYS: days }, /AUDIT_RETENTION_DAYS/);
+    assertRefused({ AUDIT_CLEANUP_INTERVAL: '0' }, /AUDIT_CLEANUP_INTERVAL/);
   });
 });
