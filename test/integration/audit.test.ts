@@ -7,7 +7,7 @@ import type { AuthResponse, TokenPair } from '../../src/protocol/auth.js';
 import { newId } from '../../src/shared/ids.js';
 import { assertError, assertValidationFailed } from '../support/assertions.js';
 import { until } from '../support/calls.js';
-import { databaseTargets, onlyWithTables } from '../support/databases.js';
+import { databaseTargets } from '../support/databases.js';
 import { createGroup, rowsHolding, sendToOk } from '../support/groups.js';
 import { login, PASSWORD, registerUser, request, uniqueEmail } from '../support/http.js';
 import { connectSocket } from '../support/sockets.js';
@@ -227,18 +227,17 @@ for (const target of databaseTargets()) {
       assertEntry(await audit.only(bob.id, 'group.owner_changed'), expect('group.owner_changed', 'leave', { actorId: alice.id, targetUserId: bob.id, details }));
     });
 
-    test('nothing secret is stored: no password, token, typed email or message text in any audit row', { skip: onlyWithTables(target.kind) }, async () => {
+    test('nothing secret is stored: no password, token, typed email or message text in any audit row', async () => {
       const { alice } = done;
       assert.equal((await audit.page(`userId=${alice.id}&limit=100`)).entries.length, 13, 'the actions were recorded');
-      const database = { kind: target.kind, databaseUrl: server.config.databaseUrl, dataDir: server.dataDir };
-      await server.stop();
-      try {
-        const holding = await rowsHolding(database, 'audit_log', [alice.id, ...done.secrets]);
-        assert.ok(holding.get(alice.id)! > 0, 'the search finds what is there');
-        for (const secret of done.secrets) assert.equal(holding.get(secret), 0, `a stored audit row holds ${secret}`);
-      } finally {
-        await server.start();
-      }
+      const needles = [alice.id, ...done.secrets];
+      // Straight from the table on PostgreSQL (every column as text); through the store where the app holds the database.
+      const holding =
+        target.kind === 'postgres'
+          ? await rowsHolding({ kind: target.kind, databaseUrl: server.config.databaseUrl, dataDir: server.dataDir }, 'audit_log', needles)
+          : await storedEntriesHolding(server, needles);
+      assert.ok(holding.get(alice.id)! > 0, 'the search finds what is there');
+      for (const secret of done.secrets) assert.equal(holding.get(secret), 0, `a stored audit row holds ${secret}`);
     });
 
     test('filters by user, type and time combine; pages go newest first with every entry once', async () => {
@@ -320,4 +319,16 @@ for (const target of databaseTargets()) {
       assert.deepEqual(await kept(), [recent]);
     });
   });
+}
+
+/** For each needle, how many of the app's audit entries (read through its store, as JSON) hold it. */
+async function storedEntriesHolding(server: SuiteApp, needles: readonly string[]): Promise<Map<string, number>> {
+  const rows: string[] = [];
+  for (let before: string | undefined; ; ) {
+    const page = await server.app.storage.audit.list({ before, limit: 100 });
+    rows.push(...page.map((entry) => JSON.stringify(entry)));
+    if (page.length < 100) break;
+    before = page.at(-1)!.id;
+  }
+  return new Map(needles.map((needle) => [needle, rows.filter((row) => row.includes(needle)).length]));
 }
