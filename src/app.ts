@@ -9,6 +9,9 @@ import { LiveFigures } from './admin/live-figures.js';
 import { createLiveRouter } from './admin/live-routes.js';
 import { createDocsRouter } from './api-docs/docs-routes.js';
 import { describeBudgets } from './api-docs/event-reference.js';
+import { createAuditCleanup } from './audit/audit-cleanup.js';
+import { AuditLog } from './audit/audit-log.js';
+import { createAuditRouter } from './audit/audit-routes.js';
 import { AccountEventsFeed } from './auth/account-events-feed.js';
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuthRouter } from './auth/auth-routes.js';
@@ -112,15 +115,23 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     ttlSeconds: config.jwt.accessTtlSeconds,
   });
   const authenticator = new Authenticator(accessTokens, storage, events);
+  const audit = new AuditLog({ store: storage.audit, logger });
+  const auditCleanup = createAuditCleanup({
+    store: storage.audit,
+    logger,
+    intervalSeconds: config.audit.cleanupIntervalSeconds,
+    retentionDays: config.audit.retentionDays,
+  });
   const auth = new AuthService({
     storage,
     accessTokens,
     passwords: new Passwords({ concurrency: config.passwordHashConcurrency }),
     events,
+    audit,
     accessTtlSeconds: config.jwt.accessTtlSeconds,
     refreshTtlSeconds: config.jwt.refreshTtlSeconds,
   });
-  const accounts = new AccountAdminService(storage, events);
+  const accounts = new AccountAdminService(storage, events, audit);
   const authenticated = requireAuth(authenticator);
   const sessionCleanup = createSessionCleanup({
     sessions: storage.sessions,
@@ -193,6 +204,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     blocks: storage.blocks,
     delivery,
     events,
+    audit,
     policy: memberAddPolicy(config.groups.addPolicy, storage.messages),
     maxMembers: config.groups.maxMembers,
     creations: hourly(config.groups.createdPerHour, 'groups created'),
@@ -332,6 +344,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // More specific first: the admin router answers FORBIDDEN for every path it is mounted on.
       { path: '/api/admin/reports', router: reportRouters.admin },
       { path: '/api/admin/live', router: createLiveRouter({ figures: liveFigures, requireAuth: authenticated }) },
+      { path: '/api/admin/audit', router: createAuditRouter({ audit, requireAuth: authenticated }) },
       {
         path: '/api/admin',
         router: createAdminRouter({ accounts, directory: new AccountDirectory({ users: storage.users, sessions: storage.sessions, presence }), requireAuth: authenticated }),
@@ -381,6 +394,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         pushWorker.start();
         media.start();
         mediaCleanup.start();
+        auditCleanup.start();
       };
       if (!listen) {
         startWork();
@@ -416,6 +430,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       await presence.stop();
       await sessionCleanup.stop();
       await mediaCleanup.stop();
+      await auditCleanup.stop();
       await media.stop(config.shutdownTimeoutMs);
       await keys.stop(config.shutdownTimeoutMs);
       // The pushes of the calls just ended are queued before the worker's last cycle.

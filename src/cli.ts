@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { openStorage } from './storage/open-storage.js';
+import { AuditLog } from './audit/audit-log.js';
 import { loadConfig } from './config/config.js';
 import { emailSchema } from './protocol/auth.js';
 import { AppError } from './shared/app-error.js';
@@ -29,7 +30,8 @@ if (!parsed.success) {
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const config = loadConfig(process.env);
-const storage = await openStorage(config, createLogger({ ...config.log, level: 'warn' })).catch((error: unknown) => {
+const logger = createLogger({ ...config.log, level: 'warn' });
+const storage = await openStorage(config, logger).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });
@@ -37,7 +39,9 @@ try {
   const { email, change } = parsed.data;
   const user = await storage.users.findByEmail(email);
   if (!user) throw new AppError('NOT_FOUND', `No account with the email ${email}`);
-  const updated = await new AccountAdminService(storage, createDomainEvents()).update(user.id, change);
+  // Audited with no actor and no client: an operator on the command line.
+  const accounts = new AccountAdminService(storage, createDomainEvents(), new AuditLog({ store: storage.audit, logger }));
+  const updated = await accounts.update(user.id, change, null);
   console.log(`${updated.email}: role ${updated.role}, status ${updated.status}`);
 } catch (error) {
   console.error(error instanceof AppError ? error.message : error);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditEntrySchema } from '../protocol/audit.js';
 import { sessionSchema, userSchema } from '../protocol/auth.js';
 import { participantSchema } from '../protocol/call-events.js';
 import { callSchema, groupCallMemberSchema, groupCallSchema, iceServerSchema } from '../protocol/calls.js';
@@ -39,6 +40,7 @@ export const NAMED_SHAPES: Record<string, z.ZodType> = {
   IceServer: iceServerSchema,
   Block: blockSchema,
   AbuseReport: abuseReportSchema,
+  AuditEntry: auditEntrySchema,
   Device: deviceSchema,
   OwnDevice: ownDeviceSchema,
   PreKeyBundle: preKeyBundleSchema,

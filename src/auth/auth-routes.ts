@@ -1,6 +1,7 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { RateLimits } from '../http/rate-limits.js';
 import { principalOf } from '../http/authenticate.js';
+import { clientOf } from '../http/request-client.js';
 import { parse } from '../http/validate.js';
 import {
   expoPushTokenBody,
@@ -11,11 +12,7 @@ import {
   removeExpoPushTokenBody,
   sessionIdParams,
 } from '../protocol/auth.js';
-import type { AuthService, ClientContext } from './auth-service.js';
-
-function clientOf(req: Request): ClientContext {
-  return { userAgent: req.get('user-agent') ?? null, ip: req.ip ?? null };
-}
+import type { AuthService } from './auth-service.js';
 
 export function createAuthRouter(deps: { auth: AuthService; requireAuth: RequestHandler; rateLimits: RateLimits }): Router {
   const { auth, requireAuth, rateLimits } = deps;
@@ -34,17 +31,17 @@ export function createAuthRouter(deps: { auth: AuthService; requireAuth: Request
 
   router.post('/refresh-token', async (req, res) => {
     const { refreshToken } = parse(refreshTokenBody, req.body, 'body');
-    res.json(await auth.refresh(refreshToken));
+    res.json(await auth.refresh(refreshToken, clientOf(req)));
   });
 
   router.post('/logout', async (req, res) => {
     const { refreshToken } = parse(logoutBody, req.body, 'body');
-    await auth.logout(refreshToken);
+    await auth.logout(refreshToken, clientOf(req));
     res.json({ ok: true });
   });
 
-  router.post('/logout-all', requireAuth, async (_req, res) => {
-    res.json({ ok: true, revoked: await auth.logoutOthers(principalOf(res)) });
+  router.post('/logout-all', requireAuth, async (req, res) => {
+    res.json({ ok: true, revoked: await auth.logoutOthers(principalOf(res), clientOf(req)) });
   });
 
   router.get('/me', requireAuth, async (_req, res) => {
@@ -53,13 +50,13 @@ export function createAuthRouter(deps: { auth: AuthService; requireAuth: Request
 
   router.post('/expo-push-token', requireAuth, async (req, res) => {
     const { token, deviceId } = parse(expoPushTokenBody, req.body, 'body');
-    await auth.registerPushToken(principalOf(res), token, deviceId);
+    await auth.registerPushToken(principalOf(res), token, deviceId, clientOf(req));
     res.json({ ok: true });
   });
 
   router.delete('/expo-push-token', requireAuth, async (req, res) => {
     const { token } = parse(removeExpoPushTokenBody, req.body, 'body');
-    await auth.removePushToken(principalOf(res), token);
+    await auth.removePushToken(principalOf(res), token, clientOf(req));
     res.json({ ok: true });
   });
 
@@ -69,7 +66,7 @@ export function createAuthRouter(deps: { auth: AuthService; requireAuth: Request
 
   router.delete('/sessions/:id', requireAuth, async (req, res) => {
     const { id } = parse(sessionIdParams, req.params, 'params');
-    await auth.revokeSession(principalOf(res), id);
+    await auth.revokeSession(principalOf(res), id, clientOf(req));
     res.json({ ok: true });
   });
 

@@ -1,5 +1,8 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { LoginFailureReason } from '../protocol/audit.js';
 import type { AuthResponse, LoginBody, RegisterBody, SessionDto, TokenPair } from '../protocol/auth.js';
 import { AppError } from '../shared/app-error.js';
+import type { ClientContext } from '../shared/client-context.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import type { SessionRecord, Storage, UserRecord } from '../storage/ports.js';
@@ -9,17 +12,12 @@ import type { Passwords } from './passwords.js';
 import type { Principal } from './principal.js';
 import { hashRefreshToken, newRefreshToken } from './refresh-tokens.js';
 
-/** Where a sign-in comes from, kept with its session so the user can recognise it. */
-export interface ClientContext {
-  userAgent: string | null;
-  ip: string | null;
-}
-
 export interface AuthServiceDeps {
   storage: Storage;
   accessTokens: AccessTokens;
   passwords: Passwords;
   events: DomainEvents;
+  audit: AuditLog;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   now?: () => Date;
@@ -44,33 +42,44 @@ export class AuthService {
       createdAt: this.now(),
     });
     if (!user) throw new AppError('EMAIL_TAKEN', 'An account with this email already exists');
-    return this.startSession(user, input.deviceName ?? null, client);
+    return (await this.startSession(user, input.deviceName ?? null, client)).response;
   }
 
   async login(input: LoginBody, client: ClientContext): Promise<AuthResponse> {
     const user = await this.deps.storage.users.findByEmail(input.email);
     if (!user || user.status === 'deleted') {
       await this.deps.passwords.checkDecoy(input.password);
+      await this.loginFailed(user?.id ?? null, user ? 'account_deleted' : 'unknown_account', client);
       throw invalidCredentials();
     }
     const check = await this.deps.passwords.check(user.passwordHash, input.password);
-    if (!check.valid) throw invalidCredentials();
-    if (user.status === 'banned') throw new AppError('ACCOUNT_BANNED', 'This account is banned');
+    if (!check.valid) {
+      await this.loginFailed(user.id, 'wrong_password', client);
+      throw invalidCredentials();
+    }
+    if (user.status === 'banned') {
+      await this.loginFailed(user.id, 'account_banned', client);
+      throw new AppError('ACCOUNT_BANNED', 'This account is banned');
+    }
     if (check.needsRehash) await this.deps.storage.users.updatePasswordHash(user.id, await this.deps.passwords.hash(input.password));
-    return this.startSession(user, input.deviceName ?? null, client);
+    const { sessionId, response } = await this.startSession(user, input.deviceName ?? null, client);
+    await this.deps.audit.record('login.succeeded', { actorId: user.id, targetUserId: user.id, client, details: { sessionId } });
+    return response;
   }
 
   /**
    * Rotates a refresh token. The first presentation wins; any later one, including a concurrent
    * duplicate, is reuse: the whole session is revoked and REFRESH_TOKEN_REUSED answered.
    */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, client: ClientContext): Promise<TokenPair> {
     const now = this.now();
     const result = await this.deps.storage.sessions.consumeToken(hashRefreshToken(refreshToken), now);
     if (result.outcome === 'unknown') throw invalidRefreshToken();
     const { session } = result;
     if (result.outcome === 'reused') {
       await this.endSession(session, 'refresh_token_reused', now);
+      // Whoever presented it is not known: the thief or the device it was stolen from.
+      await this.deps.audit.record('refresh_token.reused', { actorId: null, targetUserId: session.userId, client, details: { sessionId: session.id } });
       throw new AppError('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended');
     }
     const user = await this.deps.storage.users.findById(session.userId);
@@ -84,10 +93,12 @@ export class AuthService {
   }
 
   /** Ends the session the refresh token belongs to. Unknown tokens are accepted silently. */
-  async logout(refreshToken: string): Promise<void> {
+  async logout(refreshToken: string, client: ClientContext): Promise<void> {
     const now = this.now();
     const session = await this.deps.storage.sessions.findByTokenHash(hashRefreshToken(refreshToken));
-    if (session) await this.endSession(session, 'logout', now);
+    if (session && (await this.endSession(session, 'logout', now))) {
+      await this.deps.audit.record('session.logged_out', { actorId: session.userId, targetUserId: session.userId, client, details: { sessionId: session.id } });
+    }
   }
 
   async me(principal: Principal) {
@@ -110,23 +121,27 @@ export class AuthService {
     }));
   }
 
-  async revokeSession(principal: Principal, sessionId: string): Promise<void> {
+  async revokeSession(principal: Principal, sessionId: string, client: ClientContext): Promise<void> {
     const now = this.now();
     const revoked = await this.deps.storage.sessions.revoke(sessionId, principal.userId, 'revoked_by_user', now);
     if (!revoked) throw new AppError('NOT_FOUND', 'No such session');
     this.deps.events.emit('sessionsRevoked', { userId: principal.userId, sessionIds: [sessionId] });
+    await this.deps.audit.record('session.revoked', { actorId: principal.userId, targetUserId: principal.userId, client, details: { reason: 'revoked_by_user', sessionId } });
   }
 
   /** Ends every session of the caller except the one making the request. */
-  async logoutOthers(principal: Principal): Promise<number> {
+  async logoutOthers(principal: Principal, client: ClientContext): Promise<number> {
     const now = this.now();
     const ids = await this.deps.storage.sessions.revokeAllForUser(principal.userId, 'logout_all', now, principal.sessionId);
     this.deps.events.emit('sessionsRevoked', { userId: principal.userId, sessionIds: ids });
+    if (ids.length > 0) {
+      await this.deps.audit.record('session.revoked', { actorId: principal.userId, targetUserId: principal.userId, client, details: { reason: 'logout_all', count: ids.length } });
+    }
     return ids.length;
   }
 
   /** Stores the push token of the caller's session (the device it runs on), replacing that device's older one. */
-  async registerPushToken(principal: Principal, token: string, deviceId: string | undefined): Promise<void> {
+  async registerPushToken(principal: Principal, token: string, deviceId: string | undefined, client: ClientContext): Promise<void> {
     const registered = await this.deps.storage.pushTokens.register({
       token,
       userId: principal.userId,
@@ -136,19 +151,30 @@ export class AuthService {
     });
     // Only when a revocation won the race against this request.
     if (!registered) throw new AppError('UNAUTHORIZED', 'The session has ended; sign in again');
+    const { userId, sessionId } = principal;
+    await this.deps.audit.record('push_token.added', { actorId: userId, targetUserId: userId, client, details: { sessionId } });
   }
 
   /** Removes one of the caller's push tokens; another user's or an unknown token is left alone, silently. */
-  async removePushToken(principal: Principal, token: string): Promise<void> {
-    await this.deps.storage.pushTokens.removeForUser(principal.userId, token);
+  async removePushToken(principal: Principal, token: string, client: ClientContext): Promise<void> {
+    const removed = await this.deps.storage.pushTokens.removeForUser(principal.userId, token);
+    if (removed) {
+      await this.deps.audit.record('push_token.removed', { actorId: principal.userId, targetUserId: principal.userId, client, details: { sessionId: removed.sessionId } });
+    }
   }
 
-  private async endSession(session: SessionRecord, reason: string, now: Date): Promise<void> {
-    await this.deps.storage.sessions.revoke(session.id, session.userId, reason, now);
+  private async loginFailed(userId: string | null, reason: LoginFailureReason, client: ClientContext): Promise<void> {
+    await this.deps.audit.record('login.failed', { actorId: null, targetUserId: userId, client, details: { reason } });
+  }
+
+  /** False when the session had ended already. */
+  private async endSession(session: SessionRecord, reason: string, now: Date): Promise<boolean> {
+    const revoked = await this.deps.storage.sessions.revoke(session.id, session.userId, reason, now);
     this.deps.events.emit('sessionsRevoked', { userId: session.userId, sessionIds: [session.id] });
+    return revoked;
   }
 
-  private async startSession(user: UserRecord, deviceName: string | null, client: ClientContext): Promise<AuthResponse> {
+  private async startSession(user: UserRecord, deviceName: string | null, client: ClientContext): Promise<{ sessionId: string; response: AuthResponse }> {
     const now = this.now();
     const refresh = newRefreshToken();
     const session = await this.deps.storage.sessions.create(
@@ -164,7 +190,7 @@ export class AuthService {
       },
       refresh.hash,
     );
-    return { user: presentUser(user), ...(await this.tokenPair(session, refresh.token)) };
+    return { sessionId: session.id, response: { user: presentUser(user), ...(await this.tokenPair(session, refresh.token)) } };
   }
 
   private async tokenPair(session: SessionRecord, refreshToken: string): Promise<TokenPair> {

@@ -120,6 +120,9 @@ const envSchema = z.object({
   MEDIA_URL_TTL: durationSeconds.default(5 * 60),
   MEDIA_ORPHAN_TTL: durationSeconds.default(86400),
   MEDIA_CLEANUP_INTERVAL: durationSeconds.default(10 * 60),
+  // Whole days, at most a hundred years; 0 keeps every entry.
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(180),
+  AUDIT_CLEANUP_INTERVAL: durationSeconds.default(3600),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -286,6 +289,12 @@ export interface Config {
     toDeviceMaxPending: number;
   };
   media: MediaConfig;
+  audit: {
+    /** Entries older than this many days are deleted; 0 keeps them all. */
+    retentionDays: number;
+    /** How often the deletion runs. */
+    cleanupIntervalSeconds: number;
+  };
 }
 
 /** Where media blobs are kept: a directory on the local disk, or an S3-compatible bucket. */
@@ -478,6 +487,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       toDeviceMaxPending: env.E2EE_TO_DEVICE_MAX_PENDING,
     },
     media: mediaConfig(env),
+    audit: { retentionDays: env.AUDIT_RETENTION_DAYS, cleanupIntervalSeconds: env.AUDIT_CLEANUP_INTERVAL },
   };
 }
 

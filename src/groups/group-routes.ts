@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { ChatReader } from '../chat/chat-reader.js';
 import { principalOf } from '../http/authenticate.js';
+import { clientOf } from '../http/request-client.js';
 import { parse } from '../http/validate.js';
 import { addMembersBody, changeRoleBody, conversationParams, createGroupBody, memberParams, renameGroupBody } from '../protocol/conversations.js';
 import type { GroupService } from './group-service.js';
@@ -44,7 +45,7 @@ export function createGroupRouter(deps: { groups: GroupService; reader: ChatRead
   router.delete('/:id/members/:userId', async (req, res) => {
     const params = parse(memberParams, req.params, 'params');
     const userId = principalOf(res).userId;
-    await groups.removeMember(userId, params.id, params.userId);
+    await groups.removeMember(userId, params.id, params.userId, clientOf(req));
     if (params.userId === userId) res.status(204).end();
     else res.json({ conversation: await reader.conversation(userId, params.id) });
   });

@@ -1,7 +1,9 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import type { ConversationChange, CreateGroupBody } from '../protocol/conversations.js';
 import { presentSharedConversation } from '../chat/conversation-presenter.js';
 import type { Delivery } from '../realtime/delivery.js';
 import { AppError } from '../shared/app-error.js';
+import type { ClientContext } from '../shared/client-context.js';
 import type { DomainEvents } from '../shared/domain-events.js';
 import { newId } from '../shared/ids.js';
 import type { RateLimit } from '../shared/rate-limit.js';
@@ -14,6 +16,7 @@ export interface GroupServiceDeps {
   blocks: Pick<BlocksRepository, 'blockersAmong'>;
   delivery: Delivery;
   events: DomainEvents;
+  audit: AuditLog;
   policy: MemberAddPolicy;
   /** Members a group may have, its owner included. */
   maxMembers: number;
@@ -80,7 +83,7 @@ export class GroupService {
    * Removes `userId` from the group: a member leaving, or the owner or an admin removing someone (an
    * admin only members). The removed user's devices stop receiving the group's events at once.
    */
-  async removeMember(actorId: string, groupId: string, userId: string): Promise<void> {
+  async removeMember(actorId: string, groupId: string, userId: string, client: ClientContext): Promise<void> {
     const actorRole = await this.requireRole(actorId, groupId, ['owner', 'admin', 'member']);
     if (userId !== actorId) {
       if (actorRole === 'member') throw new AppError('FORBIDDEN', 'Only the owner and admins remove members');
@@ -98,6 +101,14 @@ export class GroupService {
     delivery.leaveConversation([userId], groupId);
     events.emit('groupMembersChanged', { conversationId: groupId, joinedIds: [], leftIds: [userId] });
     delivery.toConversation(groupId, 'CONVERSATION_UPDATED', event);
+    if (result.newOwnerId) {
+      await this.deps.audit.record('group.owner_changed', {
+        actorId,
+        targetUserId: result.newOwnerId,
+        client,
+        details: { conversationId: groupId, previousOwnerId: userId },
+      });
+    }
   }
 
   /** Stored members' devices join the group's room. */

@@ -7,6 +7,7 @@ import {
   adminUsersResponseSchema,
   liveFiguresResponseSchema,
 } from './admin.js';
+import { auditQuery, auditResponseSchema } from './audit.js';
 import {
   authResponseSchema,
   expoPushTokenBody,
@@ -243,6 +244,16 @@ export const restRoutes: RestRoute[] = [
     summary: 'What is going on now: connected users and sockets, calls in progress, messages in the last minute.',
     auth: 'admin',
     responses: json(liveFiguresResponseSchema, 'The figures.'),
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/api/admin/audit',
+    tag: 'Administration',
+    summary: 'The audit log, newest first: logins, session ends, account status and role changes, push tokens, group ownership. Filters combine (all must hold).',
+    auth: 'admin',
+    query: auditQuery,
+    responses: json(auditResponseSchema, 'A page of entries.'),
     errors: [],
   },
 

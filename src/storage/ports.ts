@@ -6,6 +6,7 @@ import type { CallRecord, CallStatus } from '../calls/call-state-machine.js';
 import type { GroupCallRecord } from '../calls/group-call-state-machine.js';
 import type { EncryptedContent } from '../protocol/encrypted.js';
 import type { AttachmentRecord, MediaStore } from '../media/media-store.js';
+import type { AuditStore } from '../audit/audit-store.js';
 import type { KeyAlgorithm } from '../protocol/keys.js';
 import type { AbuseReportDto } from '../protocol/safety.js';
 import type { PushStore } from '../push/push-store.js';
@@ -135,8 +136,8 @@ export interface PushTokensRepository {
   register(token: PushTokenRecord & { sessionId: string }): Promise<boolean>;
   /** The user's tokens, newest first, leaving out tokens of revoked sessions. */
   listByUser(userId: string): Promise<PushTokenRecord[]>;
-  /** Removes a token only if it is the user's. */
-  removeForUser(userId: string, token: string): Promise<void>;
+  /** Removes a token only if it is the user's; returns what was removed (null: nothing). */
+  removeForUser(userId: string, token: string): Promise<PushTokenRecord | null>;
 }
 
 /** What a reply shows of the message it answers, as that message is now. */
@@ -616,6 +617,7 @@ export interface Storage {
   accountEvents: AccountEventsRepository;
   deviceKeys: DeviceKeysRepository;
   media: MediaStore;
+  audit: AuditStore;
   /** Resolves when the database answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
-import { requireAdmin } from '../http/authenticate.js';
+import { principalOf, requireAdmin } from '../http/authenticate.js';
+import { clientOf } from '../http/request-client.js';
 import { parse } from '../http/validate.js';
 import { adminUpdateUserBody, adminUserParams, adminUsersQuery } from '../protocol/admin.js';
 import type { AccountAdminService } from './account-admin-service.js';
@@ -21,7 +22,7 @@ export function createAdminRouter(deps: { accounts: AccountAdminService; directo
   router.patch('/users/:id', async (req, res) => {
     const { id } = parse(adminUserParams, req.params, 'params');
     const change = parse(adminUpdateUserBody, req.body, 'body');
-    res.json({ user: await deps.accounts.update(id, change) });
+    res.json({ user: await deps.accounts.update(id, change, { userId: principalOf(res).userId, client: clientOf(req) }) });
   });
 
   return router;

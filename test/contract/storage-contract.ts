@@ -4,6 +4,7 @@ import { newId } from '../../src/shared/ids.js';
 import type { NewSession, NewUser, Storage, UserRecord } from '../../src/storage/ports.js';
 import { accountEventsContract } from './sections/account-events.contract.js';
 import { adminContract } from './sections/admin.contract.js';
+import { auditContract } from './sections/audit.contract.js';
 import { callsContract } from './sections/calls.contract.js';
 import { chatChangesContract } from './sections/chat-changes.contract.js';
 import { conversationsContract } from './sections/conversations.contract.js';
@@ -56,6 +57,7 @@ export const storageContractSections: Record<string, ContractSection> = {
   'device keys': deviceKeysContract,
   media: mediaContract,
   admin: adminContract,
+  audit: auditContract,
 };
 
 /** Runs the whole storage contract against the adapter `open` returns, as the suite `name`. */

@@ -136,6 +136,14 @@ describe('API reference', () => {
     }
     for (const path of ['/health', '/ready']) check('get', path, 200, (await request(server.baseUrl, 'GET', path)).body);
 
+    // Ada's logins, and a failed one, read from the audit log by Ada as an admin (a new session: the role is read with it).
+    await request(server.baseUrl, 'POST', '/api/auth/login', { body: { email, password: 'not the password' } });
+    await server.app.storage.users.setRole(registered.body.user.id, 'admin');
+    const asAdmin = await request(server.baseUrl, 'POST', '/api/auth/login', { body: { email, password: PASSWORD } });
+    const audit = await request(server.baseUrl, 'GET', `/api/admin/audit?userId=${registered.body.user.id}`, { token: asAdmin.body.accessToken });
+    assert.deepEqual(audit.body.entries.map((entry: { type: string }) => entry.type), ['login.succeeded', 'login.failed', 'login.succeeded']);
+    check('get', '/api/admin/audit', 200, audit.body);
+
     const invalid = await request(server.baseUrl, 'POST', '/api/auth/register', { body: { email: 'not an email', password: 'short', name: '' } });
     assert.equal(invalid.status, 400);
     check('post', '/api/auth/register', 400, invalid.body);

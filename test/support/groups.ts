@@ -347,6 +347,18 @@ export function tablesHolding(location: DatabaseLocation, needle: string): Promi
   });
 }
 
+/** For each needle, how many rows of `table` hold it anywhere (every column, as text), with the app on PGlite stopped. */
+export function rowsHolding(location: DatabaseLocation, table: string, needles: readonly string[]): Promise<Map<string, number>> {
+  return withDatabase(location, async (query) => {
+    const counts = new Map<string, number>();
+    for (const needle of needles) {
+      const [row] = await query<{ n: number }>(`select count(*)::int as n from "${table}" t where strpos(t::text, $1) > 0`, [needle]);
+      counts.set(needle, row!.n);
+    }
+    return counts;
+  });
+}
+
 /** Rows of the messages table by id, as stored (with the app on PGlite stopped). */
 export function storedMessageRows(location: DatabaseLocation, ids: readonly string[]): Promise<Record<string, unknown>[]> {
   return withDatabase(location, (query) => query(`select * from messages where id = any($1::uuid[]) order by id`, [ids]));

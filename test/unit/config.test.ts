@@ -155,4 +155,11 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
     assert.equal(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy, 'loopback, 10.0.0.0/8');
   });
+
+  test('audit entries are kept 180 days and cleaned up hourly by default; 0 keeps them; whole days up to a hundred years', () => {
+    assert.deepEqual(loadConfig({}).audit, { retentionDays: 180, cleanupIntervalSeconds: 3600 });
+    assert.deepEqual(loadConfig({ AUDIT_RETENTION_DAYS: '0', AUDIT_CLEANUP_INTERVAL: '5m' }).audit, { retentionDays: 0, cleanupIntervalSeconds: 300 });
+    for (const days of ['-1', '1.5', '36501', 'forever']) assertRefused({ AUDIT_RETENTION_DAYS: days }, /AUDIT_RETENTION_DAYS/);
+    assertRefused({ AUDIT_CLEANUP_INTERVAL: '0' }, /AUDIT_CLEANUP_INTERVAL/);
+  });
 });

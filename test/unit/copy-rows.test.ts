@@ -40,6 +40,7 @@ const ROWS: Record<string, Record<string, unknown>> = {
     id: id(9), owner_id: id(1), status: 'ready', kind: 'image', content_type: 'image/webp', size: '1234', file_name: null, width: 1, height: 2, duration_ms: null,
     thumbnail_width: 3, thumbnail_height: 4, encrypted: false, message_id: id(6), created_at: at, attached_at: at, discarded_at: null,
   },
+  audit_log: { id: id(12), at, type: 'user.status_changed', actor_id: id(5), target_user_id: id(1), ip: '192.0.2.1', user_agent: 'ua', details: { from: 'active', to: 'banned', sessionsRevoked: 2 } },
 };
 
 test('every copied row becomes a document its collection validator accepts, and comes back as the same row', () => {

@@ -13,8 +13,10 @@ import { mongoDatabase } from '../../src/storage/mongo/mongo-database.js';
 import { redactUri } from '../../src/storage/mongo/mongo-uri.js';
 import { mergePushes } from '../../src/storage/mongo/push-outbox-repository.js';
 import { seqOf } from '../../src/storage/mongo/account-events-repository.js';
+import { auditQueryOf, createAuditRepository } from '../../src/storage/mongo/audit-repository.js';
+import type { AuditEntryRecord } from '../../src/audit/audit-store.js';
 import { newId } from '../../src/shared/ids.js';
-import { endedAt, groupReactions, nameFields, preKeyDoc, toDevice, toMessage } from '../../src/storage/mongo/records.js';
+import { auditEntryDoc, endedAt, groupReactions, nameFields, preKeyDoc, toAuditEntry, toDevice, toMessage } from '../../src/storage/mongo/records.js';
 import { createMessagesRepository } from '../../src/storage/mongo/messages-repository.js';
 import { createUsersRepository } from '../../src/storage/mongo/users-repository.js';
 
@@ -59,6 +61,9 @@ describe('MongoDB filters', () => {
     await assert.rejects(users.search('ann', { limit: 10, excludeId: { $ne: 'x' } as never }), UnsafeFilterValue);
     await assert.rejects(users.list({ limit: 10, after: { $gt: '' } as never }), UnsafeFilterValue);
     await assert.rejects(users.list({ limit: 10, status: { $ne: 'active' } as never }), UnsafeFilterValue);
+    const audit = createAuditRepository(mongo);
+    await assert.rejects(audit.list({ userId: { $ne: null } as never, limit: 10 }), UnsafeFilterValue);
+    await assert.rejects(audit.list({ types: [{ $gt: '' }] as never, limit: 10 }), UnsafeFilterValue);
     await client.close();
   });
 });
@@ -219,6 +224,35 @@ describe('MongoDB document <-> domain mapping', () => {
     assert.ok(users.required.includes('email') && users.required.includes('passwordHash'));
     assert.deepEqual(users.properties['lastSeenAt'], { bsonType: ['date', 'null'] });
     for (const [name, spec] of Object.entries(COLLECTIONS)) assert.ok('_id' in spec.fields, name);
+  });
+});
+
+describe('MongoDB audit log', () => {
+  test('a filter is the user as actor or target, the types, a window [from, to) and ids below the cursor', () => {
+    assert.deepEqual(auditQueryOf({}), {});
+    assert.deepEqual(auditQueryOf({ userId: 'u', types: ['login.failed', 'session.revoked'], from: at(1), to: at(2), before: 'c' }), {
+      $or: [{ actorId: 'u' }, { targetUserId: 'u' }],
+      type: { $in: ['login.failed', 'session.revoked'] },
+      at: { $gte: at(1), $lt: at(2) },
+      _id: { $lt: 'c' },
+    });
+    assert.deepEqual(auditQueryOf({ to: at(2) }), { at: { $lt: at(2) } });
+    assert.deepEqual(auditQueryOf({ types: [] }), { type: { $in: [] } }, 'no types: nothing matches');
+  });
+
+  test('an entry survives the trip through its document; details hold plain values only', () => {
+    const entry = {
+      id: 'e1',
+      at: at(3),
+      type: 'user.status_changed',
+      actorId: 'admin',
+      targetUserId: 'u',
+      ip: null,
+      userAgent: 'ua',
+      details: { from: 'active', to: 'banned', sessionsRevoked: 2 },
+    } as AuditEntryRecord;
+    assert.deepEqual(toAuditEntry(auditEntryDoc(entry)), entry);
+    assert.throws(() => auditEntryDoc({ ...entry, details: { from: { $set: 'x' } } } as never), UnsafeFilterValue);
   });
 });
 

@@ -27,6 +27,7 @@ const ID_COLUMN: Record<string, string> = {
   e2ee_devices: 'session_id',
   e2ee_to_device_messages: 'id',
   media: 'id',
+  audit_log: 'id',
 };
 
 const LINK_ID: Record<string, (row: Row) => string> = {

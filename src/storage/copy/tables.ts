@@ -33,6 +33,7 @@ export const COPIED_TABLES: readonly CopiedTable[] = [
   { name: 'e2ee_one_time_prekeys', key: ['session_id', 'key_id'] },
   { name: 'e2ee_to_device_messages', key: ['id'] },
   { name: 'media', key: ['id'] },
+  { name: 'audit_log', key: ['id'] },
 ];
 
 export type Row = Record<string, unknown>;

@@ -150,6 +150,15 @@ export const COLLECTIONS: Record<CollectionName, CollectionSpec> = {
     indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0, name: 'processes_expiry_ttl' }],
   },
   media_budgets: { fields: { _id: str, uploads: num }, indexes: [] },
+  audit_log: {
+    fields: { _id: str, at: date, type: str, actorId: nullable(str), targetUserId: nullable(str), ip: nullable(str), userAgent: nullable(str), details: 'object' },
+    indexes: [
+      { key: { at: 1 }, name: 'audit_log_at_idx' },
+      { key: { actorId: 1, _id: -1 }, name: 'audit_log_actor_idx' },
+      { key: { targetUserId: 1, _id: -1 }, name: 'audit_log_target_idx' },
+      { key: { type: 1, _id: -1 }, name: 'audit_log_type_idx' },
+    ],
+  },
 };
 
 const NAMESPACE_EXISTS = 48;

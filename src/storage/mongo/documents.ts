@@ -6,6 +6,7 @@ import type { KeyAlgorithm } from '../../protocol/keys.js';
 import type { MediaKind } from '../../protocol/media.js';
 import type { AbuseReason } from '../../protocol/safety.js';
 import type { AttachmentRecord } from '../../media/media-store.js';
+import type { AuditEntryRecord } from '../../audit/audit-store.js';
 import type { PushContent, PushKind } from '../../push/push-store.js';
 import type { ConversationType, MemberRole, UserRole, UserStatus } from '../ports.js';
 
@@ -306,6 +307,17 @@ export interface MediaBudgetDoc {
   uploads: number;
 }
 
+export interface AuditEntryDoc {
+  _id: string;
+  at: Date;
+  type: AuditEntryRecord['type'];
+  actorId: string | null;
+  targetUserId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: AuditEntryRecord['details'];
+}
+
 export interface Collections {
   users: UserDoc;
   sessions: SessionDoc;
@@ -328,6 +340,7 @@ export interface Collections {
   counters: CounterDoc;
   processes: ProcessDoc;
   media_budgets: MediaBudgetDoc;
+  audit_log: AuditEntryDoc;
 }
 
 export type CollectionName = keyof Collections;

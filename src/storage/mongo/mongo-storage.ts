@@ -3,6 +3,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Storage } from '../ports.js';
 import { createAbuseReportsRepository } from './abuse-reports-repository.js';
 import { createAccountEventsRepository } from './account-events-repository.js';
+import { createAuditRepository } from './audit-repository.js';
 import { createBlocksRepository } from './blocks-repository.js';
 import { createCallsRepository } from './calls-repository.js';
 import { createChatChangesRepository } from './chat-changes-repository.js';
@@ -99,6 +100,7 @@ export async function openMongoStorage(options: MongoStorageOptions): Promise<St
     accountEvents: createAccountEventsRepository(mongo),
     deviceKeys: createDeviceKeysRepository(mongo),
     media: createMediaRepository(mongo),
+    audit: createAuditRepository(mongo),
     async ping() {
       await mongo.db.command({ ping: 1 });
     },

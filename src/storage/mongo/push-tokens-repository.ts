@@ -1,7 +1,10 @@
-import type { PushTokensRepository } from '../ports.js';
+import type { PushTokenRecord, PushTokensRepository } from '../ports.js';
 import { deletePushTokens } from './cascades.js';
+import type { PushTokenDoc } from './documents.js';
 import { among, by, scalar } from './filters.js';
 import type { MongoDatabase } from './mongo-database.js';
+
+const toPushToken = (doc: PushTokenDoc): PushTokenRecord => ({ token: doc._id, userId: doc.userId, sessionId: doc.sessionId, deviceId: doc.deviceId, updatedAt: doc.updatedAt });
 
 export function createPushTokensRepository(mongo: MongoDatabase): PushTokensRepository {
   const tokens = mongo.collection('push_tokens');
@@ -36,10 +39,15 @@ export function createPushTokensRepository(mongo: MongoDatabase): PushTokensRepo
       );
       return docs
         .filter((doc) => doc.sessionId === null || !revoked.has(doc.sessionId))
-        .map((doc) => ({ token: doc._id, userId: doc.userId, sessionId: doc.sessionId, deviceId: doc.deviceId, updatedAt: doc.updatedAt }));
+        .map(toPushToken);
     },
-    async removeForUser(userId, token) {
-      await mongo.transaction((session) => deletePushTokens(mongo, session, by({ _id: token, userId })));
+    removeForUser(userId, token) {
+      return mongo.transaction(async (session) => {
+        const doc = await tokens.findOne(by({ _id: token, userId }), { session });
+        if (!doc) return null;
+        await deletePushTokens(mongo, session, by({ _id: doc._id }));
+        return toPushToken(doc);
+      });
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Binary } from 'mongodb';
 import type { CallRecord } from '../../calls/call-state-machine.js';
 import type { GroupCallRecord } from '../../calls/group-call-state-machine.js';
+import type { AuditEntryRecord } from '../../audit/audit-store.js';
 import type { AttachmentRecord, MediaRecord } from '../../media/media-store.js';
 import { REACTION_USERS_LISTED, REPLY_PREVIEW_LENGTH } from '../../protocol/chat.js';
 import type {
@@ -14,7 +15,8 @@ import type {
   SignedPreKeyRecord,
   UserRecord,
 } from '../ports.js';
-import type { AbuseReportDoc, CallDoc, DeviceDoc, GroupCallDoc, MediaDoc, MessageDoc, PreKeyDoc, ReactionDoc, SessionDoc, UserDoc } from './documents.js';
+import { scalar, type Scalar } from './filters.js';
+import type { AbuseReportDoc, AuditEntryDoc, CallDoc, DeviceDoc, GroupCallDoc, MediaDoc, MessageDoc, PreKeyDoc, ReactionDoc, SessionDoc, UserDoc } from './documents.js';
 
 /** Document <-> domain mapping: pure functions, one per collection that the port reads. */
 
@@ -119,6 +121,33 @@ export const toAbuseReport = (doc: AbuseReportDoc): AbuseReportRecord => ({
   details: doc.details,
   createdAt: doc.createdAt,
 });
+
+export const toAuditEntry = (doc: AuditEntryDoc) =>
+  ({
+    id: doc._id,
+    at: doc.at,
+    type: doc.type,
+    actorId: doc.actorId,
+    targetUserId: doc.targetUserId,
+    ip: doc.ip,
+    userAgent: doc.userAgent,
+    details: doc.details,
+  }) as AuditEntryRecord;
+
+/** An entry as its document; every detail must be a plain value (ids, states, counts). */
+export function auditEntryDoc(entry: AuditEntryRecord): AuditEntryDoc {
+  const details = Object.fromEntries(Object.entries(entry.details).map(([name, value]) => [name, scalar(value as Scalar)]));
+  return {
+    _id: scalar(entry.id),
+    at: scalar(entry.at),
+    type: scalar(entry.type),
+    actorId: scalar(entry.actorId),
+    targetUserId: scalar(entry.targetUserId),
+    ip: scalar(entry.ip),
+    userAgent: scalar(entry.userAgent),
+    details: details as AuditEntryRecord['details'],
+  };
+}
 
 export const toCall = (doc: CallDoc): CallRecord => ({
   id: doc._id,

@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Storage } from '../ports.js';
 import { createAbuseReportsRepository } from './abuse-reports-repository.js';
 import { createAccountEventsRepository } from './account-events-repository.js';
+import { createAuditRepository } from './audit-repository.js';
 import { createBlocksRepository } from './blocks-repository.js';
 import { createCallsRepository } from './calls-repository.js';
 import { createGroupCallsRepository } from './group-calls-repository.js';
@@ -71,6 +72,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     accountEvents: createAccountEventsRepository(db),
     deviceKeys: createDeviceKeysRepository(db),
     media: createMediaRepository(db),
+    audit: createAuditRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

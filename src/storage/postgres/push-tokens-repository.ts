@@ -1,6 +1,14 @@
-import type { Kysely } from 'kysely';
-import type { PushTokensRepository } from '../ports.js';
-import type { Database } from './schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { PushTokenRecord, PushTokensRepository } from '../ports.js';
+import type { Database, PushTokensTable } from './schema.js';
+
+const toPushToken = (row: Selectable<PushTokensTable>): PushTokenRecord => ({
+  token: row.token,
+  userId: row.user_id,
+  sessionId: row.session_id,
+  deviceId: row.device_id,
+  updatedAt: row.updated_at,
+});
 
 export function createPushTokensRepository(db: Kysely<Database>): PushTokensRepository {
   return {
@@ -49,16 +57,11 @@ export function createPushTokensRepository(db: Kysely<Database>): PushTokensRepo
         .where('sessions.revoked_at', 'is', null)
         .orderBy('push_tokens.updated_at', 'desc')
         .execute();
-      return rows.map((row) => ({
-        token: row.token,
-        userId: row.user_id,
-        sessionId: row.session_id,
-        deviceId: row.device_id,
-        updatedAt: row.updated_at,
-      }));
+      return rows.map(toPushToken);
     },
     async removeForUser(userId, token) {
-      await db.deleteFrom('push_tokens').where('token', '=', token).where('user_id', '=', userId).execute();
+      const row = await db.deleteFrom('push_tokens').where('token', '=', token).where('user_id', '=', userId).returningAll().executeTakeFirst();
+      return row ? toPushToken(row) : null;
     },
   };
 }

@@ -7,6 +7,7 @@ import type { KeyAlgorithm } from '../../protocol/keys.js';
 import type { MediaKind } from '../../protocol/media.js';
 import type { PushContent, PushKind } from '../../push/push-store.js';
 import type { AbuseReason } from '../../protocol/safety.js';
+import type { AuditEntryRecord } from '../../audit/audit-store.js';
 import type { ConversationType, MemberRole, UserRole, UserStatus } from '../ports.js';
 
 /** Table shapes as Kysely sees them; kept in step with ./migrations. */
@@ -276,6 +277,18 @@ export interface MediaTable {
   discarded_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+export interface AuditLogTable {
+  id: string;
+  at: Date;
+  type: AuditEntryRecord['type'];
+  actor_id: string | null;
+  target_user_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** jsonb: written as JSON text, read back parsed. */
+  details: ColumnType<AuditEntryRecord['details'], string, never>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -297,5 +310,6 @@ export interface Database {
   e2ee_one_time_prekeys: E2eeOneTimePrekeysTable;
   e2ee_to_device_messages: E2eeToDeviceMessagesTable;
   media: MediaTable;
+  audit_log: AuditLogTable;
 }
 

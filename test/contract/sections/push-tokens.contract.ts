@@ -100,9 +100,10 @@ export function pushTokensContract(ctx: ContractContext): void {
     const kept = record(await signedIn(user.userId));
     const strangers = record(stranger);
     for (const token of [removed, kept, strangers]) await register(token);
-    await pushTokens().removeForUser(user.userId, removed.token);
-    await pushTokens().removeForUser(user.userId, strangers.token);
-    await pushTokens().removeForUser(user.userId, expoToken());
+    assert.deepEqual(await pushTokens().removeForUser(user.userId, removed.token), removed);
+    assert.equal(await pushTokens().removeForUser(user.userId, removed.token), null, 'once');
+    assert.equal(await pushTokens().removeForUser(user.userId, strangers.token), null);
+    assert.equal(await pushTokens().removeForUser(user.userId, expoToken()), null);
     assert.deepEqual(await pushTokens().listByUser(user.userId), [kept]);
     assert.deepEqual(await pushTokens().listByUser(stranger.userId), [strangers]);
   });

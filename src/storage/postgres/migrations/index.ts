@@ -13,6 +13,7 @@ import * as mediaServerLost from './0011-media-server-lost.js';
 import * as e2eeKeys from './0012-e2ee-keys.js';
 import * as media from './0013-media.js';
 import * as messageActions from './0014-message-actions.js';
+import * as auditLog from './0015-audit-log.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0012-e2ee-keys': e2eeKeys,
   '0013-media': media,
   '0014-message-actions': messageActions,
+  '0015-audit-log': auditLog,
 };
 
 export const migrationProvider: MigrationProvider = {
