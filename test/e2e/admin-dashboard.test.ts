@@ -136,8 +136,16 @@ describe(`admin dashboard in chromium (${kind})`, { skip, timeout: 240_000 }, ()
     assert.equal((await server.app.storage.users.findById(erin.user.id))?.role, 'admin');
     await screenshot(dashboard, 'admin-06-role-changed', { fullPage: true });
 
-    // The panels of endpoints this server may not have yet say so instead of breaking the page.
-    for (const panel of ['quality', 'audit']) await dashboard.getByTestId(panel).waitFor();
+    // The audit log shows the ban, by this admin, filtered to Dana's entries of that type.
+    const audit = dashboard.getByTestId('audit');
+    await audit.getByTestId('audit-user').fill(dana.user.id);
+    await audit.getByTestId('audit-type').selectOption('user.status_changed');
+    await audit.getByRole('button', { name: 'Filter' }).click();
+    const banEntry = audit.getByTestId('audit-row').filter({ hasText: 'user.status_changed' }).filter({ hasText: '"to":"banned"' });
+    await banEntry.filter({ hasText: admin.user.id }).waitFor();
+    assert.equal(await audit.getByTestId('audit-row').count(), 1, 'only the entry the filters ask for');
+    await screenshot(dashboard, 'admin-07-audit-log', { fullPage: true });
+
     for (const page of [dashboard, demo]) assert.deepEqual(page.problems, [], 'no errors in the page console (CSP refusals included)');
   });
 
@@ -162,7 +170,7 @@ describe(`admin dashboard in chromium (${kind})`, { skip, timeout: 240_000 }, ()
     await signInToDashboard(page, plain);
     await page.getByTestId('login-error').filter({ hasText: 'admins only' }).waitFor();
     assert.equal(await page.getByTestId('me').count(), 0);
-    await screenshot(page, 'admin-07-not-an-admin');
+    await screenshot(page, 'admin-08-not-an-admin');
     // The session it opened was ended on the way out.
     const sessions = await server.app.storage.sessions.listActiveByUser(plain.user.id, new Date());
     assert.equal(sessions.length, 1, 'only the registration session is left');

@@ -1,33 +1,9 @@
 import type { Api } from './api.js';
-import type { AdminUserDetailResponse, AdminUsersResponse, LiveFiguresResponse, UserDto } from './protocol.js';
+import type { AdminUserDetailResponse, AdminUsersResponse, AuditEntryDto, AuditResponse, AuditType, LiveFiguresResponse, UserDto } from './protocol.js';
 
-export type AuditEventType =
-  | 'login.succeeded'
-  | 'login.failed'
-  | 'refresh_token.reused'
-  | 'session.logged_out'
-  | 'session.revoked'
-  | 'user.status_changed'
-  | 'user.role_changed'
-  | 'push_token.added'
-  | 'push_token.removed'
-  | 'group.owner_changed';
-
-export interface AuditEntry {
-  id: string;
-  at: string;
-  type: AuditEventType;
-  actorId: string | null;
-  targetUserId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  details: Record<string, unknown> | null;
-}
-
-export interface AuditPage {
-  entries: AuditEntry[];
-  nextCursor: string | null;
-}
+export type AuditEventType = AuditType;
+export type AuditEntry = AuditEntryDto;
+export type AuditPage = AuditResponse;
 
 export interface AuditFilter {
   userId?: string | undefined;

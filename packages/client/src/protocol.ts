@@ -4,6 +4,7 @@
  */
 export type { AckResponse } from '../../../src/protocol/ack.js';
 export type { AdminSessionDto, AdminUserDetailResponse, AdminUserDto, AdminUsersResponse, LiveFiguresResponse } from '../../../src/protocol/admin.js';
+export type { AuditEntryDto, AuditResponse, AuditType } from '../../../src/protocol/audit.js';
 export type { AuthResponse, TokenPair, UserDto, SessionDto } from '../../../src/protocol/auth.js';
 export type {
   CallAcceptedEvent,
