@@ -118,6 +118,10 @@ const envSchema = z.object({
   MEDIA_URL_TTL: durationSeconds.default(5 * 60),
   MEDIA_ORPHAN_TTL: durationSeconds.default(86400),
   MEDIA_CLEANUP_INTERVAL: durationSeconds.default(10 * 60),
+  METRICS_TOKEN: z.string().optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).optional(),
+  SLOW_QUERY_MS: int(200),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -282,6 +286,19 @@ export interface Config {
     toDeviceMaxPending: number;
   };
   media: MediaConfig;
+  metrics: MetricsConfig;
+}
+
+/** Where GET /metrics answers, and what it takes. */
+export interface MetricsConfig {
+  /** Bearer token every scrape must present, wherever /metrics is served. */
+  token: string | undefined;
+  /** A server of its own for /metrics (loopback unless METRICS_HOST says otherwise), instead of the app's port. */
+  server: { port: number; host: string } | undefined;
+  /** Served on the app's port: with a token, or outside production. */
+  onMainPort: boolean;
+  /** Storage operations slower than this are logged. */
+  slowQueryMs: number;
 }
 
 /** Where media blobs are kept: a directory on the local disk, or an S3-compatible bucket. */
@@ -370,6 +387,12 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   }
   if (Boolean(env.MEDIA_S3_ACCESS_KEY_ID) !== Boolean(env.MEDIA_S3_SECRET_ACCESS_KEY)) {
     throw new ConfigError('MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY: give both, or neither (the AWS default credential chain)');
+  }
+  if (env.METRICS_TOKEN !== undefined && Buffer.byteLength(env.METRICS_TOKEN) < 16) {
+    throw new ConfigError('METRICS_TOKEN: must be at least 16 bytes long');
+  }
+  if (env.METRICS_HOST !== undefined && env.METRICS_PORT === undefined) {
+    throw new ConfigError('METRICS_HOST: only with METRICS_PORT (the address the metrics server binds)');
   }
   if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
     throw new ConfigError('JWT_SECRET: must be at least 32 bytes long');
@@ -473,6 +496,12 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       toDeviceMaxPending: env.E2EE_TO_DEVICE_MAX_PENDING,
     },
     media: mediaConfig(env),
+    metrics: {
+      token: env.METRICS_TOKEN,
+      server: env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST ?? '127.0.0.1' },
+      onMainPort: env.METRICS_PORT === undefined && (env.METRICS_TOKEN !== undefined || env.NODE_ENV !== 'production'),
+      slowQueryMs: env.SLOW_QUERY_MS,
+    },
   };
 }
 
