@@ -315,7 +315,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   });
   metrics.watch({ events, connectedSockets: () => realtime.io.of('/').sockets.size, pushCounts: () => pushWorker.counts });
   const metricsRouter = createMetricsRouter({ registry: metrics.registry, token: config.metrics.token });
-  const metricsServer = config.metrics.server && createServer(createHttpApp({ logger, corsOrigins: [], trustProxy: false, routes: [{ path: '/', router: metricsRouter }], observeResponse: metrics.observeResponse }));
+  const metricsServer =
+    config.metrics.server &&
+    createServer(
+      createHttpApp({ logger, corsOrigins: [], trustProxy: false, routes: [{ path: '/', router: metricsRouter }], observeResponse: metrics.observeResponse }),
+    );
   const rateLimits = createRateLimits({ ...config.rateLimit, mediaUploadsPerMinute: mediaConfig.uploadRequestsPerMinute }, scaleOut.httpRateLimitStore);
 
   const http = createHttpApp({
@@ -385,13 +389,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         startWork();
         return 0;
       }
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(config.port, config.host, () => {
-          startWork();
-          resolve((httpServer.address() as AddressInfo).port);
-        });
-      });
+      await listenOn(httpServer, config.port, config.host);
+      startWork();
+      return (httpServer.address() as AddressInfo).port;
     },
     async stop() {
       // Connections still in the accept queue would be reset by the close: their requests get answered.
