@@ -54,6 +54,8 @@ import { createMediaCleanup } from './media/media-cleanup.js';
 import { createMediaRouter } from './media/media-routes.js';
 import { MediaService } from './media/media-service.js';
 import { UrlSigner } from './media/url-signer.js';
+import { createAppMetrics } from './metrics/app-metrics.js';
+import { createMetricsRouter } from './metrics/metrics-routes.js';
 import { ExpoPushClient } from './push/expo-push-client.js';
 import { AbuseReportService } from './safety/abuse-report-service.js';
 import { BlockService } from './safety/block-service.js';
@@ -70,6 +72,7 @@ import type { ScaleOut } from './scale-out/scale-out.js';
 import { singleProcess } from './scale-out/single-process.js';
 import type { Storage } from './storage/ports.js';
 import { openStorage } from './storage/open-storage.js';
+import { withOperationTiming } from './storage/timing-layer.js';
 import { AccountAdminService } from './users/account-admin-service.js';
 import { AccountDirectory } from './users/account-directory.js';
 import { createAdminRouter } from './users/admin-routes.js';
@@ -85,6 +88,8 @@ export interface App {
   http: Express;
   storage: Storage;
   media: MediaService;
+  /** The server of /metrics alone, with METRICS_PORT (listening once started). */
+  metricsServer: Server | undefined;
   /**
    * Listens on config.port (0 = any free port) and resolves with the port; with `listen: false` it only
    * starts the background work, for a process whose connections are handed to it (resolves with 0).
@@ -104,7 +109,8 @@ async function openScaleOut(config: Config, logger: Logger): Promise<ScaleOut> {
 /** The composition root: builds every adapter, service and transport from one config. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   const secret = await resolveJwtSecret(config, logger);
-  const storage = await openStorage(config, logger);
+  const metrics = createAppMetrics({ logger, slowQueryMs: config.metrics.slowQueryMs });
+  const storage = withOperationTiming(await openStorage(config, logger), metrics.operationTimer);
   const events = createDomainEvents();
   const scaleOut = await openScaleOut(config, logger);
   scaleOut.relay(events);
@@ -158,6 +164,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     corsOrigins: config.corsOrigins,
     budgets: createEventBudgets(config, scaleOut.budget),
     limits: config.realtime,
+    observeEvent: metrics.observeEvent,
   });
   scaleOut.attach(realtime.io);
   const delivery = createSocketDelivery(realtime.io);
@@ -329,12 +336,20 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     messages: storage.messages,
     sockets: () => realtime.io.of('/').sockets.size,
   });
+  metrics.watch({ events, connectedSockets: () => realtime.io.of('/').sockets.size, pushCounts: () => pushWorker.counts });
+  const metricsRouter = createMetricsRouter({ registry: metrics.registry, token: config.metrics.token });
+  const metricsServer =
+    config.metrics.server &&
+    createServer(
+      createHttpApp({ logger, corsOrigins: [], trustProxy: false, routes: [{ path: '/', router: metricsRouter }], observeResponse: metrics.observeResponse }),
+    );
   const rateLimits = createRateLimits({ ...config.rateLimit, mediaUploadsPerMinute: mediaConfig.uploadRequestsPerMinute }, scaleOut.httpRateLimitStore);
 
   const http = createHttpApp({
     logger,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
+    observeResponse: metrics.observeResponse,
     routes: [
       { path: '/', router: createHealthRouter(storage, scaleOut) },
       { path: '/demo', router: createDemoRouter(config.demoDir) },
@@ -372,6 +387,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
           requireAuth: authenticated,
         }),
       },
+      ...(config.metrics.onMainPort ? [{ path: '/', router: metricsRouter }] : []),
     ],
   });
   const httpServer = createServer(http);
@@ -383,7 +399,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     http,
     storage,
     media,
-    start({ listen = true } = {}) {
+    metricsServer,
+    async start({ listen = true } = {}) {
       const startWork = () => {
         accountEvents.start();
         // createApp swept once already, before anything could connect.
@@ -396,17 +413,15 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         mediaCleanup.start();
         auditCleanup.start();
       };
+      // A cluster worker (listen: false) serves its own metrics too: see cluster.ts.
+      if (metricsServer && config.metrics.server) await listenOn(metricsServer, config.metrics.server.port, config.metrics.server.host);
       if (!listen) {
         startWork();
-        return Promise.resolve(0);
+        return 0;
       }
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(config.port, config.host, () => {
-          startWork();
-          resolve((httpServer.address() as AddressInfo).port);
-        });
-      });
+      await listenOn(httpServer, config.port, config.host);
+      startWork();
+      return (httpServer.address() as AddressInfo).port;
     },
     async stop() {
       // Connections still in the accept queue would be reset by the close: their requests get answered.
@@ -438,6 +453,19 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       await pushWorker.stop();
       await scaleOut.close();
       await storage.close();
+      if (metricsServer?.listening) {
+        const metricsClosed = new Promise((resolve) => metricsServer.close(resolve));
+        metricsServer.closeAllConnections();
+        await metricsClosed;
+      }
+      metrics.registry.clear();
     },
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
 }

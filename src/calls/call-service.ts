@@ -10,6 +10,7 @@ import type { Serializer } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
 import type { BlocksRepository, CallsRepository, ProcessLiveness, UsersRepository } from '../storage/ports.js';
 import { deliverNotices } from './call-notices.js';
+import { announceCallProgress } from './call-progress-events.js';
 import { CallPartyNames } from './call-party-names.js';
 import { presentCall } from './call-presenter.js';
 import {
@@ -211,7 +212,10 @@ export class CallService {
     for (const call of await this.deps.calls.listOrphaned()) {
       if (await this.deps.live.get(call.id)) continue;
       const result = transition(call, { type: 'server_restart' }, this.now());
-      if (result.ok && (await this.deps.calls.update(result.call, call.status))) closed += 1;
+      if (result.ok && (await this.deps.calls.update(result.call, call.status))) {
+        closed += 1;
+        this.progressed(call.status, result.call);
+      }
     }
     if (closed > 0) this.deps.logger.info({ calls: closed }, 'closed the calls a stopped process left open');
     const lives = await this.deps.live.all();
@@ -285,7 +289,12 @@ export class CallService {
     }
     deliverNotices(this.deps.delivery, live, result.notices, context);
     if (live.call.status === 'ringing') this.stoppedRinging(call);
+    this.progressed(live.call.status, call);
     return call;
+  }
+
+  private progressed(before: CallStatus, call: CallRecord): void {
+    announceCallProgress(this.deps.events, before, { kind: 'direct', call });
   }
 
   /** `call` rang and no longer does: answered on one of the callee's devices, or over. */
@@ -402,6 +411,7 @@ export class CallService {
     if (!result.ok) throw new Error(`a new call cannot be busy: ${result.message}`);
     await this.deps.calls.create(result.call);
     deliverNotices(this.deps.delivery, live, result.notices);
+    this.progressed(live.call.status, result.call);
     return result.call;
   }
 
@@ -464,6 +474,7 @@ export class CallService {
     await this.forget(call.id);
     deliverNotices(this.deps.delivery, live, notices);
     if (live.call.status === 'ringing') this.stoppedRinging(call);
+    this.progressed(live.call.status, call);
     return { record: call, expected: live.call.status };
   }
 

@@ -9,6 +9,7 @@ import type { Serializer } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/logger.js';
 import type { ConversationsRepository, GroupCallsRepository, ProcessLiveness, UsersRepository } from '../storage/ports.js';
 import { CallPartyNames } from './call-party-names.js';
+import { announceCallProgress } from './call-progress-events.js';
 import { isFinalStatus, type CallEndedNoticeReason } from './call-state-machine.js';
 import { InProcessCallTimers, type CallTimers } from './call-timers.js';
 import { chooseTopology, topologyOf, type CallTopologies } from './call-topology.js';
@@ -228,7 +229,10 @@ export class GroupCallService {
     for (const call of await this.deps.groupCalls.listOrphaned()) {
       if (await this.deps.live.get(call.id)) continue;
       const result = transitionGroupCall(call, { type: 'server_restart' }, this.now());
-      if (result.ok && (await this.deps.groupCalls.update(result.call, { revision: call.revision, changedMembers: result.changedMembers }))) closed += 1;
+      if (result.ok && (await this.deps.groupCalls.update(result.call, { revision: call.revision, changedMembers: result.changedMembers }))) {
+        closed += 1;
+        announceCallProgress(this.deps.events, call.status, { kind: 'group', call: result.call });
+      }
     }
     if (closed > 0) this.deps.logger.info({ calls: closed }, 'closed the group calls a stopped process left open');
     const devices = (await this.deps.live.all()).flatMap((live) =>
@@ -355,6 +359,7 @@ export class GroupCallService {
     if (ringOver) await this.deps.timers.cancel(after.call.id, 'ring');
     deliverGroupNotices(this.deps.delivery, live, after, result.notices, actingSocketId);
     this.stoppedRinging(live, after, event);
+    announceCallProgress(this.deps.events, live.call.status, { kind: 'group', call: result.call });
     if (over) await topologyOf(this.deps.topologies, live).ended(after);
     return after;
   }

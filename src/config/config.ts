@@ -123,6 +123,10 @@ const envSchema = z.object({
   // Whole days, at most a hundred years; 0 keeps every entry.
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(180),
   AUDIT_CLEANUP_INTERVAL: durationSeconds.default(3600),
+  METRICS_TOKEN: z.string().optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).optional(),
+  SLOW_QUERY_MS: int(200),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -295,6 +299,19 @@ export interface Config {
     /** How often the deletion runs. */
     cleanupIntervalSeconds: number;
   };
+  metrics: MetricsConfig;
+}
+
+/** Where GET /metrics answers, and what it takes. */
+export interface MetricsConfig {
+  /** Bearer token every scrape must present, wherever /metrics is served. */
+  token: string | undefined;
+  /** A server of its own for /metrics (loopback unless METRICS_HOST says otherwise), instead of the app's port. */
+  server: { port: number; host: string } | undefined;
+  /** Served on the app's port: with a token, or outside production. */
+  onMainPort: boolean;
+  /** Storage operations slower than this are logged. */
+  slowQueryMs: number;
 }
 
 /** Where media blobs are kept: a directory on the local disk, or an S3-compatible bucket. */
@@ -383,6 +400,12 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   }
   if (Boolean(env.MEDIA_S3_ACCESS_KEY_ID) !== Boolean(env.MEDIA_S3_SECRET_ACCESS_KEY)) {
     throw new ConfigError('MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY: give both, or neither (the AWS default credential chain)');
+  }
+  if (env.METRICS_TOKEN !== undefined && Buffer.byteLength(env.METRICS_TOKEN) < 16) {
+    throw new ConfigError('METRICS_TOKEN: must be at least 16 bytes long');
+  }
+  if (env.METRICS_HOST !== undefined && env.METRICS_PORT === undefined) {
+    throw new ConfigError('METRICS_HOST: only with METRICS_PORT (the address the metrics server binds)');
   }
   if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
     throw new ConfigError('JWT_SECRET: must be at least 32 bytes long');
@@ -488,6 +511,12 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     },
     media: mediaConfig(env),
     audit: { retentionDays: env.AUDIT_RETENTION_DAYS, cleanupIntervalSeconds: env.AUDIT_CLEANUP_INTERVAL },
+    metrics: {
+      token: env.METRICS_TOKEN,
+      server: env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST ?? '127.0.0.1' },
+      onMainPort: env.METRICS_PORT === undefined && (env.METRICS_TOKEN !== undefined || env.NODE_ENV !== 'production'),
+      slowQueryMs: env.SLOW_QUERY_MS,
+    },
   };
 }
 

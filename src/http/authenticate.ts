@@ -12,12 +12,17 @@ declare global {
   }
 }
 
-/** Requires `Authorization: Bearer <accessToken>` and puts the caller in `res.locals.principal`. */
+/**
+ * Requires `Authorization: Bearer <accessToken>` and puts the caller in `res.locals.principal`; the
+ * request's log lines from here on name the user.
+ */
 export function requireAuth(authenticator: Authenticator) {
   return async (req: Request, res: Response, next: NextFunction) => {
     const match = /^Bearer ([^\s]+)$/.exec(req.get('authorization') ?? '');
     if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Send an access token as "Authorization: Bearer <token>"');
-    res.locals.principal = await authenticator.authenticate(match[1]);
+    const principal = await authenticator.authenticate(match[1]);
+    res.locals.principal = principal;
+    req.log = req.log.child({ userId: principal.userId });
     next();
   };
 }

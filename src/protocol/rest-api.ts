@@ -144,6 +144,16 @@ export const restRoutes: RestRoute[] = [
     responses: [{ status: 200, description: 'The page.', media: 'text/html' }],
     errors: [],
   },
+  {
+    method: 'get',
+    path: '/metrics',
+    tag: 'Health',
+    summary:
+      "This process's metrics for Prometheus. With METRICS_TOKEN set, send it as `Authorization: Bearer <METRICS_TOKEN>` (not an access token); with METRICS_PORT set, served there (loopback) instead; in production with neither, not served (404). See docs/operations.md.",
+    auth: 'none',
+    responses: [{ status: 200, description: 'The metrics, in the Prometheus text exposition format.', media: 'text/plain' }],
+    errors: ['UNAUTHORIZED'],
+  },
 
   {
     method: 'post',

@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/logger.js';
 import { isTransientSendFailure, type PushSender, type SendResult } from './expo-push-client.js';
 import { checkReceipts, RECEIPT_BATCH } from './push-receipts.js';
-import { PushStats } from './push-stats.js';
+import { PushStats, type PushCounts } from './push-stats.js';
 import type { DuePush, PushStore } from './push-store.js';
 
 /** How long a leased push is ours: a worker that dies mid-send hands it to another after this. */
@@ -54,6 +54,11 @@ export class PushWorker {
     this.now = settings.now ?? (() => new Date());
     this.random = settings.random ?? Math.random;
     this.batch = Math.min(SEND_BATCH, settings.maxPerSecond);
+  }
+
+  /** This process's running totals (read by the metrics). */
+  get counts(): Readonly<PushCounts> {
+    return this.stats.counts;
   }
 
   start(): void {

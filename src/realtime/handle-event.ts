@@ -21,12 +21,21 @@ export type ResultOf<E extends keyof ClientToServerEvents> =
  */
 export function handleEvent<E extends keyof ClientToServerEvents, S extends z.ZodType>(
   socket: AppSocket,
-  context: { logger: Logger; inFlight: InFlight; budget: RateLimit; maxPending: number; closing: () => boolean },
+  context: {
+    /** The socket's logger (its lines carry socketId and userId). */
+    logger: Logger;
+    inFlight: InFlight;
+    budget: RateLimit;
+    maxPending: number;
+    closing: () => boolean;
+    /** Told of every handled event: `ok`, or the error code it was answered with. */
+    observe: (event: E, result: string) => void;
+  },
   event: E,
   schema: S,
   run: (payload: z.infer<S>) => Promise<ResultOf<E>>,
 ): void {
-  const { logger, inFlight, budget, maxPending, closing } = context;
+  const { logger, inFlight, budget, maxPending, closing, observe } = context;
   (socket as unknown as Socket).on(event as string, (...args: unknown[]) => {
     const work = respond(args);
     inFlight.track(work);
@@ -45,14 +54,17 @@ export function handleEvent<E extends keyof ClientToServerEvents, S extends z.Zo
       const parsed = schema.safeParse(args[0]);
       if (!parsed.success) throw AppError.validation(parsed.error);
       const result = await run(parsed.data);
+      observe(event, 'ok');
       ack?.({ ok: true, ...result });
     } catch (error) {
       if (error instanceof AppError) {
-        if (!ack) logger.debug({ event, code: error.code, userId: socket.data.principal.userId }, 'event refused');
+        if (!ack) logger.debug({ event, code: error.code }, 'event refused');
       } else {
-        logger.error({ err: error, event, userId: socket.data.principal.userId }, 'event failed');
+        logger.error({ err: error, event }, 'event failed');
       }
-      ack?.({ ok: false, error: toErrorBody(error) });
+      const body = toErrorBody(error);
+      observe(event, body.code);
+      ack?.({ ok: false, error: body });
     }
   }
 }

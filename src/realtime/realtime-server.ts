@@ -25,6 +25,8 @@ export interface RealtimeOptions {
   corsOrigins: (string | RegExp)[];
   budgets: EventBudgets;
   limits: SocketLimitSettings & { maxPendingEvents: number };
+  /** Told of every handled client event: `ok`, or the error code it was answered with. */
+  observeEvent: (event: keyof ClientToServerEvents, result: string) => void;
 }
 
 export type ConnectionHandler = (socket: AppSocket) => void;
@@ -92,14 +94,18 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
   const inFlight = new InFlight();
   const limits = new SocketLimits(options.limits, logger);
   let closing = false;
-  const context = (event: keyof ClientToServerEvents) => ({
-    logger,
+  /** Each connected socket's logger: its lines carry the socket's id and its user's. */
+  const socketLoggers = new WeakMap<AppSocket, Logger>();
+  const loggerOf = (socket: AppSocket) => socketLoggers.get(socket) ?? logger.child({ socketId: socket.id, userId: socket.data.principal.userId });
+  const context = (socket: AppSocket, event: keyof ClientToServerEvents) => ({
+    logger: loggerOf(socket),
     inFlight,
     budget: options.budgets[event],
     maxPending: options.limits.maxPendingEvents,
     closing: () => closing,
+    observe: options.observeEvent,
   });
-  const handle: RealtimeServer['handle'] = (socket, event, schema, run) => handleEvent(socket, context(event), event, schema, run);
+  const handle: RealtimeServer['handle'] = (socket, event, schema, run) => handleEvent(socket, context(socket, event), event, schema, run);
 
   /** The revocation count when each socket's handshake checked its session. */
   const checkedAt = new WeakMap<AppSocket, number>();
@@ -122,6 +128,7 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
 
   io.on('connection', (socket) => {
     const { userId, sessionId } = socket.data.principal;
+    socketLoggers.set(socket, logger.child({ socketId: socket.id, userId }));
     limits.guard(socket);
     limits.watchBackpressure(socket);
     void socket.join([userRoom(userId), sessionRoom(sessionId)]);
@@ -148,7 +155,7 @@ export function createRealtimeServer(options: RealtimeOptions): RealtimeServer {
     onHandshake: (handler) => handshakeHandlers.push(handler),
     handle,
     track: (socket, what, work) =>
-      inFlight.track(work.catch((error: unknown) => logger.error({ err: error, userId: socket.data.principal.userId }, `${what} failed`))),
+      inFlight.track(work.catch((error: unknown) => loggerOf(socket).error({ err: error }, `${what} failed`))),
     async close(timeoutMs) {
       // Events already received finish and are acknowledged; new ones are refused (UNAVAILABLE) meanwhile.
       closing = true;

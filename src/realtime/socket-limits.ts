@@ -66,7 +66,7 @@ export class SocketLimits {
       const ack = typeof packet.at(-1) === 'function' ? (packet.at(-1) as (response: unknown) => void) : undefined;
       const bytes = Buffer.byteLength(JSON.stringify(ack ? packet.slice(0, -1) : packet));
       const refuse = (error: unknown) => {
-        this.logger.debug({ userId: socket.data.principal.userId, event: packet[0] }, 'event refused by the connection budget');
+        this.logger.debug({ socketId: socket.id, userId: socket.data.principal.userId, event: packet[0] }, 'event refused by the connection budget');
         ack?.({ ok: false, error: toErrorBody(error) });
       };
       if (bytes > MAX_EVENT_BYTES) {
@@ -90,7 +90,7 @@ export class SocketLimits {
     conn.on('packetCreate', (packet: { data?: string | { byteLength: number } }) => {
       waiting += typeof packet.data === 'string' ? packet.data.length : (packet.data?.byteLength ?? 0);
       if (waiting <= this.settings.maxBufferedBytes) return;
-      this.logger.warn({ userId: socket.data.principal.userId, waiting }, 'closing a connection that does not read what is sent to it');
+      this.logger.warn({ socketId: socket.id, userId: socket.data.principal.userId, waiting }, 'closing a connection that does not read what is sent to it');
       conn.close(true);
     });
     conn.on('drain', () => (waiting = 0));

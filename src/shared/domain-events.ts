@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CallEndedNoticeReason, CallType } from '../calls/call-state-machine.js';
+import type { CallEndedNoticeReason, CallProgress, CallType } from '../calls/call-state-machine.js';
 import type { UserStatus } from '../storage/ports.js';
 
 /**
@@ -63,6 +63,16 @@ export interface DomainEventMap {
   ];
   /** A group call stopped ringing for these members: one of their devices joined or declined, they were removed, or the ring is over. */
   groupCallStoppedRinging: [{ callId: string; userIds: string[]; reason: CallEndedNoticeReason }];
+  /** A call, 1:1 or group, was answered (its first answer, for a group call). */
+  callAnswered: [CallChange];
+  /** A call, 1:1 or group, reached its final status: stored, or told while its storing is retried. */
+  callEnded: [CallChange];
+}
+
+/** A call as callAnswered and callEnded tell it. */
+export interface CallChange {
+  kind: 'direct' | 'group';
+  call: CallProgress & { id: string; type: CallType; createdAt: Date };
 }
 
 /**

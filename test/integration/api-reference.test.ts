@@ -10,7 +10,7 @@ import { clientEvents, serverEvents } from '../../src/protocol/event-catalog.js'
 import { restRoutes } from '../../src/protocol/rest-api.js';
 import { chatUser, device, sendOk } from '../support/chat.js';
 import { registerUser, request, uniqueEmail, PASSWORD } from '../support/http.js';
-import { routesOf } from '../support/express-routes.js';
+import { routesOf } from '../../src/http/app-routes.js';
 import { useTestApp } from '../support/test-app.js';
 
 type OpenApiDocument = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>; components: object };

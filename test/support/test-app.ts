@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { after, before } from 'node:test';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { createLogger } from '../../src/shared/logger.js';
+import { createLogger, type Logger } from '../../src/shared/logger.js';
 import { dropMongoDatabaseFor, freshDataDir, mongoUriFor, type DatabaseKind } from './databases.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 import { closeAllSockets } from './sockets.js';
@@ -24,6 +24,8 @@ export interface TestAppOptions {
    * database. The caller owns it: stop() leaves it in place.
    */
   dataDir?: string;
+  /** The app logs here instead of a logger built from LOG_LEVEL (a suite that reads the lines). */
+  logger?: Logger;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function startTestApp(kind: DatabaseKind, env: Record<string, strin
     ...(kind === 'mongo' ? { MONGO_URI: mongoUriFor(dataDir) } : {}),
     ...env,
   });
-  const app = await createApp(config, createLogger(config.log));
+  const app = await createApp(config, options.logger ?? createLogger(config.log));
   const port = await app.start();
   let stopped: Promise<void> | undefined;
   return {
@@ -103,7 +105,7 @@ export interface SuiteApp {
 export function useTestApp(
   kind: DatabaseKind,
   settings: Record<string, string> | (() => Record<string, string>) = {},
-  options: { privateDatabase?: boolean } = {},
+  options: { privateDatabase?: boolean; logger?: Logger } = {},
 ): SuiteApp {
   let env: Record<string, string> = {};
   let dataDir: string | undefined;
@@ -123,7 +125,7 @@ export function useTestApp(
       scratch = await createScratchDatabase('call_app_test');
       env = { ...env, DATABASE_URL: scratch.url };
     }
-    running = await startTestApp(kind, env, { dataDir });
+    running = await startTestApp(kind, env, { dataDir, ...(options.logger ? { logger: options.logger } : {}) });
   });
   after(async () => {
     closeAllSockets();
@@ -155,7 +157,7 @@ export function useTestApp(
     async start() {
       if (running) throw new Error('the test app is already running');
       if (dataDir === undefined) throw new Error('the test app has not started yet');
-      running = await startTestApp(kind, env, { dataDir });
+      running = await startTestApp(kind, env, { dataDir, ...(options.logger ? { logger: options.logger } : {}) });
     },
   };
 }

@@ -162,4 +162,23 @@ describe('loadConfig', () => {
     for (const days of ['-1', '1.5', '36501', 'forever']) assertRefused({ AUDIT_RETENTION_DAYS: days }, /AUDIT_RETENTION_DAYS/);
     assertRefused({ AUDIT_CLEANUP_INTERVAL: '0' }, /AUDIT_CLEANUP_INTERVAL/);
   });
+
+  test('metrics answer on the app port outside production, and in production only with a token or a port of their own', () => {
+    assert.deepEqual(loadConfig({}).metrics, { token: undefined, server: undefined, onMainPort: true, slowQueryMs: 200 });
+    assert.equal(loadConfig(PRODUCTION).metrics.onMainPort, false);
+    const token = 'a-metrics-token-long-enough';
+    assert.deepEqual(loadConfig({ ...PRODUCTION, METRICS_TOKEN: token }).metrics, { token, server: undefined, onMainPort: true, slowQueryMs: 200 });
+    assert.deepEqual(loadConfig({ ...PRODUCTION, METRICS_PORT: '9464', SLOW_QUERY_MS: '50' }).metrics, {
+      token: undefined,
+      server: { port: 9464, host: '127.0.0.1' },
+      onMainPort: false,
+      slowQueryMs: 50,
+    });
+    assert.deepEqual(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics.server, { port: 9464, host: '0.0.0.0' });
+  });
+
+  test('a short METRICS_TOKEN, or METRICS_HOST without METRICS_PORT, is refused', () => {
+    assertRefused({ METRICS_TOKEN: 'short' }, /METRICS_TOKEN/);
+    assertRefused({ METRICS_HOST: '0.0.0.0' }, /METRICS_HOST/, /METRICS_PORT/);
+  });
 });
