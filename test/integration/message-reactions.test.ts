@@ -88,7 +88,9 @@ for (const target of databaseTargets()) {
         const { socket, state } = states[index % states.length]!;
         const emoji = emojis[(index * 7) % emojis.length]!;
         const action = (index * 5) % 3 === 0 ? 'remove' : 'add';
-        return react(socket, message.id, emoji, action).then((ack) => {
+        // All of them change one message, so they are stored one after another: on the embedded
+        // database of a busy machine the last ack can take longer than the default 5 s.
+        return react(socket, message.id, emoji, action, 30_000).then((ack) => {
           // A device applies its own ack as it applies events; a fourth emoji may be refused.
           if (ack.ok) state.reacted(ack);
           else assert.equal(ack.error.code, 'VALIDATION_FAILED');

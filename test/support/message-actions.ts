@@ -17,8 +17,8 @@ export function deleteMessage(socket: ClientSocket, messageId: string, scope: 'e
   return emitAck<DeleteAck>(socket, 'MESSAGE_DELETE', { messageId, scope });
 }
 
-export function react(socket: ClientSocket, messageId: string, emoji: string, action: 'add' | 'remove' = 'add'): Promise<ReactionAck> {
-  return emitAck<ReactionAck>(socket, 'MESSAGE_REACTION', { messageId, emoji, action });
+export function react(socket: ClientSocket, messageId: string, emoji: string, action: 'add' | 'remove' = 'add', timeoutMs?: number): Promise<ReactionAck> {
+  return emitAck<ReactionAck>(socket, 'MESSAGE_REACTION', { messageId, emoji, action }, timeoutMs);
 }
 
 /** Insists that an ack is ok and returns it. */
