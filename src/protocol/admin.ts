@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { USER_STATUSES, userSchema } from './auth.js';
-import { idSchema, nextCursorSchema, pageLimitSchema, textSchema, timestampSchema, wireIdSchema } from './common.js';
+import { sessionSchema, USER_STATUSES, userSchema } from './auth.js';
+import { idSchema, nextCursorSchema, pageLimitSchema, textSchema, timestampSchema } from './common.js';
 
 export const adminUserParams = z.object({ id: idSchema });
 
@@ -26,14 +26,7 @@ export const adminUserSchema = userSchema.extend({
 
 export const adminUsersResponseSchema = z.object({ users: z.array(adminUserSchema), nextCursor: nextCursorSchema });
 
-export const adminSessionSchema = z.object({
-  id: wireIdSchema,
-  deviceName: z.string().nullable(),
-  userAgent: z.string().nullable(),
-  ip: z.string().nullable(),
-  createdAt: timestampSchema,
-  lastUsedAt: timestampSchema,
-});
+export const adminSessionSchema = sessionSchema.omit({ expiresAt: true, current: true });
 
 export const adminUserDetailResponseSchema = z.object({ user: adminUserSchema, sessions: z.array(adminSessionSchema) });
 

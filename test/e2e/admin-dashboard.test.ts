@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { browserSkip, buildWebApp, launchChromium, screenshot } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { browserSkip, buildWebApp, screenshot, useChromium } from '../support/browser.js';
 import { registerUser } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -41,33 +41,13 @@ describe(`admin dashboard in chromium (${kind})`, { skip, timeout: 240_000 }, ()
     [dirs.demo, dirs.admin] = await Promise.all([buildWebApp('demo'), buildWebApp('admin')]);
   });
   const server = useTestApp(kind, () => ({ DEMO_DIR: dirs.demo, ADMIN_DIR: dirs.admin }));
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  before(async () => {
-    browser = await launchChromium();
-  });
+  const chromium = useChromium();
   after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
     for (const dir of Object.values(dirs)) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /**
-   * A page in a browser context of its own. `problems` gathers uncaught errors and console errors, CSP
-   * refusals included, but not failed requests: the panels whose endpoints answer 404 show it themselves.
-   */
-  async function open(path: string): Promise<Page & { problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    const page = Object.assign(await context.newPage(), { problems: [] as string[] });
-    page.setDefaultTimeout(STEP_MS);
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) page.problems.push(message.text());
-    });
-    page.on('pageerror', (error) => page.problems.push(error.message));
-    await page.goto(`${server.baseUrl}${path}`);
-    return page;
-  }
+  /** A page of its own; failed requests are not its problems: the panels whose endpoints answer an error show it. */
+  const open = (path: string) => chromium.open(`${server.baseUrl}${path}`, { viewport: { width: 1280, height: 900 }, ignoreFailedRequests: true, stepMs: STEP_MS });
 
   async function signInToDashboard(page: Page, account: { email: string; password: string }): Promise<void> {
     await page.getByPlaceholder('Email').fill(account.email);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { browserSkip, buildWebApp, launchChromium, screenshot } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { browserSkip, buildWebApp, screenshot, useChromium } from '../support/browser.js';
 import { registerUser, uniqueEmail, PASSWORD } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -30,32 +30,13 @@ describe(`demo web app in chromium (${kind})`, { skip, timeout: 240_000 }, () =>
     demoDir = await buildWebApp('demo');
   });
   const server = useTestApp(kind, () => ({ DEMO_DIR: demoDir }));
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  before(async () => {
-    browser = await launchChromium();
-  });
+  const chromium = useChromium();
   after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
     if (demoDir) await rm(demoDir, { recursive: true, force: true });
   });
 
-  async function openDemo(viewport: { width: number; height: number }): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    await context.grantPermissions(['camera', 'microphone'], { origin: server.baseUrl });
-    const page = await context.newPage();
-    page.setDefaultTimeout(STEP_MS);
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-    (page as Page & { problems: string[] }).problems = problems;
-    await page.goto(`${server.baseUrl}/demo/`);
-    return page;
-  }
+  const openDemo = (viewport: { width: number; height: number }) =>
+    chromium.open(`${server.baseUrl}/demo/`, { viewport, permissions: ['camera', 'microphone'], stepMs: STEP_MS });
 
   async function register(page: Page, name: string): Promise<void> {
     await page.getByPlaceholder('Your name').fill(name);
@@ -154,6 +135,6 @@ describe(`demo web app in chromium (${kind})`, { skip, timeout: 240_000 }, () =>
     await alice.getByTestId('call-entry').filter({ hasText: 'Outgoing video' }).waitFor();
     await screenshot(alice, '15-alice-call-history');
 
-    for (const page of [alice, bob]) assert.deepEqual((page as Page & { problems: string[] }).problems, [], 'no errors in the page console');
+    for (const page of [alice, bob]) assert.deepEqual(page.problems, [], 'no errors in the page console');
   });
 });

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { after, before } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const inCi = process.env['CI'] === 'true';
 
@@ -63,4 +64,51 @@ export async function buildWebApp(app: 'demo' | 'admin'): Promise<string> {
 export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), ...options });
+}
+
+/** A page whose `problems` gathered its uncaught errors and console errors (CSP refusals included). */
+export type WatchedPage = Page & { problems: string[] };
+
+export interface PageOptions {
+  viewport: { width: number; height: number };
+  /** Permissions granted to the page's origin (e.g. camera, microphone). */
+  permissions?: string[];
+  /** Failed requests are not problems (for a page that shows them itself). */
+  ignoreFailedRequests?: boolean;
+  /** How long each step (click, wait) may take. */
+  stepMs: number;
+}
+
+/**
+ * Chromium for the enclosing describe(): launched in its `before`, every context and the browser closed
+ * in its `after`. `open` gives a page in a browser context of its own, at `url`.
+ */
+export function useChromium(): { open(url: string, options: PageOptions): Promise<WatchedPage> } {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+  });
+  return {
+    async open(url, options) {
+      if (!browser) throw new Error('chromium is not running (open pages in a hook or test)');
+      const context = await browser.newContext({ viewport: options.viewport });
+      contexts.push(context);
+      if (options.permissions) await context.grantPermissions(options.permissions, { origin: new URL(url).origin });
+      const page = Object.assign(await context.newPage(), { problems: [] as string[] });
+      page.setDefaultTimeout(options.stepMs);
+      page.on('console', (message) => {
+        if (message.type() !== 'error') return;
+        if (options.ignoreFailedRequests && message.text().startsWith('Failed to load resource')) return;
+        page.problems.push(message.text());
+      });
+      page.on('pageerror', (error) => page.problems.push(error.message));
+      await page.goto(url);
+      return page;
+    },
+  };
 }
