@@ -29,7 +29,7 @@ export interface ObservedResponse {
 }
 
 /** The route of a request that matched none (a 404, or a file under a static folder). */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
