@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../shared/logger.js';
 import type { Config } from './config.js';
@@ -13,15 +13,33 @@ const SECRET_FILE = 'jwt-secret';
 export async function resolveJwtSecret(config: Config, logger: Logger): Promise<string> {
   if (config.jwt.secret) return config.jwt.secret;
   const file = path.join(config.dataDir, SECRET_FILE);
-  try {
-    const kept = (await readFile(file, 'utf8')).trim();
-    if (kept.length >= 32) return kept;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  const kept = await readKept(file);
+  if (kept !== undefined && kept.length >= 32) return kept;
   const secret = randomBytes(48).toString('base64url');
   await mkdir(config.dataDir, { recursive: true });
-  await writeFile(file, secret, { mode: 0o600 });
+  // Written aside, then linked in place: processes starting together (cluster workers) all end up
+  // with the one secret that was linked first, never a half-written one.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(draft, secret, { mode: 0o600 });
+  try {
+    if (kept === undefined) await link(draft, file);
+    else await rename(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return (await readKept(file))!;
+  } finally {
+    await rm(draft, { force: true });
+  }
   logger.warn({ file }, 'JWT_SECRET is not set: generated a random secret and kept it in DATA_DIR (set JWT_SECRET in production)');
   return secret;
+}
+
+/** The kept secret, undefined when there is none. */
+async function readKept(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
