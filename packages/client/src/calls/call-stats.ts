@@ -51,7 +51,8 @@ export function statsFromReport(report: StatsReportLike, previous?: PreviousStat
 
   const jitters = inbound.flatMap((entry) => num(entry['jitter']) ?? []);
   if (jitters.length > 0) stats.jitterMs = round(clamp(Math.max(...jitters) * 1000, 10_000));
-  const lost = Math.max(0, sum(inbound, 'packetsLost'));
+  // packetsLost goes negative when duplicates arrive: a stream counts no loss then.
+  const lost = inbound.reduce((total, entry) => total + Math.max(0, num(entry['packetsLost']) ?? 0), 0);
   const received = sum(inbound, 'packetsReceived');
   if (inbound.some((entry) => num(entry['packetsReceived']) !== undefined) && lost + received > 0) stats.packetLossPct = round((lost / (lost + received)) * 100);
   const video = inbound.filter((entry) => num(entry['framesDecoded']) !== undefined);
