@@ -19,6 +19,9 @@ import { AuthService } from './auth/auth-service.js';
 import { Authenticator } from './auth/authenticator.js';
 import { Passwords } from './auth/passwords.js';
 import { createSessionCleanup } from './auth/session-cleanup.js';
+import { createCallQualityAdminRouter, createCallQualityRouter } from './call-quality/call-quality-routes.js';
+import { CallQualityService } from './call-quality/call-quality-service.js';
+import { registerCallQualityEvents } from './call-quality/call-quality-socket.js';
 import { callHistory } from './calls/call-history.js';
 import { createCallRouter } from './calls/call-routes.js';
 import { CallService } from './calls/call-service.js';
@@ -155,6 +158,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   });
   const accountEvents = new AccountEventsFeed({ feed: storage.accountEvents, events, logger, pollMs: config.sessions.accountEventsPollMs });
 
+  const budgets = createEventBudgets(config, scaleOut.budget);
   // The services need Socket.io to deliver, so it is built first and attached to the HTTP server last:
   // attaching wraps the server's request handler (Express), so Socket.io's own paths never reach Express.
   const realtime = createRealtimeServer({
@@ -162,7 +166,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     events,
     logger,
     corsOrigins: config.corsOrigins,
-    budgets: createEventBudgets(config, scaleOut.budget),
+    budgets,
     limits: config.realtime,
     observeEvent: metrics.observeEvent,
   });
@@ -295,6 +299,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     (error) => logger.error({ err: error }, 'could not sweep the calls of stopped processes'),
   );
   registerCallEvents(realtime, calls, groupCalls, storage.processes.id);
+  const callQuality = new CallQualityService({ store: storage.callQuality, calls: storage.calls, groupCalls: storage.groupCalls, events });
+  registerCallQualityEvents(realtime, callQuality);
   const pushNotifier = new PushNotifier({
     events,
     store: storage.pushOutbox,
@@ -360,6 +366,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       { path: '/api/admin/reports', router: reportRouters.admin },
       { path: '/api/admin/live', router: createLiveRouter({ figures: liveFigures, requireAuth: authenticated }) },
       { path: '/api/admin/audit', router: createAuditRouter({ audit, requireAuth: authenticated }) },
+      { path: '/api/admin/call-quality', router: createCallQualityAdminRouter({ quality: callQuality, requireAuth: authenticated }) },
       {
         path: '/api/admin',
         router: createAdminRouter({ accounts, directory: new AccountDirectory({ users: storage.users, sessions: storage.sessions, presence }), requireAuth: authenticated }),
@@ -379,6 +386,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
           requireAuth: authenticated,
         }),
       },
+      { path: '/api/call', router: createCallQualityRouter({ quality: callQuality, reports: budgets.CALL_STATS, requireAuth: authenticated }) },
       {
         path: '/api/call',
         router: createCallRouter({

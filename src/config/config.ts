@@ -81,6 +81,7 @@ const envSchema = z.object({
   GROUP_CALL_MESH_MAX: z.coerce.number().int().min(2).default(4),
   GROUP_CALL_MAX_PARTICIPANTS: z.coerce.number().int().min(2).default(16),
   GROUP_CALL_JOINS_PER_MINUTE: int(20),
+  CALL_STATS_PER_MINUTE: int(30),
   STUN_URLS: iceUrls(/^stuns?:/, 'stun:').default(['stun:stun.l.google.com:19302']),
   TURN_URLS: iceUrls(/^turns?:/, 'turn:').default([]),
   TURN_SECRET: z.string().optional(),
@@ -251,6 +252,8 @@ export interface Config {
     /** CALL_JOINs one user may send per minute, all devices together: bounds join/leave churn. */
     joinsPerMinute: number;
   };
+  /** CALL_STATS and POST /api/call/:id/stats one user may send per minute, all devices together. */
+  callQuality: { statsPerMinute: number };
   /** Janus, the SFU for group calls (src/calls/sfu/); undefined without JANUS_URL (group calls are mesh only). */
   sfu:
     | {
@@ -489,6 +492,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       maxParticipants: env.GROUP_CALL_MAX_PARTICIPANTS,
       joinsPerMinute: env.GROUP_CALL_JOINS_PER_MINUTE,
     },
+    callQuality: { statsPerMinute: env.CALL_STATS_PER_MINUTE },
     sfu:
       env.JANUS_URL && env.JANUS_API_SECRET
         ? { janusUrl: env.JANUS_URL.replace(/\/+$/, ''), apiSecret: env.JANUS_API_SECRET, adminKey: env.JANUS_ADMIN_KEY, topology: env.GROUP_CALL_TOPOLOGY }

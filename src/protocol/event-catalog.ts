@@ -45,6 +45,7 @@ import {
   typingPayload,
 } from './chat.js';
 import { conversationUpdatedEventSchema } from './conversations.js';
+import { callStatsPayload, callStatsResultSchema } from './call-quality.js';
 import type { ErrorCode } from './errors.js';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.js';
 import { devicesChangedEventSchema, preKeysLowEventSchema, toDeviceEventSchema } from './keys.js';
@@ -162,6 +163,12 @@ export const clientEvents: { [E in keyof ClientToServerEvents]: ClientEventEntry
     payload: callSignalPayload,
     ack: noResult,
     errors: ['NOT_FOUND', 'FORBIDDEN', 'INVALID_STATE'],
+  },
+  CALL_STATS: {
+    summary: "A device's WebRTC stats summary of a call it is in (1:1 or group), while it is live or up to 2 minutes after it ended; acknowledged with the report's MOS estimate.",
+    payload: callStatsPayload,
+    ack: callStatsResultSchema,
+    errors: ['NOT_FOUND', 'INVALID_STATE'],
   },
 };
 

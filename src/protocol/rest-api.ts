@@ -9,6 +9,14 @@ import {
 } from './admin.js';
 import { auditQuery, auditResponseSchema } from './audit.js';
 import {
+  callQualityDailyQuery,
+  callQualityDailyResponseSchema,
+  callQualityParams,
+  callQualityResponseSchema,
+  callStatsBody,
+  callStatsResultSchema,
+} from './call-quality.js';
+import {
   authResponseSchema,
   expoPushTokenBody,
   loginBody,
@@ -264,6 +272,16 @@ export const restRoutes: RestRoute[] = [
     auth: 'admin',
     query: auditQuery,
     responses: json(auditResponseSchema, 'A page of entries.'),
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/api/admin/call-quality',
+    tag: 'Administration',
+    summary: 'Call quality by day (UTC, by the calls\' start): calls, setup time percentiles, the share of poor and of relayed calls, the mean MOS. At most 366 days.',
+    auth: 'admin',
+    query: callQualityDailyQuery,
+    responses: json(callQualityDailyResponseSchema, 'The days, oldest first.'),
     errors: [],
   },
 
@@ -588,5 +606,27 @@ export const restRoutes: RestRoute[] = [
     auth: 'bearer',
     responses: json(iceServersResponseSchema, 'The ICE servers.'),
     errors: [],
+  },
+  {
+    method: 'post',
+    path: '/api/call/:id/stats',
+    tag: 'Calls',
+    summary: "A quality report (WebRTC stats summary) of the caller's device in a call of theirs, while it is live or up to 2 minutes after it ended; the same as CALL_STATS, sharing its budget.",
+    auth: 'bearer',
+    params: callQualityParams,
+    body: callStatsBody,
+    responses: json(callStatsResultSchema, "The report's MOS estimate."),
+    errors: ['NOT_FOUND', 'INVALID_STATE'],
+    rateLimit: 'CALL_STATS_PER_MINUTE reports per user per minute (default 30), CALL_STATS included',
+  },
+  {
+    method: 'get',
+    path: '/api/call/:id/quality',
+    tag: 'Calls',
+    summary: "Each participant's latest quality summary of a call (its parties only).",
+    auth: 'bearer',
+    params: callQualityParams,
+    responses: json(callQualityResponseSchema, 'The summaries.'),
+    errors: ['NOT_FOUND'],
   },
 ];

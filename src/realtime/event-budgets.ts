@@ -41,5 +41,6 @@ export function createEventBudgets(config: Config, budget: (settings: RateLimitS
     CALL_JOIN: perMinute(config.groupCalls.joinsPerMinute, 'call joins'),
     CALL_PARTICIPANTS: signaling,
     CALL_PARTICIPANT_STATE: signaling,
+    CALL_STATS: perMinute(config.callQuality.statsPerMinute, 'call quality reports'),
   };
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { CallEndedNoticeReason, CallProgress, CallType } from '../calls/call-state-machine.js';
+import type { QualityBand } from '../protocol/call-quality.js';
 import type { UserStatus } from '../storage/ports.js';
 
 /**
@@ -63,6 +64,10 @@ export interface DomainEventMap {
   ];
   /** A group call stopped ringing for these members: one of their devices joined or declined, they were removed, or the ring is over. */
   groupCallStoppedRinging: [{ callId: string; userIds: string[]; reason: CallEndedNoticeReason }];
+  /** A party's quality report of a call was stored: its device's summary as it now stands. */
+  callQualityReported: [
+    { callId: string; userId: string; mos: number; band: QualityBand; rttMs: number | null; jitterMs: number | null; packetLossPct: number | null; relayed: boolean },
+  ];
   /** A call, 1:1 or group, was answered (its first answer, for a group call). */
   callAnswered: [CallChange];
   /** A call, 1:1 or group, reached its final status: stored, or told while its storing is retried. */

@@ -7,6 +7,7 @@ import type { GroupCallRecord } from '../calls/group-call-state-machine.js';
 import type { EncryptedContent } from '../protocol/encrypted.js';
 import type { AttachmentRecord, MediaStore } from '../media/media-store.js';
 import type { AuditStore } from '../audit/audit-store.js';
+import type { CallQualityStore } from '../call-quality/quality-store.js';
 import type { KeyAlgorithm } from '../protocol/keys.js';
 import type { AbuseReportDto } from '../protocol/safety.js';
 import type { PushStore } from '../push/push-store.js';
@@ -618,6 +619,7 @@ export interface Storage {
   deviceKeys: DeviceKeysRepository;
   media: MediaStore;
   audit: AuditStore;
+  callQuality: CallQualityStore;
   /** Resolves when the database answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import type { NewSession, NewUser, Storage, UserRecord } from '../../src/storage
 import { accountEventsContract } from './sections/account-events.contract.js';
 import { adminContract } from './sections/admin.contract.js';
 import { auditContract } from './sections/audit.contract.js';
+import { callQualityContract } from './sections/call-quality.contract.js';
 import { callsContract } from './sections/calls.contract.js';
 import { chatChangesContract } from './sections/chat-changes.contract.js';
 import { conversationsContract } from './sections/conversations.contract.js';
@@ -58,6 +59,7 @@ export const storageContractSections: Record<string, ContractSection> = {
   media: mediaContract,
   admin: adminContract,
   audit: auditContract,
+  'call quality': callQualityContract,
 };
 
 /** Runs the whole storage contract against the adapter `open` returns, as the suite `name`. */

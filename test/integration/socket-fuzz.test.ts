@@ -33,9 +33,10 @@ const CLIENT_EVENTS = Object.keys({
   MESSAGE_EDIT: 0,
   MESSAGE_DELETE: 0,
   MESSAGE_REACTION: 0,
+  CALL_STATS: 0,
 } satisfies Record<ClientEventName, 0>) as ClientEventName[];
 
-const FIELDS = ['to', 'text', 'clientMessageId', 'messageId', 'callId', 'type', 'offer', 'answer', 'candidate', 'description', 'userIds', 'token', 'conversationId', 'emoji', 'scope', 'action', 'replyTo'];
+const FIELDS = ['to', 'text', 'clientMessageId', 'messageId', 'callId', 'type', 'offer', 'answer', 'candidate', 'description', 'userIds', 'token', 'conversationId', 'emoji', 'scope', 'action', 'replyTo', 'stats'];
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261201);
 
 /** Every server event a socket can receive, recorded with its name. */

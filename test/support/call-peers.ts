@@ -30,6 +30,8 @@ export async function iceServersFor(baseUrl: string, token: string): Promise<Ice
  */
 class SignaledPeer {
   readonly peer: WebRtcPeer;
+  /** Its microphone, when the call was placed with audio. */
+  readonly audio: AudioLine | undefined;
   readonly errors: string[] = [];
   private callId: string | undefined;
   private readonly waiting: IceCandidate[] = [];
@@ -37,8 +39,10 @@ class SignaledPeer {
   constructor(
     private readonly socket: ClientSocket,
     options: Omit<WebRtcPeerOptions, 'onIceCandidate'>,
+    audio = false,
   ) {
     this.peer = new WebRtcPeer({ ...options, onIceCandidate: (candidate) => this.trickle(candidate) });
+    this.audio = audio ? new AudioLine(this.peer) : undefined;
     socket.on('ICE_CANDIDATE', (event: IceCandidateEvent) => {
       if (event.callId === this.callId) void this.peer.addRemoteCandidate(event.candidate);
     });
@@ -69,15 +73,16 @@ export interface SignaledCall {
 /**
  * The caller offers in CALL_REQUEST, the callee's device answers in CALL_ACCEPT, and both trickle
  * candidates with ICE_CANDIDATE: the whole setup through the server, nothing passed in-process.
+ * With `audio`, each side also sends and counts RTP audio (its `audio`).
  */
 export async function callThroughServer(
   callerSocket: ClientSocket,
   calleeSocket: ClientSocket,
   calleeId: string,
-  options: { caller: Omit<WebRtcPeerOptions, 'onIceCandidate'>; callee: Omit<WebRtcPeerOptions, 'onIceCandidate'> },
+  options: { caller: Omit<WebRtcPeerOptions, 'onIceCandidate'>; callee: Omit<WebRtcPeerOptions, 'onIceCandidate'>; audio?: boolean },
 ): Promise<SignaledCall> {
-  const caller = new SignaledPeer(callerSocket, options.caller);
-  const callee = new SignaledPeer(calleeSocket, options.callee);
+  const caller = new SignaledPeer(callerSocket, options.caller, options.audio);
+  const callee = new SignaledPeer(calleeSocket, options.callee, options.audio);
   const offer = await caller.peer.createOffer();
   const ringing = nextEvent<IncomingCallEvent>(calleeSocket, 'CALL_REQUEST', SIGNALING_TIMEOUT_MS);
   const call = await callEventOk(callerSocket, 'CALL_REQUEST', { to: calleeId, type: 'video', offer });

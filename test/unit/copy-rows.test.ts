@@ -41,6 +41,11 @@ const ROWS: Record<string, Record<string, unknown>> = {
     thumbnail_width: 3, thumbnail_height: 4, encrypted: false, message_id: id(6), created_at: at, attached_at: at, discarded_at: null,
   },
   audit_log: { id: id(12), at, type: 'user.status_changed', actor_id: id(5), target_user_id: id(1), ip: '192.0.2.1', user_agent: 'ua', details: { from: 'active', to: 'banned', sessionsRevoked: 2 } },
+  call_quality: {
+    call_id: id(10), user_id: id(1), device_key: id(2), started_at: at, reports: 3, mos: 4.3, band: 'good', rtt_ms: 42.5, max_rtt_ms: 80, jitter_ms: 3, packet_loss_pct: 0.5,
+    max_packet_loss_pct: 1, bitrate_in_kbps: 32, bitrate_out_kbps: 31.5, frames_decoded: null, frames_dropped: null, codec: 'audio/opus', relayed: true,
+    local_candidate_type: 'host', remote_candidate_type: 'relay', setup_ms: 850, updated_at: at,
+  },
 };
 
 test('every copied row becomes a document its collection validator accepts, and comes back as the same row', () => {

@@ -1,5 +1,14 @@
 import type { Api } from './api.js';
-import type { AdminUserDetailResponse, AdminUsersResponse, AuditEntryDto, AuditResponse, AuditType, LiveFiguresResponse, UserDto } from './protocol.js';
+import type {
+  AdminUserDetailResponse,
+  AdminUsersResponse,
+  AuditEntryDto,
+  AuditResponse,
+  AuditType,
+  CallQualityResponse,
+  LiveFiguresResponse,
+  UserDto,
+} from './protocol.js';
 
 export type AuditEventType = AuditType;
 export type AuditEntry = AuditEntryDto;
@@ -13,22 +22,6 @@ export interface AuditFilter {
   to?: string | undefined;
   before?: string | undefined;
   limit?: number | undefined;
-}
-
-/** One day of call quality; the figures are null on a day without quality reports. */
-export interface CallQualityDay {
-  day: string;
-  calls: number;
-  reportedCalls: number;
-  setupMsP50: number | null;
-  setupMsP95: number | null;
-  poorShare: number | null;
-  relayShare: number | null;
-  mosAvg: number | null;
-}
-
-export interface CallQualityResponse {
-  days: CallQualityDay[];
 }
 
 /** The admin endpoints (an admin account's session; anyone else gets FORBIDDEN). */

@@ -1,6 +1,6 @@
 export { createClient, CallAppClient, type ClientOptions } from './client.js';
 export { AuthSession, type SignedOutReason } from './auth.js';
-export { Admin, type AuditEntry, type AuditEventType, type AuditFilter, type AuditPage, type CallQualityDay, type CallQualityResponse } from './admin.js';
+export { Admin, type AuditEntry, type AuditEventType, type AuditFilter, type AuditPage } from './admin.js';
 export { Api, type ApiOptions } from './api.js';
 export { Realtime, type ConnectionState, type RealtimeOptions } from './realtime.js';
 export { Chat, type ChatTarget, type PendingMessage, type ChatOptions } from './chat.js';
@@ -9,6 +9,7 @@ export { memoryTokenStore, keyValueTokenStore, type KeyValueStorage, type Stored
 export { ApiError, ConnectionError, isRetryable } from './errors.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { Calls } from './calls/calls.js';
+export { statsFromReport, type PreviousStats, type StatsEntry, type StatsReportLike } from './calls/call-stats.js';
 export { CallSession, type CallUiState } from './calls/call-session.js';
 export { GroupCallSession, type RemoteParticipant } from './calls/group-call-session.js';
 export type { WebRtc, PeerConnectionLike, MediaStreamLike } from './calls/webrtc.js';

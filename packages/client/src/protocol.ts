@@ -24,6 +24,17 @@ export type {
   ParticipantLeftEvent,
   SessionDescription,
 } from '../../../src/protocol/call-events.js';
+export type {
+  CallQualityDay,
+  CallQualityDto,
+  CallQualityResponse,
+  CallStats,
+  CallStatsBody,
+  CallStatsResult,
+  IceCandidateType,
+  ParticipantQualityDto,
+  QualityBand,
+} from '../../../src/protocol/call-quality.js';
 export type { CallDto, CallHistoryResponse, GroupCallDto, IceServer, IceServersResponse } from '../../../src/protocol/calls.js';
 export type {
   ChatMessageEvent,

@@ -1,5 +1,5 @@
 import { Binary } from 'mongodb';
-import { linkId } from '../mongo/documents.js';
+import { linkId, qualityId } from '../mongo/documents.js';
 import { endedAt, nameFields } from '../mongo/records.js';
 import type { Row } from './tables.js';
 
@@ -35,6 +35,7 @@ const LINK_ID: Record<string, (row: Row) => string> = {
   message_hides: (row) => linkId(String(row['user_id']), String(row['message_id'])),
   user_blocks: (row) => linkId(String(row['blocker_id']), String(row['blocked_id'])),
   e2ee_one_time_prekeys: (row) => linkId(String(row['session_id']), Number(row['key_id'])),
+  call_quality: (row) => qualityId(String(row['call_id']), String(row['user_id']), String(row['device_key'])),
 };
 
 /** Fields only the MongoDB documents of a table have, dropped when they become rows. */

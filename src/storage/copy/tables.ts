@@ -34,6 +34,7 @@ export const COPIED_TABLES: readonly CopiedTable[] = [
   { name: 'e2ee_to_device_messages', key: ['id'] },
   { name: 'media', key: ['id'] },
   { name: 'audit_log', key: ['id'] },
+  { name: 'call_quality', key: ['call_id', 'user_id', 'device_key'] },
 ];
 
 export type Row = Record<string, unknown>;

@@ -110,6 +110,7 @@ export const COLLECTIONS: Record<CollectionName, CollectionSpec> = {
       { key: { callerId: 1, _id: -1 }, name: 'calls_caller_idx' },
       { key: { calleeId: 1, _id: -1 }, name: 'calls_callee_idx' },
       { key: { status: 1, ownerId: 1 }, name: 'calls_unfinished_idx' },
+      { key: { createdAt: 1 }, name: 'calls_created_at_idx' },
     ],
   },
   group_calls: {
@@ -117,6 +118,7 @@ export const COLLECTIONS: Record<CollectionName, CollectionSpec> = {
     indexes: [
       { key: { 'members.userId': 1, _id: -1 }, name: 'group_call_members_user_idx' },
       { key: { status: 1, ownerId: 1 }, name: 'group_calls_unfinished_idx' },
+      { key: { createdAt: 1 }, name: 'group_calls_created_at_idx' },
     ],
   },
   account_events: {
@@ -157,6 +159,37 @@ export const COLLECTIONS: Record<CollectionName, CollectionSpec> = {
       { key: { actorId: 1, _id: -1 }, name: 'audit_log_actor_idx' },
       { key: { targetUserId: 1, _id: -1 }, name: 'audit_log_target_idx' },
       { key: { type: 1, _id: -1 }, name: 'audit_log_type_idx' },
+    ],
+  },
+  call_quality: {
+    fields: {
+      _id: str,
+      callId: str,
+      userId: str,
+      deviceKey: str,
+      startedAt: date,
+      reports: num,
+      mos: num,
+      band: str,
+      rttMs: nullable(num),
+      maxRttMs: nullable(num),
+      jitterMs: nullable(num),
+      packetLossPct: nullable(num),
+      maxPacketLossPct: nullable(num),
+      bitrateInKbps: nullable(num),
+      bitrateOutKbps: nullable(num),
+      framesDecoded: nullable(num),
+      framesDropped: nullable(num),
+      codec: nullable(str),
+      relayed: 'bool',
+      localCandidateType: nullable(str),
+      remoteCandidateType: nullable(str),
+      setupMs: nullable(num),
+      updatedAt: date,
+    },
+    indexes: [
+      { key: { callId: 1 }, name: 'call_quality_call_idx' },
+      { key: { startedAt: 1 }, name: 'call_quality_started_at_idx' },
     ],
   },
 };

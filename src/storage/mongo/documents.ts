@@ -7,6 +7,7 @@ import type { MediaKind } from '../../protocol/media.js';
 import type { AbuseReason } from '../../protocol/safety.js';
 import type { AttachmentRecord } from '../../media/media-store.js';
 import type { AuditEntryRecord } from '../../audit/audit-store.js';
+import type { QualityRecord } from '../../call-quality/quality-store.js';
 import type { PushContent, PushKind } from '../../push/push-store.js';
 import type { ConversationType, MemberRole, UserRole, UserStatus } from '../ports.js';
 
@@ -318,6 +319,11 @@ export interface AuditEntryDoc {
   details: AuditEntryRecord['details'];
 }
 
+/** One device's quality summary of a call; `_id` is `${callId}:${userId}:${deviceKey}`. */
+export interface CallQualityDoc extends QualityRecord {
+  _id: string;
+}
+
 export interface Collections {
   users: UserDoc;
   sessions: SessionDoc;
@@ -341,9 +347,13 @@ export interface Collections {
   processes: ProcessDoc;
   media_budgets: MediaBudgetDoc;
   audit_log: AuditEntryDoc;
+  call_quality: CallQualityDoc;
 }
 
 export type CollectionName = keyof Collections;
 
 /** The `_id` of a link document. */
 export const linkId = (a: string, b: string | number) => `${a}:${b}`;
+
+/** A call-quality summary's `_id`. */
+export const qualityId = (callId: string, userId: string, deviceKey: string) => `${callId}:${userId}:${deviceKey}`;

@@ -4,6 +4,7 @@ import type { Storage } from '../ports.js';
 import { createAbuseReportsRepository } from './abuse-reports-repository.js';
 import { createAccountEventsRepository } from './account-events-repository.js';
 import { createAuditRepository } from './audit-repository.js';
+import { createCallQualityRepository } from './call-quality-repository.js';
 import { createBlocksRepository } from './blocks-repository.js';
 import { createCallsRepository } from './calls-repository.js';
 import { createChatChangesRepository } from './chat-changes-repository.js';
@@ -101,6 +102,7 @@ export async function openMongoStorage(options: MongoStorageOptions): Promise<St
     deviceKeys: createDeviceKeysRepository(mongo),
     media: createMediaRepository(mongo),
     audit: createAuditRepository(mongo),
+    callQuality: createCallQualityRepository(mongo),
     async ping() {
       await mongo.db.command({ ping: 1 });
     },

@@ -2,6 +2,7 @@ import { Binary } from 'mongodb';
 import type { CallRecord } from '../../calls/call-state-machine.js';
 import type { GroupCallRecord } from '../../calls/group-call-state-machine.js';
 import type { AuditEntryRecord } from '../../audit/audit-store.js';
+import type { QualityRecord } from '../../call-quality/quality-store.js';
 import type { AttachmentRecord, MediaRecord } from '../../media/media-store.js';
 import { REACTION_USERS_LISTED, REPLY_PREVIEW_LENGTH } from '../../protocol/chat.js';
 import type {
@@ -16,7 +17,7 @@ import type {
   UserRecord,
 } from '../ports.js';
 import { scalar, type Scalar } from './filters.js';
-import type { AbuseReportDoc, AuditEntryDoc, CallDoc, DeviceDoc, GroupCallDoc, MediaDoc, MessageDoc, PreKeyDoc, ReactionDoc, SessionDoc, UserDoc } from './documents.js';
+import type { AbuseReportDoc, AuditEntryDoc, CallDoc, CallQualityDoc, DeviceDoc, GroupCallDoc, MediaDoc, MessageDoc, PreKeyDoc, ReactionDoc, SessionDoc, UserDoc } from './documents.js';
 
 /** Document <-> domain mapping: pure functions, one per collection that the port reads. */
 
@@ -148,6 +149,8 @@ export function auditEntryDoc(entry: AuditEntryRecord): AuditEntryDoc {
     details: details as AuditEntryRecord['details'],
   };
 }
+
+export const toQualityRecord = ({ _id: _key, ...record }: CallQualityDoc): QualityRecord => record;
 
 export const toCall = (doc: CallDoc): CallRecord => ({
   id: doc._id,

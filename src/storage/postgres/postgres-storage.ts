@@ -6,6 +6,7 @@ import { createAbuseReportsRepository } from './abuse-reports-repository.js';
 import { createAccountEventsRepository } from './account-events-repository.js';
 import { createAuditRepository } from './audit-repository.js';
 import { createBlocksRepository } from './blocks-repository.js';
+import { createCallQualityRepository } from './call-quality-repository.js';
 import { createCallsRepository } from './calls-repository.js';
 import { createGroupCallsRepository } from './group-calls-repository.js';
 import { createChatChangesRepository } from './chat-changes-repository.js';
@@ -73,6 +74,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     deviceKeys: createDeviceKeysRepository(db),
     media: createMediaRepository(db),
     audit: createAuditRepository(db),
+    callQuality: createCallQualityRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -1,5 +1,6 @@
 import type { ColumnType } from 'kysely';
 import type { CallEndReason, CallStatus, CallType } from '../../calls/call-state-machine.js';
+import type { IceCandidateType, QualityBand } from '../../protocol/call-quality.js';
 import type { CallTopologyKind } from '../../protocol/calls.js';
 import type { EncryptedContent } from '../../protocol/encrypted.js';
 import type { AttachmentRecord } from '../../media/media-store.js';
@@ -289,6 +290,31 @@ export interface AuditLogTable {
   details: ColumnType<AuditEntryRecord['details'], string, never>;
 }
 
+export interface CallQualityTable {
+  call_id: string;
+  user_id: string;
+  device_key: string;
+  started_at: Date;
+  reports: number;
+  mos: number;
+  band: QualityBand;
+  rtt_ms: number | null;
+  max_rtt_ms: number | null;
+  jitter_ms: number | null;
+  packet_loss_pct: number | null;
+  max_packet_loss_pct: number | null;
+  bitrate_in_kbps: number | null;
+  bitrate_out_kbps: number | null;
+  frames_decoded: number | null;
+  frames_dropped: number | null;
+  codec: string | null;
+  relayed: boolean;
+  local_candidate_type: IceCandidateType | null;
+  remote_candidate_type: IceCandidateType | null;
+  setup_ms: number | null;
+  updated_at: Date;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -311,5 +337,6 @@ export interface Database {
   e2ee_to_device_messages: E2eeToDeviceMessagesTable;
   media: MediaTable;
   audit_log: AuditLogTable;
+  call_quality: CallQualityTable;
 }
 

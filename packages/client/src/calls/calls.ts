@@ -1,6 +1,6 @@
 import type { Api } from '../api.js';
 import { Emitter } from '../emitter.js';
-import type { CallDto, CallHistoryResponse, GroupCallResult, IceCandidate, IceServer, IceServersResponse } from '../protocol.js';
+import type { CallDto, CallHistoryResponse, CallQualityDto, CallStatsBody, CallStatsResult, GroupCallResult, IceCandidate, IceServer, IceServersResponse } from '../protocol.js';
 import type { Realtime } from '../realtime.js';
 import { CallSession, type CallUiState } from './call-session.js';
 import { GroupCallSession } from './group-call-session.js';
@@ -69,6 +69,16 @@ export class Calls extends Emitter<CallsEvents> {
   /** Call history, newest first (1:1 and group calls). */
   history(options: { before?: string; limit?: number } = {}): Promise<CallHistoryResponse> {
     return this.api.get<CallHistoryResponse>('/api/call/history', { before: options.before, limit: options.limit ?? 50 });
+  }
+
+  /** Reports this device's stats of a call (statsFromReport builds `stats` from getStats()); answers the MOS estimate. */
+  reportStats(callId: string, report: CallStatsBody): Promise<CallStatsResult> {
+    return this.realtime.request('CALL_STATS', { callId, ...report });
+  }
+
+  /** Each participant's quality summary of a call of this user's. */
+  quality(callId: string): Promise<CallQualityDto> {
+    return this.api.get<CallQualityDto>(`/api/call/${encodeURIComponent(callId)}/quality`);
   }
 
   /** Tell the helper the network changed (NetInfo, the browser's `online`): the current call restarts ICE. */

@@ -14,6 +14,7 @@ import * as e2eeKeys from './0012-e2ee-keys.js';
 import * as media from './0013-media.js';
 import * as messageActions from './0014-message-actions.js';
 import * as auditLog from './0015-audit-log.js';
+import * as callQuality from './0016-call-quality.js';
 
 /** Every migration, in order. Names sort in the order they must run; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0013-media': media,
   '0014-message-actions': messageActions,
   '0015-audit-log': auditLog,
+  '0016-call-quality': callQuality,
 };
 
 export const migrationProvider: MigrationProvider = {
