@@ -96,7 +96,7 @@ describe(`client SDK: chat (${kind})`, () => {
     const alice = await signedInClient(server.baseUrl, 'Alice');
     const bob = await signedInClient(server.baseUrl, 'Bob');
     // A name of her own: the database may hold other tests' Carols, more than a page of them.
-    const carolName = `Carol ${Math.random().toString(36).replace(/[^a-z]/g, '').slice(0, 6)}`;
+    const carolName = `Carol-${Math.random().toString(36).replace(/[^a-z]/g, '').slice(0, 6)}`;
     const carol = await signedInClient(server.baseUrl, carolName);
     const found = await alice.chat.searchPeople(carolName);
     assert.ok(found.some((person) => person.id === carol.user!.id));
