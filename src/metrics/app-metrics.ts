@@ -121,6 +121,25 @@ export function createAppMetrics(options: { logger: Logger; slowQueryMs: number 
           this.inc(sources.pushCounts().tokensRemoved);
         },
       });
+      const quality = {
+        reports: new Counter({
+          name: 'callapp_call_quality_reports_total',
+          help: 'Call-quality reports stored, by the quality band of the estimate and whether a TURN relay carried the media',
+          labelNames: ['band', 'relayed'] as const,
+          registers,
+        }),
+        mos: new Histogram({ name: 'callapp_call_quality_mos', help: 'MOS estimates (E-model) of stored call-quality reports', buckets: [1, 2, 2.5, 3, 3.3, 3.6, 3.8, 4, 4.2, 4.4, 4.5], registers }),
+        rtt: new Histogram({ name: 'callapp_call_quality_rtt_seconds', help: 'Round-trip times reported in call-quality reports', buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2], registers }),
+        jitter: new Histogram({ name: 'callapp_call_quality_jitter_seconds', help: 'Jitter reported in call-quality reports', buckets: [0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2], registers }),
+        loss: new Histogram({ name: 'callapp_call_quality_packet_loss_ratio', help: 'Packet loss (0 to 1) reported in call-quality reports', buckets: [0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], registers }),
+      };
+      sources.events.on('callQualityReported', (report) => {
+        quality.reports.inc({ band: report.band, relayed: String(report.relayed) });
+        quality.mos.observe(report.mos);
+        if (report.rttMs !== null) quality.rtt.observe(report.rttMs / 1000);
+        if (report.jitterMs !== null) quality.jitter.observe(report.jitterMs / 1000);
+        if (report.packetLossPct !== null) quality.loss.observe(report.packetLossPct / 100);
+      });
       sources.events.on('messageStored', ({ recipientId }) => messages.inc({ conversation: recipientId === null ? 'group' : 'direct' }));
       sources.events.on('callEnded', ({ kind, call }) => callsEnded.inc({ kind, status: call.status, reason: call.endReason ?? 'none' }));
       sources.events.on('callAnswered', ({ kind, call }) => {

@@ -45,6 +45,7 @@ describe('GET /metrics with METRICS_TOKEN', () => {
     const answered = nextEvent(device(alice), 'CALL_ACCEPT');
     await callEventOk(device(bob), 'CALL_ACCEPT', { callId: call.id, answer: ANSWER });
     await answered;
+    await callEventOk(device(bob), 'CALL_STATS', { callId: call.id, stats: { rttMs: 40, jitterMs: 5, packetLossPct: 0, relayed: false, codec: 'audio/opus' } });
     const ended = nextEvent(device(bob), 'CALL_ENDED');
     await callEventOk(device(alice), 'CALL_ENDED', { callId: call.id });
     await ended;
@@ -66,6 +67,9 @@ describe('GET /metrics with METRICS_TOKEN', () => {
     assert.equal(moved('callapp_calls_ended_total', { kind: 'direct', status: 'ended', reason: 'hangup' }), 1);
     assert.equal(moved('callapp_calls_ended_total'), 1);
     assert.equal(moved('callapp_call_setup_seconds_count', { kind: 'direct' }), 1);
+    assert.equal(moved('callapp_call_quality_reports_total', { band: 'good', relayed: 'false' }), 1);
+    for (const histogram of ['mos', 'rtt_seconds', 'jitter_seconds', 'packet_loss_ratio']) assert.equal(moved(`callapp_call_quality_${histogram}_count`), 1, histogram);
+    assert.equal(moved('callapp_call_quality_rtt_seconds_sum'), 0.04);
     assert.equal(valueOf(after, 'callapp_sockets_connected'), 2);
     assert.equal(moved('callapp_db_operation_duration_seconds_count', { repository: 'messages', method: 'create' }), 3);
     assert.equal(moved('callapp_db_operation_duration_seconds_count', { repository: 'users', method: 'create' }), 2);
