@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { browserSkip, buildWebApp, screenshot, useChromium } from '../support/browser.js';
+import { ANSWER, callEventOk, callUser, device, ringingCall } from '../support/calls.js';
 import { registerUser } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -62,6 +63,13 @@ describe(`admin dashboard in chromium (${kind})`, { skip, timeout: 240_000 }, ()
     await server.app.storage.users.setRole(admin.user.id, 'admin');
     const dana = await registerUser(server.baseUrl, `Dana ${tag}`);
     const erin = await registerUser(server.baseUrl, `Erin ${tag}`);
+    // A call today whose parties reported its quality: the call-quality charts have a day to draw.
+    const [caller, callee] = await Promise.all([callUser(server.baseUrl, `Caller ${tag}`), callUser(server.baseUrl, `Callee ${tag}`)]);
+    const call = await ringingCall(caller, callee);
+    await callEventOk(device(callee), 'CALL_ACCEPT', { callId: call.id, answer: ANSWER });
+    for (const [party, rttMs] of [[caller, 40], [callee, 60]] as const) {
+      await callEventOk(device(party), 'CALL_STATS', { callId: call.id, setupMs: 300, stats: { rttMs, jitterMs: 4, packetLossPct: 0.5, relayed: false } });
+    }
 
     // Dana signs in to the demo in a browser of her own: a live socket.
     const demo = await open('/demo/');
@@ -82,6 +90,11 @@ describe(`admin dashboard in chromium (${kind})`, { skip, timeout: 240_000 }, ()
     // A second sample, so the live chart draws lines, not points only.
     await waitForAtLeast(dashboard, 'live-chart', 8, 'data-points');
     assert.ok((await paintedPixels(dashboard, 'live-chart')) > 500, 'the live chart painted its canvas');
+    // Today's call, with its quality and setup time, on the call-quality charts.
+    for (const chart of ['quality-calls', 'quality-mos', 'quality-setup']) {
+      await waitForAtLeast(dashboard, chart, 1, 'data-points');
+      assert.ok((await paintedPixels(dashboard, chart)) > 500, `${chart} painted its canvas`);
+    }
     await screenshot(dashboard, 'admin-02-dashboard', { fullPage: true });
 
     // The admin finds Dana, sees her online with her session, and bans her.
