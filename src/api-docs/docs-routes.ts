@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Router } from 'express';
-import helmet from 'helmet';
+import { strictContentSecurityPolicy } from '../http/content-security-policy.js';
 import type { ClientEventName } from '../realtime/event-budgets.js';
 import { AppError } from '../shared/app-error.js';
 import { buildEventReference, eventReferenceHtml, type BudgetDescription } from './event-reference.js';
@@ -15,21 +15,7 @@ const SWAGGER_UI_FILES = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'fav
  * The reference pages load only what this server serves. Images may be data: URIs (Swagger UI's
  * style sheet draws its icons with them); nothing else is allowed, inline scripts and styles included.
  */
-const docsPolicy = helmet.contentSecurityPolicy({
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'self'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'"],
-    imgSrc: ["'self'", 'data:'],
-    fontSrc: ["'self'"],
-    connectSrc: ["'self'"],
-    objectSrc: ["'none'"],
-    baseUri: ["'self'"],
-    formAction: ["'self'"],
-    frameAncestors: ["'self'"],
-  },
-});
+const docsPolicy = strictContentSecurityPolicy({ fontSrc: ["'self'"], frameAncestors: ["'self'"] });
 
 const SWAGGER_PAGE = `<!doctype html>
 <html lang="en">

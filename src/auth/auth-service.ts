@@ -11,6 +11,7 @@ import type { AccessTokens } from './access-tokens.js';
 import type { Passwords } from './passwords.js';
 import type { Principal } from './principal.js';
 import { hashRefreshToken, newRefreshToken } from './refresh-tokens.js';
+import { presentSession } from './session-presenter.js';
 
 export interface AuthServiceDeps {
   storage: Storage;
@@ -110,12 +111,7 @@ export class AuthService {
   async listSessions(principal: Principal): Promise<SessionDto[]> {
     const sessions = await this.deps.storage.sessions.listActiveByUser(principal.userId, this.now());
     return sessions.map((session) => ({
-      id: session.id,
-      deviceName: session.deviceName,
-      userAgent: session.userAgent,
-      ip: session.ip,
-      createdAt: session.createdAt.toISOString(),
-      lastUsedAt: session.lastUsedAt.toISOString(),
+      ...presentSession(session),
       expiresAt: session.expiresAt.toISOString(),
       current: session.id === principal.sessionId,
     }));

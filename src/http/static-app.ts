@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import express, { Router } from 'express';
-import helmet from 'helmet';
+import { strictContentSecurityPolicy } from './content-security-policy.js';
 
 export interface StaticAppOptions {
   /** The Vite build to serve. */
@@ -14,29 +14,12 @@ export interface StaticAppOptions {
 }
 
 /**
- * A built web app (packages/demo, packages/admin) with a strict CSP: scripts, styles and connections
- * (REST and the Socket.io WebSocket) to this origin only, nothing inline, no plugins, no framing. Each
+ * A built web app (packages/demo, packages/admin) with the strict CSP (content-security-policy.ts). Each
  * app adds the sources it needs beyond that and says which browser features it may use.
  */
 export function createStaticAppRouter(options: StaticAppOptions): Router {
   const router = Router();
-  router.use(
-    helmet.contentSecurityPolicy({
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        ...options.directives,
-      },
-    }),
-  );
+  router.use(strictContentSecurityPolicy(options.directives));
   router.use((_req, res, next) => {
     res.setHeader('Permissions-Policy', options.permissionsPolicy);
     next();

@@ -1,4 +1,5 @@
 import type { AdminUserDetailResponse, AdminUserDto, AdminUsersQuery, AdminUsersResponse } from '../protocol/admin.js';
+import { presentSession } from '../auth/session-presenter.js';
 import { AppError } from '../shared/app-error.js';
 import { paginate } from '../shared/pagination.js';
 import type { SessionsRepository, UserRecord, UsersRepository } from '../storage/ports.js';
@@ -25,14 +26,7 @@ export class AccountDirectory {
     const sessions = await this.deps.sessions.listActiveByUser(userId, this.now());
     return {
       user: presented!,
-      sessions: sessions.map((session) => ({
-        id: session.id,
-        deviceName: session.deviceName,
-        userAgent: session.userAgent,
-        ip: session.ip,
-        createdAt: session.createdAt.toISOString(),
-        lastUsedAt: session.lastUsedAt.toISOString(),
-      })),
+      sessions: sessions.map(presentSession),
     };
   }
 
