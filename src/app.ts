@@ -30,6 +30,7 @@ import { GroupCallService, type GroupCallTimer } from './calls/group-call-servic
 import { MeshTopology } from './calls/mesh-topology.js';
 import { createJanusRooms } from './calls/sfu/janus-rooms.js';
 import { SfuTopology } from './calls/sfu-topology.js';
+import { RoutedSfuTopology } from './calls/routed-sfu-topology.js';
 import { ChatReader } from './chat/chat-reader.js';
 import { createChatRouter } from './chat/chat-routes.js';
 import { ChatService } from './chat/chat-service.js';
@@ -103,10 +104,10 @@ export interface App {
 }
 
 /** Redis when REDIS_URL is set (loaded only then), else this process's memory. */
-async function openScaleOut(config: Config, logger: Logger): Promise<ScaleOut> {
+async function openScaleOut(config: Config, logger: Logger, processId: string): Promise<ScaleOut> {
   if (!config.redisUrl) return singleProcess();
   const { redisScaleOut } = await import('./scale-out/redis-scale-out.js');
-  return redisScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, logger, presenceProcessTtlMs: config.presenceProcessTtlMs });
+  return redisScaleOut({ url: config.redisUrl, prefix: config.redisPrefix, logger, presenceProcessTtlMs: config.presenceProcessTtlMs, processId });
 }
 
 /** The composition root: builds every adapter, service and transport from one config. */
@@ -115,7 +116,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const metrics = createAppMetrics({ logger, slowQueryMs: config.metrics.slowQueryMs });
   const storage = withOperationTiming(await openStorage(config, logger), metrics.operationTimer);
   const events = createDomainEvents();
-  const scaleOut = await openScaleOut(config, logger);
+  const scaleOut = await openScaleOut(config, logger, storage.processes.id);
   scaleOut.relay(events);
   const accessTokens = createAccessTokens({
     secret,
@@ -264,13 +265,20 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const callsLost = (callIds: string[]) => void groupCalls.mediaServerLost(callIds);
   const sfu =
     config.sfu &&
-    new SfuTopology({
-      rooms: createJanusRooms({ url: config.sfu.janusUrl, apiSecret: config.sfu.apiSecret, adminKey: config.sfu.adminKey, logger, onLost: ({ callIds }) => callsLost(callIds) }),
-      live: liveGroupCalls,
-      delivery,
-      logger,
-      maxParticipants: config.groupCalls.maxParticipants,
+    new RoutedSfuTopology({
+      local: new SfuTopology({
+        rooms: createJanusRooms({ url: config.sfu.janusUrl, apiSecret: config.sfu.apiSecret, adminKey: config.sfu.adminKey, logger, onLost: ({ callIds }) => callsLost(callIds) }),
+        live: liveGroupCalls,
+        delivery,
+        logger,
+        maxParticipants: config.groupCalls.maxParticipants,
+        callsLost,
+      }),
+      holders: scaleOut.claims('sfu-room'),
+      requests: scaleOut.requests,
+      processes: storage.processes,
       callsLost,
+      logger,
     });
   const groupCalls = new GroupCallService({
     groupCalls: storage.groupCalls,

@@ -31,6 +31,16 @@ export interface CallTopology {
   left(live: LiveGroupCall, participant: ParticipantDevice): Promise<void>;
   /** The call is over: release whatever the topology holds for it. */
   ended(live: LiveGroupCall): Promise<void>;
+  /**
+   * Of these live calls of this topology, those whose media went with a server process that is gone
+   * (asked by the periodic sweep): they end as media_server_lost. A mesh loses nothing with a process.
+   */
+  lost?(calls: LiveGroupCall[]): Promise<string[]>;
+  /**
+   * Whether `live`'s media goes on without this process, when the processes share their calls; one
+   * whose media this process carries ends at its shutdown. A mesh's media never passes a process.
+   */
+  outlivesThisProcess?(live: LiveGroupCall): Promise<boolean>;
 }
 
 export interface CallTopologies {

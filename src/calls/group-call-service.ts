@@ -221,8 +221,9 @@ export class GroupCallService {
 
   /**
    * Run at start-up and then periodically, as CallService.sweep: closes the unfinished group calls of
-   * dead processes that no process runs any more, and lets the participants' devices whose process died
-   * go as if they had disconnected.
+   * dead processes that no process runs any more, ends the calls whose media went with a dead process
+   * (media_server_lost), and lets the participants' devices whose process died go as if they had
+   * disconnected.
    */
   async sweep(): Promise<void> {
     let closed = 0;
@@ -235,7 +236,14 @@ export class GroupCallService {
       }
     }
     if (closed > 0) this.deps.logger.info({ calls: closed }, 'closed the group calls a stopped process left open');
-    const devices = (await this.deps.live.all()).flatMap((live) =>
+    const lives = await this.deps.live.all();
+    const sfu = this.deps.topologies.sfu;
+    const mediaLost = (await sfu?.lost?.(lives.filter((live) => live.call.topology === sfu.kind))) ?? [];
+    if (mediaLost.length > 0) {
+      this.deps.logger.warn({ calls: mediaLost.length }, 'ending the group calls whose media went with a stopped process');
+      await this.mediaServerLost(mediaLost);
+    }
+    const devices = lives.flatMap((live) =>
       live.participants.filter((participant) => participant.connected && participant.processId !== this.deps.processes.id),
     );
     if (devices.length === 0) return;
@@ -245,7 +253,8 @@ export class GroupCallService {
 
   /**
    * At shutdown: refuses new calls and lets the changes under way finish. Calls kept in this process
-   * alone end (server_restart); calls every process shares go on without it. Outcomes still waiting for
+   * alone end (server_restart), and so do shared calls whose media it carries (an SFU room it holds);
+   * the other calls every process shares go on without it. Outcomes still waiting for
    * storage get a last try; a call left unfinished is closed by the next process to sweep.
    */
   async stop(timeoutMs: number): Promise<void> {
@@ -253,7 +262,7 @@ export class GroupCallService {
     this.deps.timers.close();
     this.storeTimers.close();
     await this.inFlight.drain(timeoutMs);
-    const ending = this.deps.live.sharedAcrossProcesses ? [] : (await this.deps.live.all()).map(({ call }) => call.id);
+    const ending = await this.endingAtShutdown();
     await Promise.all(
       [...new Set([...ending, ...this.unstored.callIds()])].map((callId) =>
         this.deps.queue
@@ -266,6 +275,16 @@ export class GroupCallService {
           .catch((error: unknown) => this.deps.logger.error({ err: error, callId }, 'could not end a group call or store its outcome at shutdown')),
       ),
     );
+  }
+
+  /** The calls that cannot go on without this process: all of them when it keeps them alone, else those whose media it carries. */
+  private async endingAtShutdown(): Promise<string[]> {
+    const ending: string[] = [];
+    for (const live of await this.deps.live.all()) {
+      const outlives = this.deps.live.sharedAcrossProcesses && ((await topologyOf(this.deps.topologies, live).outlivesThisProcess?.(live)) ?? true);
+      if (!outlives) ending.push(live.call.id);
+    }
+    return ending;
   }
 
   private async start(device: Device, input: GroupCallRequestInput): Promise<GroupCallResult> {

@@ -391,10 +391,6 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (env.JANUS_URL && !env.JANUS_API_SECRET) {
     throw new ConfigError("JANUS_API_SECRET: required with JANUS_URL (Janus's api_secret)");
   }
-  if (env.JANUS_URL && env.REDIS_URL) {
-    // An SFU call's Janus handles live in the memory of the process that made them.
-    throw new ConfigError('JANUS_URL: group calls through Janus are served by one process; with REDIS_URL (several processes) unset JANUS_URL, and group calls are mesh (up to GROUP_CALL_MESH_MAX participants)');
-  }
   if (env.GROUP_CALL_TOPOLOGY === 'sfu' && !env.JANUS_URL) {
     throw new ConfigError('GROUP_CALL_TOPOLOGY: sfu needs JANUS_URL (and JANUS_API_SECRET)');
   }

@@ -9,12 +9,16 @@ import { rateLimitFrom } from '../shared/rate-limit.js';
 import { connectRedis } from '../shared/redis.js';
 import { RedisSerializer } from '../shared/redis-serializer.js';
 import { RedisPresenceTracker } from '../users/redis-presence-tracker.js';
+import { RedisClaims } from './redis-claims.js';
 import { relayDomainEvents } from './redis-event-relay.js';
+import { redisProcessRequests } from './redis-process-requests.js';
 import { StoreWithInsurance } from './store-with-insurance.js';
 import type { ScaleOut } from './scale-out.js';
 
 /** How long a command may wait for Redis: beyond it budgets and HTTP limits count in this process, presence counts again later. */
 const COMMAND_TIMEOUT_MS = 1_000;
+/** How long a request waits for another process's answer: longer than that process's own bound on a media server request. */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 export interface RedisScaleOutOptions {
   url: string;
@@ -23,11 +27,14 @@ export interface RedisScaleOutOptions {
   logger: Logger;
   /** See RedisPresenceOptions.processTtlMs. */
   presenceProcessTtlMs: number;
+  /** This process's id (as in ProcessLiveness), which the others address their requests to. */
+  processId: string;
 }
 
 /**
  * Several processes as one through Redis: Socket.io rooms over the Redis streams adapter, budgets and
- * HTTP rate limits in Redis counters, presence, live calls and their timers in Redis.
+ * HTTP rate limits in Redis counters, presence, live calls and their timers in Redis, and requests from
+ * one process to another over pub/sub.
  */
 export async function redisScaleOut(options: RedisScaleOutOptions): Promise<ScaleOut> {
   const { prefix, logger } = options;
@@ -45,8 +52,10 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
   // A connection in subscriber mode takes no other commands: the relayed events have one of their own.
   const subscriber = await connectRedis(options.url, logger, 'events', { commandTimeoutMs: COMMAND_TIMEOUT_MS });
   const eventsChannel = `${prefix}domain-events`;
+  let requests;
   try {
     await subscriber.subscribe(eventsChannel);
+    requests = await redisProcessRequests({ publisher: client, subscriber, prefix, processId: options.processId, logger, timeoutMs: REQUEST_TIMEOUT_MS });
   } catch (error) {
     for (const connection of [client, adapterClient, subscriber]) connection.disconnect();
     throw error;
@@ -90,6 +99,8 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
       return kindTimers;
     },
     serializer: (kind) => new RedisSerializer(client, `${prefix}${kind}-lock:`, logger),
+    claims: (kind) => new RedisClaims(client, `${prefix}${kind}-holder:`),
+    requests,
     async ping() {
       await client.ping();
     },

@@ -7,6 +7,8 @@ import type { DomainEvents } from '../shared/domain-events.js';
 import type { Serializer } from '../shared/keyed-queue.js';
 import type { RateLimit, RateLimitSettings } from '../shared/rate-limit.js';
 import type { PresenceTracker } from '../users/presence-tracker.js';
+import type { Claims } from './claims.js';
+import type { ProcessRequests } from './process-requests.js';
 
 /**
  * Everything that must be shared when several processes serve one user space, behind one interface:
@@ -31,6 +33,10 @@ export interface ScaleOut {
   callTimers<T extends string>(kind: string): CallTimers<T>;
   /** Runs the tasks of one key one at a time across every process. */
   serializer(kind: string): Serializer;
+  /** Which process holds each key of `kind`, as every process sees it. */
+  claims(kind: string): Claims;
+  /** Asks another process, by id, for what only it can do. */
+  requests: ProcessRequests;
   /** Throws when the shared store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

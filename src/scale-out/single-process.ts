@@ -4,6 +4,8 @@ import { InProcessLiveGroupCalls } from '../calls/live-group-calls.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import { memoryRateLimit } from '../shared/rate-limit.js';
 import { LocalPresenceTracker } from '../users/presence-tracker.js';
+import { InMemoryClaims } from './claims.js';
+import { onlyThisProcess } from './process-requests.js';
 import type { ScaleOut } from './scale-out.js';
 
 /** One process: everything shared lives in this process's memory, and every event is heard here already. */
@@ -19,6 +21,8 @@ export function singleProcess(): ScaleOut {
     liveGroupCalls: new InProcessLiveGroupCalls(),
     callTimers: () => new InProcessCallTimers(),
     serializer: () => new KeyedQueue(),
+    claims: () => new InMemoryClaims(),
+    requests: onlyThisProcess(),
     ping: async () => undefined,
     close: async () => undefined,
   };

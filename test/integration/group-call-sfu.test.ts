@@ -4,47 +4,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { CallEndedEvent, GroupCallResult, ParticipantLeftEvent, SfuSignalEvent } from '../../src/protocol/call-events.js';
 import { ANSWER, CANDIDATE, OFFER, callEventOk, device, dropConnection, reconnect, refusal, sleep, until } from '../support/calls.js';
-import { callGroup, groupCallOk, storedGroupCall, type CallGroup } from '../support/group-calls.js';
-import { SfuCallDevice } from '../support/janus-peers.js';
+import { callGroup, groupCallOk, storedGroupCall } from '../support/group-calls.js';
+import type { SfuCallDevice } from '../support/janus-peers.js';
 import { janusSkip, startJanus, type JanusServer } from '../support/janus.js';
+import { devicesOf, icePairs, KINDS, MEDIA_TIMEOUT_MS, namesBut, restartsMedia, ufrag } from '../support/sfu-calls.js';
 import { closeAllSockets, nextEvent } from '../support/sockets.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-const MEDIA_TIMEOUT_MS = 20_000;
 /** Janus killed: its long poll fails at once and the session counts as lost after 5 s without contact. */
 const LOSS_TIMEOUT_MS = 15_000;
-const KINDS: ('audio' | 'video')[] = ['audio', 'video'];
 
-/** Each member of `group` as a device of the call, sending RTP labelled with its name. */
-const devicesOf = (group: CallGroup) => group.members.map((member) => new SfuCallDevice(device(member), member.name));
-const namesBut = (devices: readonly SfuCallDevice[], but: SfuCallDevice) => devices.filter((other) => other !== but).map((other) => other.media.label);
-/** The ICE username fragment of a description: a new one means an ICE restart. */
-const ufrag = (sdp: string) => /a=ice-ufrag:(\S+)/.exec(sdp)?.[1];
-/** The local candidates of the ICE pairs `one`'s publish and subscribe connections run on (none while a restart checks). */
-const icePairs = (one: SfuCallDevice) => [one.media.publisher.selectedLocalCandidate, one.media.subscriber.selectedLocalCandidate];
-
-/**
- * `one`, back after a drop (its subscribe offers answered as they come), publishes again with an ICE
- * restart: both its connections move to new ICE pairs (a restart gathers on new sockets), and media
- * keeps flowing from each of `others` to it and from it to them.
- */
-async function restartsMedia(one: SfuCallDevice, others: SfuCallDevice[], pairsBefore: (string | undefined)[]): Promise<void> {
-  const label = one.media.label;
-  assert.ok(pairsBefore.every((candidate) => candidate !== undefined), `${label} had ICE pairs before`);
-  const publishedBefore = one.media.publisher.connection.localDescription!.sdp;
-  await one.media.republish();
-  assert.notEqual(ufrag(one.media.publisher.connection.localDescription!.sdp), ufrag(publishedBefore), `${label} offers an ICE restart`);
-  await until(`new ICE pairs for both of ${label}'s connections`, async () => icePairs(one).every((candidate, index) => candidate !== undefined && candidate !== pairsBefore[index]));
-  await one.media.waitForRtpFrom(others.map((other) => other.media.label), KINDS, MEDIA_TIMEOUT_MS);
-  const counts = () =>
-    KINDS.flatMap((kind) => others.flatMap((other) => [one.media.received.get(`${other.media.label}/${kind}`), other.media.received.get(`${label}/${kind}`)])).map((seen) => seen?.packets ?? 0);
-  const restarted = counts();
-  await sleep(1_000);
-  const later = counts();
-  assert.ok(later.every((packets, index) => packets > restarted[index]!), `RTP both ways after ${label}'s restarts: ${restarted.join(', ')} then ${later.join(', ')}`);
-}
-
-// PGlite only: the suite's network namespace has a loopback of its own, where no PostgreSQL listens.
+// One process on PGlite; scale-out-sfu.test.ts runs several sharing Janus.
 describe('group calls through the SFU, with a real Janus and real WebRTC peers (pglite)', { skip: janusSkip() }, () => {
   let janus: JanusServer;
   let server: TestApp;

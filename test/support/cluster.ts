@@ -48,8 +48,8 @@ export interface Cluster {
 }
 
 export interface ClusterOptions {
-  /** Environment for every node (configuration, as in production). */
-  env?: Record<string, string>;
+  /** Environment for every node (configuration, as in production); a function is read when the cluster starts. */
+  env?: Record<string, string> | (() => Record<string, string>);
   /** Environment for one node, over `env`. */
   nodeEnv?: (index: number) => Record<string, string>;
 }
@@ -114,7 +114,8 @@ export async function startCluster(count: number, options: ClusterOptions = {}):
   };
   try {
     database = await createScratchDatabase('call_app_cluster');
-    const shared = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_PREFIX: redisPrefix, ...options.env };
+    const env = typeof options.env === 'function' ? options.env() : options.env;
+    const shared = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_PREFIX: redisPrefix, ...env };
     for (let index = 0; index < count; index += 1) nodes.push(clusterNode(index, { ...shared, ...options.nodeEnv?.(index) }));
     await nodes[0]?.start();
     await Promise.all(nodes.slice(1).map((node) => node.start()));

@@ -11,11 +11,13 @@ export interface CallGroup {
   members: CallUser[];
 }
 
-export async function callGroup(baseUrl: string, names: readonly string[]): Promise<CallGroup> {
-  const members = await Promise.all(names.map((name) => callUser(baseUrl, name)));
+/** A group of new users named `names`; with several base URLs (server processes), member i's device connects to the i-th. */
+export async function callGroup(baseUrls: string | readonly string[], names: readonly string[]): Promise<CallGroup> {
+  const urls = typeof baseUrls === 'string' ? [baseUrls] : baseUrls;
+  const members = await Promise.all(names.map((name, index) => callUser(urls[index % urls.length]!, name)));
   const [owner, ...others] = members;
   if (!owner) throw new Error('a group needs a member');
-  const group = await createGroup(baseUrl, owner.tokens[0]!, `${names.join(', ')}`, others.map((member) => member.id));
+  const group = await createGroup(urls[0]!, owner.tokens[0]!, `${names.join(', ')}`, others.map((member) => member.id));
   return { id: group.id, members };
 }
 

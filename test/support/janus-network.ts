@@ -10,11 +10,13 @@ import { existsSync } from 'node:fs';
  *
  * Import this module first in a Janus test file: outside the namespace it runs the same file again
  * inside one, with the same arguments and output (node:test's reporter sees the inner run's results),
- * and exits with its status.
+ * and exits with its status. A local PostgreSQL in DATABASE_URL is reached there by its Unix socket.
  */
 export const JANUS_NETWORK = { janus: '10.77.0.1', peers: '10.77.0.2' } as const;
 
 const INSIDE = 'CALL_APP_JANUS_NAMESPACE';
+/** Where Debian's PostgreSQL puts its socket. */
+const POSTGRES_SOCKET_DIR = '/var/run/postgresql';
 
 /** True inside the suite's namespace. */
 export const insideJanusNetwork = process.env[INSIDE] === '1';
@@ -29,6 +31,19 @@ function canMakeNamespace(): boolean {
   return probe.status === 0;
 }
 
+/**
+ * A local PostgreSQL's URL by its Unix socket, which the namespace still reaches (a socket is a file,
+ * not an address on the machine's loopback); undefined when the server is elsewhere or has no socket here.
+ */
+function throughUnixSocket(databaseUrl: string): string | undefined {
+  const url = new URL(databaseUrl);
+  const port = url.port || '5432';
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || !existsSync(`${POSTGRES_SOCKET_DIR}/.s.PGSQL.${port}`)) return undefined;
+  url.hostname = 'localhost';
+  url.searchParams.set('host', POSTGRES_SOCKET_DIR);
+  return url.toString();
+}
+
 // Otherwise the suite runs where it is and janusSkip() says why (or fails, in CI).
 if (!insideJanusNetwork && canMakeNamespace()) {
   const setup = [
@@ -41,9 +56,10 @@ if (!insideJanusNetwork && canMakeNamespace()) {
     'ip link set janus1 up',
     'exec "$@"',
   ].join('\n');
+  const databaseUrl = process.env['DATABASE_URL'] && throughUnixSocket(process.env['DATABASE_URL']);
   const inner = spawnSync('unshare', ['-rn', 'sh', '-c', setup, 'sh', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
-    env: { ...process.env, [INSIDE]: '1' },
+    env: { ...process.env, [INSIDE]: '1', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
   });
   if (inner.error) throw inner.error;
   process.exit(inner.status ?? 1);
