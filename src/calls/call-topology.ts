@@ -37,10 +37,11 @@ export interface CallTopology {
    */
   lost?(calls: LiveGroupCall[]): Promise<string[]>;
   /**
-   * Whether `live`'s media goes on without this process, when the processes share their calls; one
-   * whose media this process carries ends at its shutdown. A mesh's media never passes a process.
+   * At shutdown, when the processes share their calls (each of `calls` locked): moves what this process
+   * carries of these calls' media to another process, and resolves with the ids of the calls it could
+   * not move, which end. A mesh's media never passes a process.
    */
-  outlivesThisProcess?(live: LiveGroupCall): Promise<boolean>;
+  handOver?(calls: LiveGroupCall[]): Promise<string[]>;
 }
 
 export interface CallTopologies {

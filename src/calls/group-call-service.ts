@@ -253,8 +253,8 @@ export class GroupCallService {
 
   /**
    * At shutdown: refuses new calls and lets the changes under way finish. Calls kept in this process
-   * alone end (server_restart), and so do shared calls whose media it carries (an SFU room it holds);
-   * the other calls every process shares go on without it. Outcomes still waiting for
+   * alone end (server_restart); calls every process shares go on without it, their media (the SFU
+   * rooms it holds) handed to another process, or ended when none takes it. Outcomes still waiting for
    * storage get a last try; a call left unfinished is closed by the next process to sweep.
    */
   async stop(timeoutMs: number): Promise<void> {
@@ -277,14 +277,23 @@ export class GroupCallService {
     );
   }
 
-  /** The calls that cannot go on without this process: all of them when it keeps them alone, else those whose media it carries. */
+  /**
+   * The calls that cannot go on without this process: all of them when it keeps them alone, else those
+   * whose media it carries and could not hand to another process.
+   */
   private async endingAtShutdown(): Promise<string[]> {
-    const ending: string[] = [];
-    for (const live of await this.deps.live.all()) {
-      const outlives = this.deps.live.sharedAcrossProcesses && ((await topologyOf(this.deps.topologies, live).outlivesThisProcess?.(live)) ?? true);
-      if (!outlives) ending.push(live.call.id);
-    }
-    return ending;
+    const lives = await this.deps.live.all();
+    if (!this.deps.live.sharedAcrossProcesses) return lives.map(({ call }) => call.id);
+    const sfu = this.deps.topologies.sfu;
+    const carried = lives.filter((live) => live.call.topology === sfu?.kind);
+    if (!sfu?.handOver || carried.length === 0) return [];
+    const handOver = sfu.handOver.bind(sfu);
+    // Every call locked at once, in one order, so no change to any of them runs while their media moves.
+    const locked = carried.reduceRight<() => Promise<string[]>>((inner, { call }) => () => this.deps.queue.run(call.id, inner), () => handOver(carried));
+    return locked().catch((error: unknown) => {
+      this.deps.logger.error({ err: error }, 'could not hand the media of the group calls to another process: ending them');
+      return carried.map(({ call }) => call.id);
+    });
   }
 
   private async start(device: Device, input: GroupCallRequestInput): Promise<GroupCallResult> {

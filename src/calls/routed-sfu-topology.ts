@@ -6,6 +6,7 @@ import type { ProcessLiveness } from '../storage/ports.js';
 import type { CallTopology } from './call-topology.js';
 import type { LiveGroupCall, ParticipantDevice } from './live-group-calls.js';
 import { SfuError } from './sfu/sfu-error.js';
+import type { SfuHandover } from './sfu/sfu-rooms.js';
 import type { SfuTopology } from './sfu-topology.js';
 
 export interface RoutedSfuTopologyDeps {
@@ -28,15 +29,17 @@ type RoomRequest =
   | { operation: 'ended'; live: LiveGroupCall };
 
 const REQUEST_KIND = 'sfu-room';
+/** A stopping holder hands its rooms to another process. */
+const ADOPT_KIND = 'sfu-adopt';
 
 /**
  * The SFU topology for any number of processes: a call's room lives in one process, the one whose
- * participant started the call (it holds the Janus session and handles, which cannot move), and every
+ * participant started the call (it holds the Janus session and handles), and every
  * operation on it runs there, whichever process heard the device: asked of the holder when that is
  * another process. The room's offers reach each device's socket on its own process through the
- * shared delivery. A holder that dies takes the room's media with it: its calls end as
- * media_server_lost (found at the next operation, or by the periodic sweep), and a holder that shuts
- * down ends them first. One process holds every room itself.
+ * shared delivery. A holder that shuts down hands its rooms to another process (handOver); one that
+ * dies takes the rooms' media with it: their calls end as media_server_lost (found at the next
+ * operation, or by the periodic sweep). One process holds every room itself.
  */
 export class RoutedSfuTopology implements CallTopology {
   readonly kind = 'sfu' as const;
@@ -45,6 +48,7 @@ export class RoutedSfuTopology implements CallTopology {
   constructor(private readonly deps: RoutedSfuTopologyDeps) {
     this.maxParticipants = deps.local.maxParticipants;
     deps.requests.answer(REQUEST_KIND, (request) => this.runHere(request as RoomRequest));
+    deps.requests.answer(ADOPT_KIND, async (handover) => deps.local.adopt(handover as SfuHandover));
   }
 
   signal(live: LiveGroupCall, participant: ParticipantDevice, input: CallSignalInput): Promise<void> {
@@ -88,11 +92,36 @@ export class RoutedSfuTopology implements CallTopology {
     return calls.filter((_, index) => gone.has(holders[index] ?? '')).map(({ call }) => call.id);
   }
 
-  async outlivesThisProcess(live: LiveGroupCall): Promise<boolean> {
-    return (await this.deps.holders.holderOf(live.call.id)) !== this.deps.processes.id;
+  /**
+   * The rooms this process holds go to another process, with their Janus session: it resumes the
+   * session (Janus keeps it, and queues its events, meanwhile) and the claims pass to it, so media never
+   * stops. Run with every one of `calls` locked, so no operation on them runs meanwhile. When no process
+   * takes them, they are this process's again and their calls end with it.
+   */
+  async handOver(calls: LiveGroupCall[]): Promise<string[]> {
+    const me = this.deps.processes.id;
+    const held = (await Promise.all(calls.map(async ({ call }) => ((await this.deps.holders.holderOf(call.id)) === me ? call.id : undefined)))).filter(
+      (callId): callId is string => callId !== undefined,
+    );
+    if (held.length === 0) return [];
+    const handover = await this.deps.local.release();
+    if (!handover) return held;
+    for (const successor of await this.deps.requests.others()) {
+      try {
+        await this.deps.requests.ask(successor, ADOPT_KIND, handover);
+      } catch (error) {
+        this.deps.logger.warn({ err: error, successor }, 'a process would not take over the SFU rooms of this one');
+        continue;
+      }
+      await Promise.all(held.map((callId) => this.deps.holders.pass(callId, me, successor)));
+      this.deps.logger.info({ calls: held.length, successor }, 'handed the SFU rooms of this process to another');
+      return [];
+    }
+    await this.deps.local.adopt(handover).catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not take back the SFU rooms nobody took over'));
+    return held;
   }
 
-  /** At shutdown, after the calls it held ended: its rooms left and its Janus session go. */
+  /** At shutdown, after its rooms were handed over (or their calls ended): whatever is left goes. */
   close(): Promise<void> {
     return this.deps.local.close();
   }

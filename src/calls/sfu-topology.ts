@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import type { CallTopology } from './call-topology.js';
 import type { LiveGroupCall, LiveGroupCalls, ParticipantDevice } from './live-group-calls.js';
 import { SfuError } from './sfu/sfu-error.js';
-import type { SfuRoom, SfuRoomEvent, SfuRooms } from './sfu/sfu-rooms.js';
+import type { SfuHandover, SfuRoom, SfuRoomEvent, SfuRooms } from './sfu/sfu-rooms.js';
 
 export interface SfuTopologyDeps {
   rooms: SfuRooms;
@@ -111,6 +111,18 @@ export class SfuTopology implements CallTopology {
   /** At shutdown, after the calls ended: the rooms left and the SFU session go. */
   close(): Promise<void> {
     return this.deps.rooms.close();
+  }
+
+  /** Lets go of every room, leaving its media flowing, for another process to adopt (undefined: no rooms). */
+  async release(): Promise<SfuHandover | undefined> {
+    await Promise.all([...this.rooms.values()].map((room) => room.catch(() => undefined)));
+    this.rooms.clear();
+    return this.deps.rooms.release();
+  }
+
+  /** Takes over the rooms another process released: their operations run here from now on. */
+  async adopt(handover: SfuHandover): Promise<void> {
+    for (const room of await this.deps.rooms.adopt(handover, (callId, event) => void this.relay(callId, event))) this.rooms.set(room.callId, Promise.resolve(room));
   }
 
   private roomFor(callId: string): Promise<SfuRoom> {

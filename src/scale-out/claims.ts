@@ -8,6 +8,8 @@ export interface Claims {
   holderOf(key: string): Promise<string | undefined>;
   /** Releases `key` if `holder` still holds it. */
   release(key: string, holder: string): Promise<void>;
+  /** Hands `key` from `holder` to `successor`, if `holder` still holds it. */
+  pass(key: string, holder: string, successor: string): Promise<void>;
 }
 
 export class InMemoryClaims implements Claims {
@@ -26,5 +28,9 @@ export class InMemoryClaims implements Claims {
 
   async release(key: string, holder: string): Promise<void> {
     if (this.holders.get(key) === holder) this.holders.delete(key);
+  }
+
+  async pass(key: string, holder: string, successor: string): Promise<void> {
+    if (this.holders.get(key) === holder) this.holders.set(key, successor);
   }
 }

@@ -16,6 +16,8 @@ export interface ProcessRequests {
    * UNAVAILABLE when it does not answer within the bound.
    */
   ask(processId: string, kind: string, payload: unknown): Promise<unknown>;
+  /** The ids of the other processes listening for requests now. */
+  others(): Promise<string[]>;
 }
 
 /** The process asked is not running (it stopped or died): what it held is gone with it. */
@@ -33,5 +35,6 @@ export function onlyThisProcess(): ProcessRequests {
     ask: async (processId) => {
       throw new ProcessGoneError(processId);
     },
+    others: async () => [],
   };
 }

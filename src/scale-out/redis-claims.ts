@@ -10,7 +10,11 @@ const RELEASE = `
 if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
 return 1`;
 
-/** Claims shared by every process: one Redis string per key, set only if absent, deleted only by its holder. */
+const PASS = `
+if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2]) end
+return 1`;
+
+/** Claims shared by every process: one Redis string per key, set only if absent, deleted or passed on only by its holder. */
 export class RedisClaims implements Claims {
   constructor(
     private readonly redis: Redis,
@@ -27,5 +31,9 @@ export class RedisClaims implements Claims {
 
   async release(key: string, holder: string): Promise<void> {
     await this.redis.eval(RELEASE, 1, this.prefix + key, holder);
+  }
+
+  async pass(key: string, holder: string, successor: string): Promise<void> {
+    await this.redis.eval(PASS, 1, this.prefix + key, holder, successor);
   }
 }

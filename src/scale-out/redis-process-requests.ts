@@ -118,6 +118,10 @@ export async function redisProcessRequests(options: RedisProcessRequestsOptions)
       }
       return answered;
     },
+    async others() {
+      const channels = (await publisher.pubsub('CHANNELS', `${requestsOf('')}*`)) as string[];
+      return channels.map((channel) => channel.slice(requestsOf('').length)).filter((processId) => processId !== options.processId);
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import { JanusSession } from '../../src/calls/sfu/janus-session.js';
 import { SfuError } from '../../src/calls/sfu/sfu-error.js';
 import type { SfuLostReason, SfuRoom, SfuRooms } from '../../src/calls/sfu/sfu-rooms.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { until } from '../support/calls.js';
 import { SfuParticipant } from '../support/janus-peers.js';
 import { janusSkip, startJanus, type JanusServer } from '../support/janus.js';
 
@@ -89,6 +90,8 @@ describe('Janus SFU rooms', { skip: janusSkip() }, () => {
       for (const participant of participants) {
         assert.ok(!participant.received.has(`${participant.label}/audio`), `${participant.label} got its own media back`);
         assert.deepEqual(participant.errors, []);
+        // Janus's webrtcup events come by the long poll, which may run behind the media.
+        await until(`${participant.label}'s connections reported up`, async () => participant.connectionEvents.length >= 2);
         assert.deepEqual(participant.connectionEvents.sort(), ['publish up', 'subscribe up']);
       }
       const firstRtp = Math.max(...participants.flatMap((participant) => [...participant.received.values()].map((seen) => seen.firstAt)));

@@ -96,6 +96,8 @@ describe('requests between processes and claims, through Redis', { skip: redisSe
     assert.ok(never instanceof ProcessGoneError && never.code === 'UNAVAILABLE', String(never));
 
     assert.equal(await asker.requests.ask(holder.id, 'echo', 7), 7);
+    assert.ok((await asker.requests.others()).includes(holder.id), 'the holder is among the others the asker sees');
+    assert.ok(!(await asker.requests.others()).includes(asker.id), 'a process is not among its own others');
     holder.die();
     // Redis drops a dead process's subscriptions with its connection.
     let gone: unknown;
@@ -103,10 +105,11 @@ describe('requests between processes and claims, through Redis', { skip: redisSe
       gone = await asker.requests.ask(holder.id, 'echo', 8).catch((error: unknown) => error);
     }
     assert.ok(gone instanceof ProcessGoneError, String(gone));
+    assert.ok(!(await asker.requests.others()).includes(holder.id), 'a process that is gone is not among the others');
     assert.ok(Date.now() - started < TIMEOUT_MS * 3, 'gone is known without waiting for the bound');
   });
 
-  test('of processes claiming one key at once exactly one holds it, until it releases it; a release by another changes nothing', async () => {
+  test('of processes claiming one key at once exactly one holds it, until it releases it or passes it on; a release or pass by another changes nothing', async () => {
     const [a, b] = [new RedisClaims(connect(), `${prefix}claims:`), new RedisClaims(connect(), `${prefix}claims:`)];
     const key = newId();
     const claimants = Array.from({ length: 10 }, () => newId());
@@ -117,7 +120,15 @@ describe('requests between processes and claims, through Redis', { skip: redisSe
     assert.equal(await b.holderOf(key), holder);
     await a.release(key, claimants.find((claimant) => claimant !== holder)!);
     assert.equal(await a.holderOf(key), holder);
+    // Only the holder passes it on.
+    const [successor, intruder] = [newId(), newId()];
+    await a.pass(key, intruder, newId());
+    assert.equal(await b.holderOf(key), holder);
+    await a.pass(key, holder, successor);
+    assert.equal(await b.holderOf(key), successor);
     await b.release(key, holder);
+    assert.equal(await a.holderOf(key), successor, 'the former holder releases nothing');
+    await b.release(key, successor);
     assert.equal(await a.holderOf(key), undefined);
     assert.equal(await a.claim(key, claimants[0]!), claimants[0]);
   });

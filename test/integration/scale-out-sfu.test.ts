@@ -9,7 +9,7 @@ import { callGroup, storedGroupCall, type CallGroup } from '../support/group-cal
 import type { SfuCallDevice } from '../support/janus-peers.js';
 import { janusSkip, startJanus, type JanusServer } from '../support/janus.js';
 import { audioPackets, devicesOf, everyoneReceivesEveryone, icePairs, restartsMedia } from '../support/sfu-calls.js';
-import { nextEvent } from '../support/sockets.js';
+import { collect, nextEvent } from '../support/sockets.js';
 
 /** The sweep runs every second. */
 const CALL_ENV = { CALL_RING_TIMEOUT_MS: '5000', CALL_RECONNECT_GRACE_MS: '5000', CALL_SWEEP_INTERVAL: '1s', GROUP_CALL_TOPOLOGY: 'sfu' };
@@ -107,18 +107,66 @@ describe('group calls through one Janus from three processes sharing PostgreSQL 
     }
   });
 
-  test('the process holding the room shut down (a rolling restart): it ends the call for the participants on the others, and history says so', async () => {
+  test('the process holding the room shut down (a rolling restart): another takes the room over and media never stops; the call goes on, takes a new member, loses the stopped process\'s participant after the grace, and ends with its last', async () => {
     const node = await doomed();
-    const group = await callGroup([node.baseUrl, ...urls(0)], ['Gus', 'Hal']);
-    const { devices, callId } = await inCall(group);
+    const group = await callGroup([node.baseUrl, ...urls(0, 1, 0)], ['Gus', 'Hal', 'Ivy', 'Jay']);
+    const devices = devicesOf(group);
+    const [gus, hal, ivy, jay] = devices as [SfuCallDevice, SfuCallDevice, SfuCallDevice, SfuCallDevice];
     try {
-      const ended = nextEvent<CallEndedEvent>(devices[1]!.socket, 'CALL_ENDED', LOST_WITHIN_MS);
+      const { call, you } = await gus.enter('CALL_REQUEST', group.id);
+      await hal.enter('CALL_JOIN', call.id);
+      await ivy.enter('CALL_JOIN', call.id);
+      const three = [gus, hal, ivy];
+      await everyoneReceivesEveryone(three);
+      const endings = [hal, ivy].map((one) => collect<CallEndedEvent>(one.socket, 'CALL_ENDED'));
+      const gusLeft = nextEvent<ParticipantLeftEvent>(hal.socket, 'CALL_PARTICIPANT_LEFT', LOST_WITHIN_MS);
+
       await node.stop();
-      assert.deepEqual(await ended, { callId, reason: 'server_restart' });
-      const stored = await storedGroupCall(cluster.node(0).baseUrl, group.members[1]!.tokens[0]!, callId);
-      assert.deepEqual([stored.status, stored.endReason], ['failed', 'server_restart']);
+      // Gus's media goes on too: his connections are with Janus, which kept the room.
+      const streams: [SfuCallDevice, string][] = three.flatMap((to) => three.filter((from) => from !== to).map((from): [SfuCallDevice, string] => [to, from.media.label]));
+      const received = () => streams.map(([to, from]) => audioPackets([to], from)[0]!);
+      const stopped = received();
+      await sleep(1_000);
+      const later = received();
+      assert.ok(later.every((packets, index) => packets > stopped[index]!), `RTP every way after the holder stopped: ${stopped.join(', ')} then ${later.join(', ')}`);
+
+      // The room's new holder takes Jay in: he and those still connected receive each other (Gus's
+      // socket went with the stopped process, so no offer for his subscription reaches him).
+      await jay.enter('CALL_JOIN', call.id);
+      await everyoneReceivesEveryone([hal, ivy, jay]);
+      // Gus's socket was on the stopped process: he is gone once his grace runs out.
+      assert.deepEqual(await gusLeft, { callId: call.id, userId: group.members[0]!.id, deviceId: you.deviceId, reason: 'connection_lost' });
+      for (const one of [hal, ivy, jay]) assert.deepEqual([...one.errors, ...one.media.errors], [], `${one.media.label}'s signaling`);
+
+      await callEventOk(hal.socket, 'CALL_ENDED', { callId: call.id });
+      await callEventOk(ivy.socket, 'CALL_ENDED', { callId: call.id });
+      const ended = await callEventOk(jay.socket, 'CALL_ENDED', { callId: call.id });
+      assert.equal(ended.status, 'ended');
+      assert.deepEqual(
+        endings.map((box) => box.items),
+        [[], []],
+        'nobody was told the call ended before they left',
+      );
     } finally {
       await Promise.all(devices.map((one) => one.close()));
     }
+  });
+
+  // Last: it stops every process.
+  test('the last process shutting down, with nobody to take its rooms over, ends its SFU calls (server_restart) and tells their participants', async () => {
+    for (const index of [1, 2]) if (cluster.node(index).running) await cluster.node(index).stop();
+    const last = cluster.node(0);
+    const group = await callGroup(urls(0), ['Kit', 'Lou']);
+    const { devices, callId } = await inCall(group);
+    try {
+      const ended = devices.map((one) => nextEvent<CallEndedEvent>(one.socket, 'CALL_ENDED', LOST_WITHIN_MS));
+      await last.stop();
+      for (const event of await Promise.all(ended)) assert.deepEqual(event, { callId, reason: 'server_restart' });
+    } finally {
+      await Promise.all(devices.map((one) => one.close()));
+    }
+    await last.start();
+    const stored = await storedGroupCall(last.baseUrl, group.members[1]!.tokens[0]!, callId);
+    assert.deepEqual([stored.status, stored.endReason], ['failed', 'server_restart']);
   });
 });

@@ -38,6 +38,23 @@ interface Participant {
   gone: boolean;
 }
 
+/** A device of a room as another process takes it over: its state, with its handles by id. */
+interface ParticipantSnapshot extends Omit<Participant, 'publisher' | 'subscriber' | 'subscribed' | 'gone'> {
+  device: string;
+  publisher?: number | undefined;
+  subscriber?: number | undefined;
+  subscribed: number[];
+}
+
+/** Everything a room knows, for the process that takes it over (JSON: no handles, no sets). */
+export interface JanusRoomSnapshot {
+  callId: string;
+  keys: RoomKeys;
+  participants: ParticipantSnapshot[];
+  feedOwners: [number, string][];
+  liveFeeds: [number, string][];
+}
+
 /**
  * One call's videoroom: a publisher handle and (once it receives) a multistream subscriber handle per
  * device. Feeds whose connection is up are added to every receiving device's subscription; Janus
@@ -60,6 +77,33 @@ export class JanusRoom implements SfuRoom {
     private readonly onEvent: (event: SfuRoomEvent) => void,
     private readonly onDestroyed: () => void,
   ) {}
+
+  /** A room another process made and released, on the session this process resumed. */
+  static restore(
+    snapshot: JanusRoomSnapshot,
+    session: JanusSession,
+    control: JanusHandle,
+    onEvent: (event: SfuRoomEvent) => void,
+    onDestroyed: () => void,
+  ): JanusRoom {
+    const room = new JanusRoom(snapshot.callId, snapshot.keys, session, control, onEvent, onDestroyed);
+    for (const [feed, device] of snapshot.feedOwners) room.feedOwners.set(feed, device);
+    for (const [feed, device] of snapshot.liveFeeds) room.liveFeeds.set(feed, device);
+    for (const { device, publisher, subscriber, subscribed, ...state } of snapshot.participants) {
+      const participant: Participant = { ...state, publisher: undefined, subscriber: undefined, subscribed: new Set(subscribed), gone: false };
+      const bind = (id: number | undefined, connection: SfuConnection) =>
+        id === undefined ? undefined : session.handle(id, (event) => room.handleEvent(device, participant, connection, event));
+      participant.publisher = bind(publisher, 'publish');
+      participant.subscriber = bind(subscriber, 'subscribe');
+      room.participants.set(device, participant);
+    }
+    return room;
+  }
+
+  /** Whether the room's handles belong to `session`. */
+  isOn(session: JanusSession): boolean {
+    return this.session === session;
+  }
 
   /** The room's id on Janus, for logs (joining needs the pin too). */
   get janusRoomId(): number {
@@ -146,6 +190,25 @@ export class JanusRoom implements SfuRoom {
       this.forget(device, participant);
       await Promise.all([participant.subscriber?.detach(), participant.publisher?.detach()].map((detaching) => detaching?.catch(() => undefined)));
     });
+  }
+
+  /** What another process needs to take the room over; this one then forgets it without touching Janus. */
+  release(): JanusRoomSnapshot {
+    this.destroyed = true;
+    this.onDestroyed();
+    return {
+      callId: this.callId,
+      keys: this.keys,
+      participants: [...this.participants].map(([device, { publisher, subscriber, subscribed, gone: _gone, ...state }]) => ({
+        ...state,
+        device,
+        publisher: publisher?.id,
+        subscriber: subscriber?.id,
+        subscribed: [...subscribed],
+      })),
+      feedOwners: [...this.feedOwners],
+      liveFeeds: [...this.liveFeeds],
+    };
   }
 
   async destroy(): Promise<void> {

@@ -1,9 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../../shared/logger.js';
-import { JanusRoom, VIDEOROOM } from './janus-room.js';
-import { JanusSession, type JanusHandle } from './janus-session.js';
+import { JanusRoom, VIDEOROOM, type JanusRoomSnapshot } from './janus-room.js';
+import { JanusSession, type JanusHandle, type JanusSessionOptions } from './janus-session.js';
 import { SfuError } from './sfu-error.js';
-import type { SfuLostReason, SfuRoom, SfuRooms } from './sfu-rooms.js';
+import type { SfuHandover, SfuLostReason, SfuRoom, SfuRooms } from './sfu-rooms.js';
 
 export interface JanusRoomsOptions {
   /** JANUS_URL: the HTTP transport's base URL, e.g. http://127.0.0.1:8088/janus. */
@@ -23,6 +23,9 @@ export interface JanusRoomsOptions {
   unreachableAfterMs?: number;
 }
 
+/** The sessions of a stopping process and the rooms on each, as another process resumes them. */
+type JanusHandover = { sessions: { id: number; control: number; rooms: JanusRoomSnapshot[] }[] };
+
 /** Room ids are random below 2^48 (Janus's ids are integers; JSON numbers are exact there). */
 const ROOM_ID_LIMIT = 2 ** 48;
 
@@ -36,29 +39,52 @@ interface Connection {
  * SfuRooms on Janus's videoroom plugin: one session, opened on the first create() and again after it is
  * lost, holding one control handle and the handles of every room's participants. Rooms are private:
  * a random id, a secret to destroy them and a pin to join them, all known only to this server, and
- * `is_private` so they are never listed.
+ * `is_private` so they are never listed. Sessions released by a stopping process are adopted here
+ * beside this one's own, each kept until its last room goes.
  */
 export function createJanusRooms(options: JanusRoomsOptions): SfuRooms {
   const rooms = new Map<string, JanusRoom>();
   let connecting: Promise<Connection> | undefined;
+  /** Sessions taken over from processes that stopped, each with its control handle. */
+  const adopted = new Map<JanusSession, JanusHandle>();
+
+  const sessionOptions = (onLost: JanusSessionOptions['onLost']): JanusSessionOptions => ({
+    url: options.url,
+    apiSecret: options.apiSecret,
+    logger: options.logger,
+    requestTimeoutMs: options.requestTimeoutMs,
+    keepaliveMs: options.keepaliveMs,
+    unreachableAfterMs: options.unreachableAfterMs,
+    onLost,
+  });
+
+  /** The rooms on a lost session go, and their calls are reported. */
+  const lost = (session: JanusSession, reason: SfuLostReason) => {
+    const callIds = [...rooms].filter(([, room]) => room.isOn(session)).map(([callId]) => callId);
+    for (const callId of callIds) rooms.delete(callId);
+    adopted.delete(session);
+    options.onLost({ reason, callIds });
+  };
+
+  /** A room that went; an adopted session goes with its last room (this process made no rooms on it). */
+  const forget = (room: JanusRoom) => {
+    if (rooms.get(room.callId) === room) rooms.delete(room.callId);
+    for (const session of adopted.keys()) {
+      if (!room.isOn(session) || [...rooms.values()].some((other) => other.isOn(session))) continue;
+      adopted.delete(session);
+      void session.close();
+    }
+  };
 
   const connect = async (): Promise<Connection> => {
     let session: JanusSession | undefined;
     try {
-      session = await JanusSession.open({
-        url: options.url,
-        apiSecret: options.apiSecret,
-        logger: options.logger,
-        requestTimeoutMs: options.requestTimeoutMs,
-        keepaliveMs: options.keepaliveMs,
-        unreachableAfterMs: options.unreachableAfterMs,
-        onLost: (reason) => {
+      session = await JanusSession.open(
+        sessionOptions((reason, lostSession) => {
           connecting = undefined;
-          const callIds = [...rooms.keys()];
-          rooms.clear();
-          options.onLost({ reason, callIds });
-        },
-      });
+          lost(lostSession, reason);
+        }),
+      );
       return { session, control: await session.attach(VIDEOROOM, () => undefined) };
     } catch (error) {
       connecting = undefined;
@@ -90,11 +116,42 @@ export function createJanusRooms(options: JanusRoomsOptions): SfuRooms {
         videocodec: 'vp8',
         notify_joining: false,
       });
-      const room: JanusRoom = new JanusRoom(callId, keys, session, control, onEvent, () => {
-        if (rooms.get(callId) === room) rooms.delete(callId);
-      });
+      const room: JanusRoom = new JanusRoom(callId, keys, session, control, onEvent, () => forget(room));
       rooms.set(callId, room);
       return room;
+    },
+
+    async release(): Promise<SfuHandover | undefined> {
+      const own = await connecting?.catch(() => undefined);
+      connecting = undefined;
+      const sessions = [...(own ? [[own.session, own.control] as const] : []), ...adopted];
+      adopted.clear();
+      const handover: JanusHandover = { sessions: [] };
+      for (const [session, control] of sessions) {
+        const on = [...rooms.values()].filter((room) => room.isOn(session));
+        if (on.length === 0) {
+          await session.close();
+          continue;
+        }
+        handover.sessions.push({ id: session.id, control: control.id, rooms: on.map((room) => room.release()) });
+        session.release();
+      }
+      return handover.sessions.length > 0 ? handover : undefined;
+    },
+
+    async adopt(handover, onEvent): Promise<SfuRoom[]> {
+      const resumed = await Promise.all(
+        (handover as JanusHandover).sessions.map(async (entry) => ({ ...entry, session: await JanusSession.resume(sessionOptions((reason, lostSession) => lost(lostSession, reason)), entry.id) })),
+      );
+      return resumed.flatMap(({ session, control, rooms: snapshots }) => {
+        const controlHandle = session.handle(control, () => undefined);
+        adopted.set(session, controlHandle);
+        return snapshots.map((snapshot) => {
+          const room: JanusRoom = JanusRoom.restore(snapshot, session, controlHandle, (event) => onEvent(snapshot.callId, event), () => forget(room));
+          rooms.set(snapshot.callId, room);
+          return room;
+        });
+      });
     },
 
     async close(): Promise<void> {
@@ -102,6 +159,8 @@ export function createJanusRooms(options: JanusRoomsOptions): SfuRooms {
       const current = connecting;
       connecting = undefined;
       if (current) await (await current.catch(() => undefined))?.session.close();
+      await Promise.all([...adopted.keys()].map((session) => session.close()));
+      adopted.clear();
     },
   };
 }

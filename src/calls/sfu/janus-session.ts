@@ -45,8 +45,8 @@ export interface JanusSessionOptions {
   url: string;
   apiSecret: string | undefined;
   logger: Logger;
-  /** Called once if the session ends other than by close(). */
-  onLost: (reason: SfuLostReason) => void;
+  /** Called once if the session ends other than by close() or release(). */
+  onLost: (reason: SfuLostReason, session: JanusSession) => void;
   /** Bound on every request, from sending it to its answer (or its event, for asynchronous ones). */
   requestTimeoutMs?: number;
   /**
@@ -106,6 +106,17 @@ export class JanusSession {
     return new JanusSession(options, reply.data.id);
   }
 
+  /**
+   * Takes over a session another process opened and released (see release()): claims it, so Janus
+   * sends its events to this transport connection's long polls (without the claim they go nowhere),
+   * then polls it and keeps it alive from here.
+   */
+  static async resume(options: JanusSessionOptions, id: number): Promise<JanusSession> {
+    const reply = await post(`${options.url}/${id}`, withSecret({ janus: 'claim', transaction: randomUUID() }, options.apiSecret), options.requestTimeoutMs ?? 10_000);
+    if (reply.janus !== 'success') throw refusal(reply);
+    return new JanusSession(options, id);
+  }
+
   get isOpen(): boolean {
     return !this.ended;
   }
@@ -116,6 +127,20 @@ export class JanusSession {
     if (reply.janus !== 'success' || !reply.data) throw refusal(reply);
     this.handles.set(reply.data.id, onEvent);
     return new JanusHandle(this, reply.data.id);
+  }
+
+  /** A handle attached earlier, by whichever process held the session then; its unsolicited events go to `onEvent`. */
+  handle(id: number, onEvent: (event: HandleEvent) => void): JanusHandle {
+    this.handles.set(id, onEvent);
+    return new JanusHandle(this, id);
+  }
+
+  /**
+   * Stops polling and keeping the session alive, and leaves it open on Janus for another process to
+   * resume (within Janus's session timeout); pending requests fail as `unavailable`.
+   */
+  release(): void {
+    this.end();
   }
 
   /** Ends the session on Janus (best effort) and stops polling; pending requests fail as `unavailable`. */
@@ -233,7 +258,7 @@ export class JanusSession {
     if (this.ended) return;
     this.options.logger.warn({ session: this.id, reason }, 'janus session lost');
     this.end();
-    this.options.onLost(reason);
+    this.options.onLost(reason, this);
   }
 
   private end(): void {

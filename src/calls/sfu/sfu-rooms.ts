@@ -58,9 +58,19 @@ export interface SfuRoom {
 /** Why every room went away at once: the SFU stopped answering, restarted, or dropped our session. */
 export type SfuLostReason = 'unreachable' | 'restarted' | 'expired';
 
+/** What a process needs to take over the rooms another let go of: JSON, read only by the same implementation. */
+export type SfuHandover = Record<string, unknown>;
+
 export interface SfuRooms {
   /** A new private room for the call, for at most `maxParticipants` publishing devices. */
   create(callId: string, options: { maxParticipants: number; onEvent: (event: SfuRoomEvent) => void }): Promise<SfuRoom>;
+  /**
+   * Lets go of every room without ending any (media keeps flowing through the SFU), for another
+   * process to adopt; undefined when there is none. The rooms are then no longer this process's.
+   */
+  release(): Promise<SfuHandover | undefined>;
+  /** Takes over the rooms another process released; each room's events go to `onEvent` with its call id. */
+  adopt(handover: SfuHandover, onEvent: (callId: string, event: SfuRoomEvent) => void): Promise<SfuRoom[]>;
   /** Destroys every room and ends the session (shutdown). */
   close(): Promise<void>;
 }
