@@ -73,7 +73,7 @@ export class RoutedSfuTopology implements CallTopology {
     return this.route({ operation: 'left', live, participant });
   }
 
-  /** The room goes with its holder's help; a holder that is gone took it already. */
+  /** The holder destroys the room; when the holder is gone, this process destroys what it left. */
   async ended(live: LiveGroupCall): Promise<void> {
     const holder = await this.deps.holders.holderOf(live.call.id);
     try {
@@ -133,7 +133,8 @@ export class RoutedSfuTopology implements CallTopology {
       await this.deps.requests.ask(holder, REQUEST_KIND, request);
     } catch (error) {
       if (!(error instanceof ProcessGoneError)) throw error;
-      if (request.operation !== 'ended') this.deps.callsLost([request.live.call.id]);
+      if (request.operation === 'ended') return this.deps.local.destroyLeftover(request.live.call.id);
+      this.deps.callsLost([request.live.call.id]);
       throw new SfuError('unavailable', { reason: `the process holding the room (${holder}) is gone` });
     }
   }

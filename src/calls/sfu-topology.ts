@@ -113,6 +113,11 @@ export class SfuTopology implements CallTopology {
     return this.deps.rooms.close();
   }
 
+  /** The call ended after the process holding its room died: the room it left on the SFU goes. */
+  async destroyLeftover(callId: string): Promise<void> {
+    await this.deps.rooms.destroyLeftover(callId).catch((error: unknown) => this.deps.logger.warn({ err: error, callId }, 'could not destroy the SFU room a stopped process left'));
+  }
+
   /** Lets go of every room, leaving its media flowing, for another process to adopt (undefined: no rooms). */
   async release(): Promise<SfuHandover | undefined> {
     await Promise.all([...this.rooms.values()].map((room) => room.catch(() => undefined)));

@@ -1,6 +1,6 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from '../../shared/logger.js';
-import { JanusRoom, VIDEOROOM, type JanusRoomSnapshot } from './janus-room.js';
+import { JanusRoom, VIDEOROOM, type JanusRoomSnapshot, type RoomKeys } from './janus-room.js';
 import { JanusSession, type JanusHandle, type JanusSessionOptions } from './janus-session.js';
 import { SfuError } from './sfu-error.js';
 import type { SfuHandover, SfuLostReason, SfuRoom, SfuRooms } from './sfu-rooms.js';
@@ -26,8 +26,18 @@ export interface JanusRoomsOptions {
 /** The sessions of a stopping process and the rooms on each, as another process resumes them. */
 type JanusHandover = { sessions: { id: number; control: number; rooms: JanusRoomSnapshot[] }[] };
 
-/** Room ids are random below 2^48 (Janus's ids are integers; JSON numbers are exact there). */
-const ROOM_ID_LIMIT = 2 ** 48;
+/** Janus's "no such room" (JANUS_VIDEOROOM_ERROR_NO_SUCH_ROOM). */
+const NO_SUCH_ROOM = 426;
+
+/**
+ * A call's room keys, derived from the call id with a key only the servers and Janus know (HMAC-SHA256
+ * of the API secret), so any process can find the room of a call whose holder died and destroy it. The
+ * id stays below 2^48 (Janus's ids are integers; JSON numbers are exact there).
+ */
+function roomKeys(keySecret: string | Buffer, callId: string): RoomKeys {
+  const derive = (purpose: string) => createHmac('sha256', keySecret).update(`janus-room-${purpose}\0${callId}`).digest();
+  return { room: derive('id').readUIntBE(0, 6) || 1, secret: derive('secret').toString('base64url'), pin: derive('pin').toString('base64url') };
+}
 
 interface Connection {
   session: JanusSession;
@@ -38,11 +48,13 @@ interface Connection {
 /**
  * SfuRooms on Janus's videoroom plugin: one session, opened on the first create() and again after it is
  * lost, holding one control handle and the handles of every room's participants. Rooms are private:
- * a random id, a secret to destroy them and a pin to join them, all known only to this server, and
- * `is_private` so they are never listed. Sessions released by a stopping process are adopted here
+ * an id, a secret to destroy them and a pin to join them, known only to the servers (see roomKeys),
+ * and `is_private` so they are never listed. Sessions released by a stopping process are adopted here
  * beside this one's own, each kept until its last room goes.
  */
 export function createJanusRooms(options: JanusRoomsOptions): SfuRooms {
+  // Without an API secret (a Janus open to anyone who reaches it) the keys are this process's alone.
+  const keySecret = options.apiSecret ?? randomBytes(32);
   const rooms = new Map<string, JanusRoom>();
   let connecting: Promise<Connection> | undefined;
   /** Sessions taken over from processes that stopped, each with its control handle. */
@@ -102,7 +114,7 @@ export function createJanusRooms(options: JanusRoomsOptions): SfuRooms {
     async create(callId, { maxParticipants, onEvent }): Promise<SfuRoom> {
       if (rooms.has(callId)) throw new SfuError('refused', { reason: `call ${callId} has a room already` });
       const { session, control } = await connection();
-      const keys = { room: randomInt(1, ROOM_ID_LIMIT), secret: randomBytes(24).toString('base64url'), pin: randomBytes(24).toString('base64url') };
+      const keys = roomKeys(keySecret, callId);
       await control.message({
         request: 'create',
         room: keys.room,
@@ -119,6 +131,14 @@ export function createJanusRooms(options: JanusRoomsOptions): SfuRooms {
       const room: JanusRoom = new JanusRoom(callId, keys, session, control, onEvent, () => forget(room));
       rooms.set(callId, room);
       return room;
+    },
+
+    async destroyLeftover(callId): Promise<void> {
+      const { control } = await connection();
+      const { room, secret } = roomKeys(keySecret, callId);
+      await control.message({ request: 'destroy', room, secret }).catch((error: unknown) => {
+        if (!(error instanceof SfuError && error.janus?.code === NO_SUCH_ROOM)) throw error;
+      });
     },
 
     async release(): Promise<SfuHandover | undefined> {

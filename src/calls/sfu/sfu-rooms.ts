@@ -64,6 +64,8 @@ export type SfuHandover = Record<string, unknown>;
 export interface SfuRooms {
   /** A new private room for the call, for at most `maxParticipants` publishing devices. */
   create(callId: string, options: { maxParticipants: number; onEvent: (event: SfuRoomEvent) => void }): Promise<SfuRoom>;
+  /** Destroys the room a process that is gone made for the call, if the SFU still has it. */
+  destroyLeftover(callId: string): Promise<void>;
   /**
    * Lets go of every room without ending any (media keeps flowing through the SFU), for another
    * process to adopt; undefined when there is none. The rooms are then no longer this process's.
