@@ -97,8 +97,8 @@ export class CallService {
       logger: deps.logger,
     });
     this.partyNames = new CallPartyNames(deps.users, deps.events);
-    deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
-    this.storeTimers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
+    deps.timers.onExpiry((callId, timer, attempt) => this.expire(callId, timer, attempt));
+    this.storeTimers.onExpiry((callId, timer, attempt) => this.expire(callId, timer, attempt));
   }
 
   request(device: Device, input: CallRequestInput): Promise<CallDto> {

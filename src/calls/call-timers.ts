@@ -6,15 +6,19 @@ import type { CallParty } from './call-state-machine.js';
  */
 export type CallTimer = 'ring' | `${CallParty}-grace` | 'store';
 
-/** `attempt` is 0 for a timer started by the call's life, n for its n-th retry after a failed expiry. */
-export type CallTimerHandler<T extends string = CallTimer> = (callId: string, timer: T, attempt: number) => void;
+/**
+ * `attempt` is 0 for a timer started by the call's life, n for its n-th retry after a failed expiry.
+ * Settles once the expiry is done (shared timers hold a lease on it until then).
+ */
+export type CallTimerHandler<T extends string = CallTimer> = (callId: string, timer: T, attempt: number) => Promise<void>;
 
 /**
  * Timers of live calls. In one process these are setTimeout; with several processes they move to a
  * shared store (Redis: a sorted set of deadlines, with the attempt, that any process polls; the one
- * whose ZREM succeeds runs the expiry), so each timer fires exactly once cluster-wide. Either way the
- * expiry's transition is stored as a compare-and-set, so a timer racing an accept resolves to one
- * winner in the database too.
+ * whose ZREM succeeds runs the expiry under a lease, and another runs it again if that process dies
+ * before it is done), so each timer fires once cluster-wide, again only after a death. Expiries check
+ * the call's state before acting, and their transition is stored as a compare-and-set, so a timer
+ * racing an accept (or run twice) resolves to one winner in the database too.
  */
 export interface CallTimers<T extends string = CallTimer> {
   /** `handler` runs once for each timer that was started and runs out before it is cancelled. */
@@ -33,7 +37,7 @@ export interface CallTimers<T extends string = CallTimer> {
 /** Timers of one kind of call: 1:1 calls use CallTimer, group calls their own names. */
 export class InProcessCallTimers<T extends string = CallTimer> implements CallTimers<T> {
   private readonly running = new Map<string, Map<T, NodeJS.Timeout>>();
-  private handler: CallTimerHandler<T> = () => undefined;
+  private handler: CallTimerHandler<T> = async () => undefined;
   private closed = false;
 
   onExpiry(handler: CallTimerHandler<T>): void {
@@ -48,7 +52,7 @@ export class InProcessCallTimers<T extends string = CallTimer> implements CallTi
     const timeout = setTimeout(() => {
       timers.delete(timer);
       if (timers.size === 0) this.running.delete(callId);
-      this.handler(callId, timer, attempt);
+      void this.handler(callId, timer, attempt);
     }, delayMs);
     // A pending ring must not keep a stopping process alive.
     timeout.unref();

@@ -77,8 +77,8 @@ export class GroupCallService {
       logger: deps.logger,
     });
     this.names = new CallPartyNames(deps.users, deps.events);
-    deps.timers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
-    this.storeTimers.onExpiry((callId, timer, attempt) => void this.expire(callId, timer, attempt));
+    deps.timers.onExpiry((callId, timer, attempt) => this.expire(callId, timer, attempt));
+    this.storeTimers.onExpiry((callId, timer, attempt) => this.expire(callId, timer, attempt));
     deps.events.on('groupMembersChanged', ({ conversationId, leftIds }) => {
       for (const userId of leftIds) void this.track(this.memberRemoved(conversationId, userId));
     });

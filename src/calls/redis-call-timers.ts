@@ -17,24 +17,45 @@ redis.call('hset', KEYS[2], ARGV[1], ARGV[3])
 redis.call('sadd', KEYS[3], ARGV[4])
 return 1`;
 
-/** Takes the timers that ran out: whoever removes one from the deadlines runs it, so it fires once. */
+/**
+ * Takes the timers that ran out: whoever removes one from the deadlines runs it, holding a lease on it
+ * (in the running set, with its attempt) until it is done; a lease that runs out is of a process that
+ * died running it, and is taken again. KEYS: deadlines, attempts, running, running attempts.
+ * ARGV: batch, the names key prefix, lease ms.
+ */
 const TAKE_DUE = `${NOW}
-local due = redis.call('zrangebyscore', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+local lease = now + tonumber(ARGV[3])
 local taken = {}
+local due = redis.call('zrangebyscore', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, member in ipairs(due) do
   redis.call('zrem', KEYS[1], member)
-  local attempt = redis.call('hget', KEYS[2], member)
+  local attempt = redis.call('hget', KEYS[2], member) or '0'
   redis.call('hdel', KEYS[2], member)
   local sep = string.find(member, '|', 1, true)
-  local callId = string.sub(member, 1, sep - 1)
-  local timers = ARGV[2] .. callId
-  redis.call('srem', timers, string.sub(member, sep + 1))
+  redis.call('srem', ARGV[2] .. string.sub(member, 1, sep - 1), string.sub(member, sep + 1))
+  redis.call('zadd', KEYS[3], lease, member)
+  redis.call('hset', KEYS[4], member, attempt)
   table.insert(taken, member)
-  table.insert(taken, attempt or '0')
+  table.insert(taken, attempt)
+end
+local abandoned = redis.call('zrangebyscore', KEYS[3], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, member in ipairs(abandoned) do
+  redis.call('zadd', KEYS[3], lease, member)
+  table.insert(taken, member)
+  table.insert(taken, redis.call('hget', KEYS[4], member) or '0')
 end
 return taken`;
 
-/** KEYS: deadlines, attempts, the call's timer names. ARGV: the call id; the timer names to cancel (all when none). */
+/** The expiry is done: its lease goes. KEYS: running, running attempts. ARGV: member. */
+const DONE = `
+redis.call('zrem', KEYS[1], ARGV[1])
+redis.call('hdel', KEYS[2], ARGV[1])
+return 1`;
+
+/**
+ * KEYS: deadlines, attempts, the call's timer names, running, running attempts. ARGV: the call id; the
+ * timer names to cancel (all when none; only those not running yet are known then).
+ */
 const CANCEL = `
 local names = {}
 if #ARGV > 1 then
@@ -47,16 +68,22 @@ for _, name in ipairs(names) do
   redis.call('zrem', KEYS[1], member)
   redis.call('hdel', KEYS[2], member)
   redis.call('srem', KEYS[3], name)
+  redis.call('zrem', KEYS[4], member)
+  redis.call('hdel', KEYS[5], member)
 end
 return 1`;
 
+/** How long a process may run an expiry before another counts it dead and runs it again. */
+const LEASE_MS = 30_000;
+
 /**
  * Call timers shared by every process: deadlines in a sorted set on Redis's clock, looked at by every
- * process every POLL_MS; the process whose script takes a timer runs it, so each fires exactly once
- * cluster-wide, and a timer outlives the process that started it.
+ * process every POLL_MS; the process whose script takes a timer runs it, so each fires once
+ * cluster-wide, and a timer outlives the process that started it. A process that dies while running
+ * one leaves its lease to run out (`leaseMs`), and another process runs it again.
  */
 export class RedisCallTimers<T extends string> implements CallTimers<T> {
-  private handler: CallTimerHandler<T> = () => undefined;
+  private handler: CallTimerHandler<T> = async () => undefined;
   private readonly poller: NodeJS.Timeout;
   private polling = false;
 
@@ -64,6 +91,7 @@ export class RedisCallTimers<T extends string> implements CallTimers<T> {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly logger: Logger,
+    private readonly leaseMs = LEASE_MS,
   ) {
     this.poller = setInterval(() => void this.poll(), POLL_MS);
     this.poller.unref();
@@ -78,11 +106,11 @@ export class RedisCallTimers<T extends string> implements CallTimers<T> {
   }
 
   async cancel(callId: string, timer: T): Promise<void> {
-    await this.redis.eval(CANCEL, 3, this.deadlinesKey(), this.attemptsKey(), this.namesKey(callId), callId, timer);
+    await this.redis.eval(CANCEL, 5, this.deadlinesKey(), this.attemptsKey(), this.namesKey(callId), this.runningKey(), this.runningAttemptsKey(), callId, timer);
   }
 
   async cancelAll(callId: string): Promise<void> {
-    await this.redis.eval(CANCEL, 3, this.deadlinesKey(), this.attemptsKey(), this.namesKey(callId), callId);
+    await this.redis.eval(CANCEL, 5, this.deadlinesKey(), this.attemptsKey(), this.namesKey(callId), this.runningKey(), this.runningAttemptsKey(), callId);
   }
 
   /** Stops looking for timers; those running out meanwhile are run by the other processes (or the next to start). */
@@ -94,11 +122,24 @@ export class RedisCallTimers<T extends string> implements CallTimers<T> {
     if (this.polling) return;
     this.polling = true;
     try {
-      const taken = (await this.redis.eval(TAKE_DUE, 2, this.deadlinesKey(), this.attemptsKey(), String(BATCH), this.namesKey(''))) as string[];
+      const taken = (await this.redis.eval(
+        TAKE_DUE,
+        4,
+        this.deadlinesKey(),
+        this.attemptsKey(),
+        this.runningKey(),
+        this.runningAttemptsKey(),
+        String(BATCH),
+        this.namesKey(''),
+        String(this.leaseMs),
+      )) as string[];
       for (let i = 0; i < taken.length; i += 2) {
         const member = taken[i]!;
         const sep = member.indexOf('|');
-        this.handler(member.slice(0, sep), member.slice(sep + 1) as T, Number(taken[i + 1]));
+        void this.handler(member.slice(0, sep), member.slice(sep + 1) as T, Number(taken[i + 1]))
+          .catch((error: unknown) => this.logger.error({ err: error, member }, 'a call timer failed'))
+          .then(() => this.redis.eval(DONE, 2, this.runningKey(), this.runningAttemptsKey(), member))
+          .catch((error: unknown) => this.logger.warn({ err: error, member }, 'could not mark a call timer done: it runs again after its lease'));
       }
     } catch (error) {
       // Redis away: the timers wait there and run once it is back.
@@ -114,6 +155,14 @@ export class RedisCallTimers<T extends string> implements CallTimers<T> {
 
   private attemptsKey(): string {
     return `${this.prefix}attempts`;
+  }
+
+  private runningKey(): string {
+    return `${this.prefix}running`;
+  }
+
+  private runningAttemptsKey(): string {
+    return `${this.prefix}running-attempts`;
   }
 
   private namesKey(callId: string): string {

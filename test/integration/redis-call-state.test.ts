@@ -91,7 +91,11 @@ describe('call state shared through Redis', { skip: redisServerSkip() }, () => {
   test('a timer fires once, in one of the processes polling, with its attempt; cancelled ones never', async () => {
     const fired: string[] = [];
     const timers = [new RedisCallTimers<string>(one, `${prefix}timers:`, logger), new RedisCallTimers<string>(two, `${prefix}timers:`, logger)];
-    for (const [index, instance] of timers.entries()) instance.onExpiry((callId, timer, attempt) => fired.push(`${index}:${callId}:${timer}:${attempt}`));
+    for (const [index, instance] of timers.entries()) {
+      instance.onExpiry(async (callId, timer, attempt) => {
+        fired.push(`${index}:${callId}:${timer}:${attempt}`);
+      });
+    }
     try {
       await timers[0]!.start('c1', 'ring', 200);
       await timers[1]!.start('c1', 'caller-grace', 200, 2);
@@ -106,6 +110,34 @@ describe('call state shared through Redis', { skip: redisServerSkip() }, () => {
       assert.deepEqual(what, ['c1:caller-grace:2', 'c1:ring:0']);
     } finally {
       for (const instance of timers) instance.close();
+    }
+  });
+
+  test('a timer whose process died while running it runs again in another once its lease runs out, with its attempt; one that finished never', async () => {
+    const leaseMs = 400;
+    const dying = new RedisCallTimers<string>(one, `${prefix}lease-timers:`, logger, leaseMs);
+    let survivor: RedisCallTimers<string> | undefined;
+    const ran: string[] = [];
+    // The first process takes every timer (the other does not poll yet) and never finishes 'hung'.
+    dying.onExpiry(async (callId, timer, attempt) => {
+      ran.push(`dying:${callId}:${timer}:${attempt}`);
+      if (callId === 'hung') await new Promise(() => undefined);
+    });
+    try {
+      await dying.start('hung', 'ring', 50, 3);
+      await dying.start('done', 'ring', 50);
+      await until('the dying process takes both', async () => ran.length === 2, 3000);
+      dying.close();
+      survivor = new RedisCallTimers<string>(two, `${prefix}lease-timers:`, logger, leaseMs);
+      survivor.onExpiry(async (callId, timer, attempt) => {
+        ran.push(`survivor:${callId}:${timer}:${attempt}`);
+      });
+      await until('the survivor runs the hung one again', async () => ran.length === 3, 3000);
+      await sleep(leaseMs * 2);
+      assert.deepEqual(ran.sort(), ['dying:done:ring:0', 'dying:hung:ring:3', 'survivor:hung:ring:3']);
+    } finally {
+      dying.close();
+      survivor?.close();
     }
   });
 
