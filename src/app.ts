@@ -63,6 +63,7 @@ import { createMetricsRouter } from './metrics/metrics-routes.js';
 import { ExpoPushClient } from './push/expo-push-client.js';
 import { AbuseReportService } from './safety/abuse-report-service.js';
 import { BlockService } from './safety/block-service.js';
+import { KnownBlocks } from './safety/known-blocks.js';
 import { createBlockRouter, createReportRouters } from './safety/safety-routes.js';
 import { PushNotifier } from './push/push-notifier.js';
 import { PushWorker } from './push/push-worker.js';
@@ -181,7 +182,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     delivery,
     searchLimit: scaleOut.budget({ points: config.rateLimit.peopleSearchesPerMinute, windowSeconds: 60 }, 'searches'),
   });
-  const access = new ConversationAccess({ messages: storage.messages, conversations: storage.conversations, users: storage.users, blocks: storage.blocks, delivery });
+  const knownBlocks = new KnownBlocks(storage.blocks, events);
+  const access = new ConversationAccess({ messages: storage.messages, conversations: storage.conversations, users: storage.users, blocks: knownBlocks, delivery });
   const chat = new ChatService({ messages: storage.messages, conversations: storage.conversations, access, delivery, events });
   const actions = new MessageActions({
     messages: storage.messages,
@@ -199,7 +201,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     people,
   });
   const hourly = (points: number, what: string) => scaleOut.budget({ points, windowSeconds: 3600 }, what);
-  const blocks = new BlockService({ blocks: storage.blocks, users: storage.users, delivery, changes: hourly(config.safety.blockChangesPerHour, 'blocks and unblocks') });
+  const blocks = new BlockService({ blocks: storage.blocks, users: storage.users, delivery, events, changes: hourly(config.safety.blockChangesPerHour, 'blocks and unblocks') });
   const reportRouters = createReportRouters({
     reports: new AbuseReportService({
       reports: storage.abuseReports,
@@ -247,7 +249,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const calls = new CallService({
     calls: storage.calls,
     users: storage.users,
-    blocks: storage.blocks,
+    blocks: knownBlocks,
     live: directLiveCalls,
     processes: storage.processes,
     groupCalls: liveGroupCalls,

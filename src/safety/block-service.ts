@@ -1,6 +1,7 @@
 import type { BlockDto, BlocksResponse } from '../protocol/safety.js';
 import type { Delivery } from '../realtime/delivery.js';
 import { AppError } from '../shared/app-error.js';
+import type { DomainEvents } from '../shared/domain-events.js';
 import { paginate } from '../shared/pagination.js';
 import type { RateLimit } from '../shared/rate-limit.js';
 import type { BlocksRepository, UsersRepository } from '../storage/ports.js';
@@ -9,6 +10,7 @@ export interface BlockServiceDeps {
   blocks: BlocksRepository;
   users: Pick<UsersRepository, 'findById'>;
   delivery: Delivery;
+  events: DomainEvents;
   /** Blocks and unblocks per user, together. */
   changes: RateLimit;
   now?: () => Date;
@@ -34,6 +36,7 @@ export class BlockService {
     const { created, blockedAt } = await this.deps.blocks.block(blockerId, userId, this.now());
     // Watching stops both ways at once; a new subscription is refused by the presence rule.
     if (created) {
+      this.deps.events.emit('blocksChanged', { blockerId, blockedId: userId });
       this.deps.delivery.unwatchPresence([blockerId], userId);
       this.deps.delivery.unwatchPresence([userId], blockerId);
     }
@@ -42,7 +45,7 @@ export class BlockService {
 
   async unblock(blockerId: string, userId: string): Promise<void> {
     await this.deps.changes.consume(blockerId);
-    await this.deps.blocks.unblock(blockerId, userId);
+    if (await this.deps.blocks.unblock(blockerId, userId)) this.deps.events.emit('blocksChanged', { blockerId, blockedId: userId });
   }
 
   async list(blockerId: string, page: { after?: string | undefined; limit: number }): Promise<BlocksResponse> {

@@ -17,6 +17,7 @@ interface Request {
 type Reply = { id: string; ok: true; result: unknown } | { id: string; ok: false; error: ErrorBody | null };
 
 interface Waiting {
+  processId: string;
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -32,16 +33,20 @@ export interface RedisProcessRequestsOptions {
   logger: Logger;
   /** How long an asker waits for the answer. */
   timeoutMs: number;
+  /** How often an asker still waiting checks that the processes it asked still listen. */
+  checkEveryMs: number;
 }
 
 /**
  * Requests over Redis pub/sub: each process listens on a channel named for its id, and hears the
  * answers to its own requests on one named for this connection. A request published to a channel
  * nobody listens on (PUBLISH counts no receiver) is for a process that is gone, so the asker knows at
- * once; one that listens but does not answer in time (hung, cut off from Redis) fails by the bound.
+ * once; so is one whose channel loses its listener while the asker waits (it died with the request,
+ * which would otherwise hold the asker, and whatever it locked meanwhile, for the whole bound); one that
+ * listens but does not answer in time (hung, cut off from Redis) fails by the bound.
  */
 export async function redisProcessRequests(options: RedisProcessRequestsOptions): Promise<ProcessRequests> {
-  const { publisher, subscriber, prefix, logger, timeoutMs } = options;
+  const { publisher, subscriber, prefix, logger, timeoutMs, checkEveryMs } = options;
   const requestsOf = (processId: string) => `${prefix}requests:${processId}`;
   const mine = requestsOf(options.processId);
   const replies = `${prefix}replies:${newId()}`;
@@ -62,14 +67,33 @@ export async function redisProcessRequests(options: RedisProcessRequestsOptions)
     }
   };
 
-  const settle = (message: Reply): void => {
-    const entry = waiting.get(message.id);
+  const settle = (id: string, outcome: (entry: Waiting) => void): void => {
+    const entry = waiting.get(id);
     if (!entry) return;
-    waiting.delete(message.id);
+    waiting.delete(id);
     clearTimeout(entry.timer);
-    if (message.ok) entry.resolve(message.result);
-    else if (message.error) entry.reject(appErrorOf(message.error));
-    else entry.reject(new Error('the process asked failed to answer'));
+    outcome(entry);
+    if (waiting.size === 0) clearInterval(checking);
+  };
+  const answered = (message: Reply): void =>
+    settle(message.id, (entry) => {
+      if (message.ok) entry.resolve(message.result);
+      else if (message.error) entry.reject(appErrorOf(message.error));
+      else entry.reject(new Error('the process asked failed to answer'));
+    });
+
+  let checking: NodeJS.Timeout | undefined;
+  const checkListeners = async (): Promise<void> => {
+    const asked = [...new Set([...waiting.values()].map((entry) => entry.processId))];
+    if (asked.length === 0) return;
+    let counts: unknown[];
+    try {
+      counts = (await publisher.pubsub('NUMSUB', ...asked.map(requestsOf))) as unknown[];
+    } catch {
+      return; // Redis unreachable: the bound still holds.
+    }
+    const gone = new Set(asked.filter((_, index) => Number(counts[index * 2 + 1]) === 0));
+    for (const [id, entry] of waiting) if (gone.has(entry.processId)) settle(id, () => entry.reject(new ProcessGoneError(entry.processId)));
   };
 
   subscriber.on('message', (channel: string, text: string) => {
@@ -82,7 +106,7 @@ export async function redisProcessRequests(options: RedisProcessRequestsOptions)
       return;
     }
     if (channel === mine) void serve(message as Request);
-    else settle(message as Reply);
+    else answered(message as Reply);
   });
   await subscriber.subscribe(mine, replies);
 
@@ -93,17 +117,17 @@ export async function redisProcessRequests(options: RedisProcessRequestsOptions)
     },
     async ask(processId, kind, payload) {
       const id = newId();
-      const answered = new Promise<unknown>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiting.delete(id);
-          reject(new AppError('UNAVAILABLE', 'Another server process did not answer in time; try again in a moment'));
-        }, timeoutMs);
-        waiting.set(id, { resolve, reject, timer });
+      const answer = new Promise<unknown>((resolve, reject) => {
+        const timer = setTimeout(
+          () => settle(id, () => reject(new AppError('UNAVAILABLE', 'Another server process did not answer in time; try again in a moment'))),
+          timeoutMs,
+        );
+        if (waiting.size === 0) checking = setInterval(() => void checkListeners(), checkEveryMs);
+        waiting.set(id, { processId, resolve, reject, timer });
       });
-      const forget = () => {
-        clearTimeout(waiting.get(id)?.timer);
-        waiting.delete(id);
-      };
+      // A check may reject it before the publish below decides the outcome, which then is not `answer`.
+      answer.catch(() => undefined);
+      const forget = () => settle(id, () => undefined);
       let receivers: number;
       try {
         receivers = await publisher.publish(requestsOf(processId), toRedisJson({ id, kind, replyTo: replies, payload } satisfies Request));
@@ -116,7 +140,7 @@ export async function redisProcessRequests(options: RedisProcessRequestsOptions)
         forget();
         throw new ProcessGoneError(processId);
       }
-      return answered;
+      return answer;
     },
     async others() {
       const channels = (await publisher.pubsub('CHANNELS', `${requestsOf('')}*`)) as string[];

@@ -19,6 +19,8 @@ import type { ScaleOut } from './scale-out.js';
 const COMMAND_TIMEOUT_MS = 1_000;
 /** How long a request waits for another process's answer: longer than that process's own bound on a media server request. */
 const REQUEST_TIMEOUT_MS = 15_000;
+/** How often a request still waiting checks that the process asked did not die with it. */
+const REQUEST_CHECK_EVERY_MS = 1_000;
 
 export interface RedisScaleOutOptions {
   url: string;
@@ -55,7 +57,15 @@ export async function redisScaleOut(options: RedisScaleOutOptions): Promise<Scal
   let requests;
   try {
     await subscriber.subscribe(eventsChannel);
-    requests = await redisProcessRequests({ publisher: client, subscriber, prefix, processId: options.processId, logger, timeoutMs: REQUEST_TIMEOUT_MS });
+    requests = await redisProcessRequests({
+      publisher: client,
+      subscriber,
+      prefix,
+      processId: options.processId,
+      logger,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      checkEveryMs: REQUEST_CHECK_EVERY_MS,
+    });
   } catch (error) {
     for (const connection of [client, adapterClient, subscriber]) connection.disconnect();
     throw error;

@@ -18,6 +18,8 @@ export interface DomainEventMap {
    * were moved in or out of its room. Devices still in their handshake were not (see conversation-rooms.ts).
    */
   groupMembersChanged: [{ conversationId: string; joinedIds: string[]; leftIds: string[] }];
+  /** A block between two users was made or lifted (stored): what was known of the pair is stale. */
+  blocksChanged: [{ blockerId: string; blockedId: string }];
   /**
    * A process's link to the others was cut and is back: what was said between them meanwhile (room joins
    * and leaves, the events above) may never have arrived, so state kept from it is read again.
@@ -84,7 +86,7 @@ export interface CallChange {
  * The facts every process must hear, wherever they were emitted: with several processes the scale-out
  * relay carries them to the others (and the account-events feed carries the first two, also from the CLI).
  */
-export const RELAYED_EVENTS = ['accountChanged', 'sessionsRevoked', 'groupMembersChanged', 'relayResumed'] as const satisfies readonly (keyof DomainEventMap)[];
+export const RELAYED_EVENTS = ['accountChanged', 'sessionsRevoked', 'groupMembersChanged', 'blocksChanged', 'relayResumed'] as const satisfies readonly (keyof DomainEventMap)[];
 export type RelayedEvent = (typeof RELAYED_EVENTS)[number];
 
 export class DomainEvents extends EventEmitter<DomainEventMap> {

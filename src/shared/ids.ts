@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from 'uuidv7';
 
 /** Time-ordered ids: they sort by creation time on every storage backend, which keeps cursors simple. */
 export function newId(): string {

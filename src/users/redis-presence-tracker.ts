@@ -68,6 +68,13 @@ function script(client: Redis, lua: string): Script {
   return (...args) => client.eval(lua, 0, ...args);
 }
 
+/** The heartbeat with counting again, and the look for dead processes with the announcements. */
+type Chain = 'renewal' | 'look';
+const FAILED: Record<Chain, string> = {
+  renewal: 'presence: could not renew the heartbeat or count again; trying again',
+  look: 'presence: could not look for dead processes; trying again',
+};
+
 export interface RedisPresenceOptions {
   client: Redis;
   /** The start of every key. */
@@ -92,6 +99,8 @@ export interface RedisPresenceOptions {
  * and lost everything, or the process was cut off longer than the TTL and taken for dead) or a write
  * failed, it counts again under a new process id from those, and the old id's counts are discounted
  * like a dead process's: whatever happened to them meanwhile, the old id is never written again.
+ * The heartbeat and counting again never wait for a look, whose announcements write to the database
+ * for every user of a dead process.
  */
 export class RedisPresenceTracker implements PresenceTracker {
   private readonly counts = new Map<string, number>();
@@ -101,10 +110,16 @@ export class RedisPresenceTracker implements PresenceTracker {
   /** The counts in Redis may be wrong (a write failed, the heartbeat was gone): count again. */
   private stale = false;
   private changes: PresenceChanges | undefined;
+  /**
+   * Changes the next look announces: users counted again where nobody counted them, or whose connect
+   * could not be written, came online; users of a discounted process counted nowhere now went offline.
+   */
+  private readonly pending: Record<keyof PresenceChanges, Set<string>> = { cameOnline: new Set(), wentOffline: new Set() };
   private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
-  /** Whether the last look failed, so an outage is logged once, not every tick. */
-  private failing = false;
+  private renewing: Promise<void> | undefined;
+  private looking: Promise<void> | undefined;
+  /** Whether the last renewal and the last look failed, so an outage is logged once, not every tick. */
+  private readonly failing: Record<Chain, boolean> = { renewal: false, look: false };
   private readonly run: { connect: Script; disconnect: Script; restore: Script; reap: Script };
 
   constructor(private readonly options: RedisPresenceOptions) {
@@ -171,8 +186,11 @@ export class RedisPresenceTracker implements PresenceTracker {
   start(changes: PresenceChanges): void {
     this.changes = changes;
     const every = Math.max(50, Math.floor(this.options.processTtlMs / 5));
+    // Two chains: a look that announces thousands of users (database writes for each) must not hold up
+    // the heartbeat, or this process would be taken for dead while it works.
     const tick = () => {
-      this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+      this.renewing ??= this.attempt('renewal', () => this.renew()).finally(() => (this.renewing = undefined));
+      this.lookNow();
     };
     // Registered before the first connection can be counted (commands run in the order they are sent).
     this.register(this.processId).catch(() => {
@@ -189,7 +207,7 @@ export class RedisPresenceTracker implements PresenceTracker {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.changes = undefined;
-    await this.ticking;
+    await Promise.all([this.renewing, this.looking]);
     // Whatever is still counted under this id (connections whose disconnect could not be written), the
     // others discount at their next look.
     await this.options.client.del(this.heartbeatOf(this.processId)).catch(() => undefined);
@@ -205,21 +223,45 @@ export class RedisPresenceTracker implements PresenceTracker {
     }
   }
 
-  private async tick(): Promise<void> {
+  private async attempt(chain: Chain, work: () => Promise<void>): Promise<void> {
     try {
-      const renewed = await this.options.client.set(this.heartbeatOf(this.processId), '1', 'PX', this.options.processTtlMs, 'XX');
-      if (renewed === null || this.stale) await this.countAgain();
-      await this.discountDeadProcesses();
-      this.failing = false;
+      await work();
+      this.failing[chain] = false;
     } catch (error) {
-      if (!this.failing) this.options.logger.warn({ err: error }, 'presence: could not renew the heartbeat or look for dead processes; trying again');
-      this.failing = true;
+      if (!this.failing[chain]) this.options.logger.warn({ err: error }, FAILED[chain]);
+      this.failing[chain] = true;
+    }
+  }
+
+  private lookNow(): void {
+    this.looking ??= this.attempt('look', () => this.look()).finally(() => (this.looking = undefined));
+  }
+
+  private async renew(): Promise<void> {
+    const renewed = await this.options.client.set(this.heartbeatOf(this.processId), '1', 'PX', this.options.processTtlMs, 'XX');
+    if (renewed === null) this.stale = true;
+    if (!this.stale) return;
+    await this.countAgain();
+    // Announces who came back or went at once, not a tick later.
+    this.lookNow();
+  }
+
+  private async look(): Promise<void> {
+    await this.discountDeadProcesses();
+    for (const change of ['wentOffline', 'cameOnline'] as const) {
+      const users = [...this.pending[change]];
+      this.pending[change].clear();
+      try {
+        if (users.length > 0) await this.changes?.[change](users);
+      } catch (error) {
+        for (const userId of users) this.pending[change].add(userId);
+        throw error;
+      }
     }
   }
 
   /** Writes this process's counts under a new id, then discounts the old one's. */
   private async countAgain(): Promise<void> {
-    const { client } = this.options;
     const previous = this.processId;
     this.processId = newId();
     this.stale = false;
@@ -228,7 +270,6 @@ export class RedisPresenceTracker implements PresenceTracker {
     try {
       await this.register(this.processId);
       const userIds = [...this.counts.keys()];
-      const announced: string[] = [];
       for (let from = 0; from < userIds.length; from += BATCH) {
         // Counts read as each batch is sent: connections meanwhile were written under the new id already.
         const pairs = userIds.slice(from, from + BATCH).flatMap((userId) => {
@@ -237,13 +278,10 @@ export class RedisPresenceTracker implements PresenceTracker {
         });
         if (pairs.length === 0) continue;
         const back = (await this.run.restore(this.userPrefix, this.processId, this.usersOf(this.processId), this.online, ...pairs)) as string[];
-        if (back.length > 0) await this.changes?.cameOnline(back);
-        announced.push(...back);
+        for (const userId of back) this.pending.cameOnline.add(userId);
       }
-      const told = new Set(announced);
-      const untold = unannounced.filter((userId) => this.counts.has(userId) && !told.has(userId));
-      if (untold.length > 0) await this.changes?.cameOnline(untold);
-      await client.del(this.heartbeatOf(previous));
+      for (const userId of unannounced) if (this.counts.has(userId)) this.pending.cameOnline.add(userId);
+      await this.options.client.del(this.heartbeatOf(previous));
       await this.discount(previous);
     } catch (error) {
       this.stale = true;
@@ -269,7 +307,7 @@ export class RedisPresenceTracker implements PresenceTracker {
       const gone = (await this.run.reap(this.userPrefix, deadId, this.usersOf(deadId), this.online, BATCH)) as string[];
       if (gone.length > 0) {
         this.options.logger.info({ processId: deadId, users: gone.length }, 'presence: users of a stopped process went offline');
-        await this.changes?.wentOffline(gone);
+        for (const userId of gone) this.pending.wentOffline.add(userId);
       }
       if ((await this.options.client.scard(this.usersOf(deadId))) === 0) {
         await this.options.client.srem(this.processes, deadId);

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import type { Storage } from '../../src/storage/ports.js';
 import { openPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import { openMongoStorage } from '../../src/storage/mongo/mongo-storage.js';
+import { createScratchDatabase } from '../support/scratch-database.js';
 import { databaseTargets, dropMongoDatabaseFor, freshPgliteDataDir, mongoUriFor, type DatabaseKind } from '../support/databases.js';
 import { storageContract } from './storage-contract.js';
 
@@ -22,8 +23,20 @@ async function openPglite(): Promise<Storage> {
   };
 }
 
-function openPostgres(): Promise<Storage> {
-  return openPostgresStorage({ databaseUrl: process.env['DATABASE_URL'], dataDir: '/nonexistent/unused-with-postgres', logger });
+/**
+ * A database of its own on DATABASE_URL's server, dropped when the storage closes: the push workers of
+ * test apps running beside this suite on the shared database would take the pushes it leaves due.
+ */
+async function openPostgres(): Promise<Storage> {
+  const database = await createScratchDatabase('call_app_contract');
+  const storage = await openPostgresStorage({ databaseUrl: database.url, dataDir: '/nonexistent/unused-with-postgres', logger });
+  return {
+    ...storage,
+    async close() {
+      await storage.close();
+      await database.drop();
+    },
+  };
 }
 
 /** A database of its own on the MongoDB test server, dropped when the storage closes. */

@@ -15,6 +15,9 @@ import { block, listBlocks, unblock } from '../support/safety.js';
 import { emitAck } from '../support/sockets.js';
 import { useTestApp } from '../support/test-app.js';
 
+/** What a blocked user is answered about the blocker, as about an id that names nobody. */
+const NO_SUCH_USER = { ok: false, error: { code: 'NOT_FOUND', message: 'No such user' } };
+
 /** An ack as a client sees it, with an id it named replaced, so answers about two users compare. */
 const answer = (ack: AckResponse, id: string) => JSON.parse(JSON.stringify(ack).replaceAll(id, '<id>'));
 
@@ -75,15 +78,14 @@ for (const target of databaseTargets()) {
         const blocked = answer(await emitAck(device(bob), event, toAlice), alice.id);
         const unknown = answer(await emitAck(device(bob), event, toNobody), nobody);
         assert.deepEqual(blocked, unknown, `${event}: blocked and unknown answer alike`);
-        assert.deepEqual(blocked, { ok: false, error: { code: 'NOT_FOUND', message: 'No such user' } });
+        assert.deepEqual(blocked, NO_SUCH_USER);
       }
       // By the conversation's id, the answer is the one a banned user's conversation gives.
       const byId = await emitAck(device(bob), 'CHAT_MESSAGE', { conversationId, text: 'by id' });
-      assert.deepEqual(byId, { ok: false, error: { code: 'NOT_FOUND', message: 'No such user' } });
+      assert.deepEqual(byId, NO_SUCH_USER);
       // Changing what was said before the block: as for a send, the blocker is no one to reach.
-      const noSuchUser = { ok: false, error: { code: 'NOT_FOUND', message: 'No such user' } };
-      assert.deepEqual(await edit(device(bob), bobsMessage.id, 'edited after the block'), noSuchUser);
-      assert.deepEqual(await react(device(bob), first.id, '😡'), noSuchUser);
+      assert.deepEqual(await edit(device(bob), bobsMessage.id, 'edited after the block'), NO_SUCH_USER);
+      assert.deepEqual(await react(device(bob), first.id, '😡'), NO_SUCH_USER);
       await settle(alicesLogs.map((log) => log.socket));
       for (const log of alicesLogs) {
         assert.deepEqual(log.entries.filter((entry) => entry.event !== 'PRESENCE'), [], 'Alice hears nothing of Bob');
@@ -102,6 +104,24 @@ for (const target of databaseTargets()) {
       assert.equal(latest!.id, again.message.id);
       const ring = await emitAck(device(bob), 'CALL_REQUEST', { to: alice.id, type: 'audio', offer: OFFER });
       assert.equal(ring.ok, true, `the call rings again: ${JSON.stringify(ring)}`);
+    });
+
+    test('a block holds at once for the pair checked just before it, and so does its lifting', async () => {
+      const { alice, bob } = await contacts();
+      const call = await emitAck(device(bob), 'CALL_REQUEST', { to: alice.id, type: 'audio', offer: OFFER });
+      assert.ok(call.ok, `the call rings: ${JSON.stringify(call)}`);
+      assert.equal((await emitAck(device(bob), 'CALL_ENDED', { callId: call.call.id })).ok, true);
+      assert.equal((await emitAck(device(bob), 'CHAT_TYPING', { to: alice.id })).ok, true);
+
+      await block(server.baseUrl, alice.token, bob.id);
+      assert.deepEqual(await emitAck(device(bob), 'CALL_REQUEST', { to: alice.id, type: 'audio', offer: OFFER }), NO_SUCH_USER);
+      assert.deepEqual(await emitAck(device(bob), 'CHAT_TYPING', { to: alice.id }), NO_SUCH_USER);
+      const fromAlice = await emitAck(device(alice), 'CALL_REQUEST', { to: bob.id, type: 'audio' });
+      assert.equal(fromAlice.ok ? '' : fromAlice.error.code, 'FORBIDDEN');
+
+      await unblock(server.baseUrl, alice.token, bob.id);
+      const again = await emitAck(device(bob), 'CALL_REQUEST', { to: alice.id, type: 'audio', offer: OFFER });
+      assert.equal(again.ok, true, `the call rings again: ${JSON.stringify(again)}`);
     });
 
     test('presence is hidden both ways, also from a subscription made before the block', async () => {

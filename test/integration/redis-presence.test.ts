@@ -9,14 +9,17 @@ import { redisServerSkip, startTestRedis, type TestRedis } from '../support/redi
 const TTL_MS = 600;
 const logger = createLogger({ level: 'silent', pretty: false });
 
-/** A tracker as one process has it, with the changes it reports. */
-async function processOn(redis: TestRedis, prefix: string) {
+/** A tracker as one process has it, with the changes it reports (each report of users gone offline taking `offlineTakesMs`). */
+async function processOn(redis: TestRedis, prefix: string, { offlineTakesMs = 0 } = {}) {
   const client = await connectRedis(redis.url, logger, 'test', { commandTimeoutMs: 500 });
   const tracker = new RedisPresenceTracker({ client, prefix, logger, processTtlMs: TTL_MS });
   const offline: string[] = [];
   const online: string[] = [];
   tracker.start({
-    wentOffline: async (ids) => void offline.push(...ids),
+    wentOffline: async (ids) => {
+      await new Promise((resolve) => setTimeout(resolve, offlineTakesMs));
+      offline.push(...ids);
+    },
     cameOnline: async (ids) => void online.push(...ids),
   });
   return { client, tracker, offline, online };
@@ -88,6 +91,26 @@ describe('presence counted in Redis by several processes', { skip: redisServerSk
     await Promise.all(survivors.map((one) => one.tracker.stop()));
   });
 
+  test('a survivor slow to report the users of a dead process is not taken for dead meanwhile', async () => {
+    const keys = nextPrefix();
+    const slow = await processOn(redis, keys, { offlineTakesMs: 4 * TTL_MS });
+    const dying = await processOn(redis, keys);
+    clients.push(slow.client, dying.client);
+    await slow.tracker.connected('on the slow one');
+    await dying.tracker.connected('gone');
+    dying.client.disconnect();
+    await eventually('the slow process takes the dead one', async () => (await slow.tracker.onlineAmong(['gone'])).size === 0);
+    // Started once the slow one has taken the dead process, which only the slow one reports.
+    const other = await processOn(redis, keys);
+    clients.push(other.client);
+    await new Promise((resolve) => setTimeout(resolve, 3 * TTL_MS));
+    assert.deepEqual(other.offline, [], 'the slow process renewed its heartbeat while it reported');
+    assert.deepEqual(await other.tracker.onlineAmong(['on the slow one']), new Set(['on the slow one']));
+    await eventually('the slow report ends', () => slow.offline.length > 0, 8 * TTL_MS);
+    assert.deepEqual(slow.offline, ['gone']);
+    await Promise.all([slow.tracker.stop(), other.tracker.stop()]);
+  });
+
   test('after Redis restarts empty, each process counts its connections again and reports them online', async () => {
     const [one, two] = await twoProcesses();
     await one.tracker.connected('a');
@@ -97,6 +120,8 @@ describe('presence counted in Redis by several processes', { skip: redisServerSk
     await assert.rejects(one.tracker.connected('c'));
     await redis.start();
     await eventually('everyone is counted again', async () => (await two.tracker.onlineAmong(['a', 'b', 'c'])).size === 3, 10_000);
+    // Announced by the look after counting again, which may still be waiting out the outage.
+    await eventually('everyone is reported online', () => new Set([...one.online, ...two.online]).size === 3);
     assert.deepEqual(new Set([...one.online, ...two.online]), new Set(['a', 'b', 'c']));
     assert.equal(await one.tracker.onlineCount(), 3, 'the online set is written again too');
     assert.equal(await one.tracker.disconnected('a'), true);

@@ -12,6 +12,7 @@ import { redisServerSkip, startTestRedis, type TestRedis } from '../support/redi
 
 const logger = createLogger({ level: 'silent', pretty: false });
 const TIMEOUT_MS = 500;
+const CHECK_EVERY_MS = 100;
 
 /** One "process": its id, its two connections (commands, subscriber) and its requests. */
 interface Process {
@@ -34,10 +35,10 @@ describe('requests between processes and claims, through Redis', { skip: redisSe
     connections.push(connection);
     return connection;
   };
-  const startProcess = async (): Promise<Process> => {
+  const startProcess = async (timeoutMs = TIMEOUT_MS): Promise<Process> => {
     const [publisher, subscriber] = [connect(), connect()];
     const id = newId();
-    const requests = await redisProcessRequests({ publisher, subscriber, prefix, processId: id, logger, timeoutMs: TIMEOUT_MS });
+    const requests = await redisProcessRequests({ publisher, subscriber, prefix, processId: id, logger, timeoutMs, checkEveryMs: CHECK_EVERY_MS });
     return { id, requests, die: () => [publisher, subscriber].forEach((connection) => connection.disconnect()) };
   };
 
@@ -107,6 +108,28 @@ describe('requests between processes and claims, through Redis', { skip: redisSe
     assert.ok(gone instanceof ProcessGoneError, String(gone));
     assert.ok(!(await asker.requests.others()).includes(holder.id), 'a process that is gone is not among the others');
     assert.ok(Date.now() - started < TIMEOUT_MS * 3, 'gone is known without waiting for the bound');
+  });
+
+  test('a process that dies with requests unanswered: its askers know it is gone well before the bound; the others they asked still answer', async () => {
+    const patient = 60_000;
+    const [doomed, other, asker] = [await startProcess(patient), await startProcess(patient), await startProcess(patient)];
+    let heard = 0;
+    doomed.requests.answer('hang', () => {
+      heard += 1;
+      return new Promise(() => undefined);
+    });
+    other.requests.answer('slow', async (payload) => {
+      await new Promise((resolve) => setTimeout(resolve, 5 * CHECK_EVERY_MS));
+      return payload;
+    });
+    const hung = [1, 2].map(() => asker.requests.ask(doomed.id, 'hang', {}).catch((error: unknown) => error));
+    const slow = asker.requests.ask(other.id, 'slow', 'done');
+    while (heard < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    const diedAt = Date.now();
+    doomed.die();
+    for (const outcome of await Promise.all(hung)) assert.ok(outcome instanceof ProcessGoneError && outcome.processId === doomed.id, String(outcome));
+    assert.ok(Date.now() - diedAt < patient / 10, `known gone ${Date.now() - diedAt} ms after, not after the ${patient} ms bound`);
+    assert.equal(await slow, 'done');
   });
 
   test('of processes claiming one key at once exactly one holds it, until it releases it or passes it on; a release or pass by another changes nothing', async () => {

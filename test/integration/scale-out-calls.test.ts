@@ -6,7 +6,8 @@ import { clusterSkip, useCluster, type ClusterNode } from '../support/cluster.js
 import { groupCallOk, storedGroupCall } from '../support/group-calls.js';
 import { createGroup } from '../support/groups.js';
 import { login, registerUser } from '../support/http.js';
-import { collect, connectSocket, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { block, unblock } from '../support/safety.js';
+import { collect, connectSocket, emitAck, nextEvent, type ClientSocket } from '../support/sockets.js';
 
 /** Short timers, so a ring that runs out or a party that is gone ends within seconds; the grace outlasts the ring. */
 const CALL_ENV = { CALL_RING_TIMEOUT_MS: '2000', CALL_RECONNECT_GRACE_MS: '3000', CALL_SWEEP_INTERVAL: '1s' };
@@ -94,6 +95,25 @@ describe('calls across processes sharing PostgreSQL and Redis', { skip: clusterS
     assert.equal(next.status, 'ringing');
     await rings;
     await callEventOk(z.devices[0]!, 'CALL_ENDED', { callId: next.id });
+  });
+
+  test('a block made on one process holds for calls on another that had checked the pair before it; so does its lifting', async () => {
+    const x = await person('X', on(p1));
+    const y = await person('Y', on(p2));
+    const call = await callEventOk(y.devices[0]!, 'CALL_REQUEST', { to: x.id, type: 'audio', offer: OFFER });
+    await callEventOk(y.devices[0]!, 'CALL_ENDED', { callId: call.id });
+    await block(p1.baseUrl, x.token, y.id);
+    // The block reaches process 2 with the relayed blocksChanged; typing asks the same check, and changes nothing.
+    const typing = () => emitAck(y.devices[0]!, 'CHAT_TYPING', { to: x.id });
+    await until('process 2 knows of the block', async () => !(await typing()).ok);
+    assert.equal(await refusal(y.devices[0]!, 'CALL_REQUEST', { to: x.id, type: 'audio', offer: OFFER }), 'NOT_FOUND');
+    await unblock(p1.baseUrl, x.token, y.id);
+    await until('process 2 knows the block was lifted', async () => (await typing()).ok);
+    const rings = nextEvent(x.devices[0]!, 'CALL_REQUEST');
+    const next = await callEventOk(y.devices[0]!, 'CALL_REQUEST', { to: x.id, type: 'audio', offer: OFFER });
+    assert.equal(next.status, 'ringing');
+    await rings;
+    await callEventOk(y.devices[0]!, 'CALL_ENDED', { callId: next.id });
   });
 
   test('a group call with participants on three processes: joins, signaling by deviceId, leaves', async () => {

@@ -110,7 +110,10 @@ async function writeWithAttachments(db: Kysely<Database>, message: NewMessage, i
  * for them). A message is inserted at most
  * once per (sender, clientMessageId): a racing retry waits for the first to commit and inserts nothing.
  * The sender's first message in a conversation marks their member row as having written. Nothing is
- * written to the conversation row: its last message is read from the history index.
+ * written to the conversation row: its last message is read from the history index. The replied-to
+ * message is a lateral subquery with `limit 1` (which the planner cannot flatten into a join): a
+ * primary-key probe per message even when statistics lag the messages table, where a join was planned
+ * as a scan of every message per batch.
  */
 async function insert(executor: Kysely<Database>, messages: readonly MessageToInsert[]): Promise<InsertOutcome[]> {
   const column = <K extends keyof NewMessage>(key: K) => messages.map((message) => message[key]);
@@ -139,9 +142,12 @@ async function insert(executor: Kysely<Database>, messages: readonly MessageToIn
       left join conversation_members peer
         on c.type = 'direct' and sender.user_id is not null and peer.conversation_id = input.conversation_id and peer.user_id <> input.sender_id
       left join users peer_account on peer_account.id = peer.user_id
-      left join messages reply
-        on reply.id = input.reply_to_id and reply.conversation_id = input.conversation_id and reply.deleted_at is null
-        and not exists (select 1 from message_hides h where h.user_id = input.sender_id and h.message_id = reply.id)
+      left join lateral (
+        select r.id, r.sender_id, r.text, r.encrypted from messages r
+        where r.id = input.reply_to_id and r.conversation_id = input.conversation_id and r.deleted_at is null
+          and not exists (select 1 from message_hides h where h.user_id = input.sender_id and h.message_id = r.id)
+        limit 1
+      ) reply on true
     ),
     inserted as (
       insert into messages (id, conversation_id, sender_id, recipient_id, text, encrypted, attachments, client_message_id, created_at, reply_to_id)

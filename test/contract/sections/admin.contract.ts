@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { v7 as uuidv7 } from 'uuid';
+import { V7Generator } from 'uuidv7';
 import { chatFixtures } from '../chat-fixtures.js';
 import type { ContractContext } from '../storage-contract.js';
 
@@ -34,7 +34,7 @@ export function adminContract(ctx: ContractContext): void {
     const { a, id } = await direct();
     // Times of their own, long past: the database holds other messages, made now.
     const at = Date.UTC(1990, 0, 1) + Math.floor(Math.random() * 1e11);
-    for (const ms of [at - 1, at, at + 5000, at + 10_000]) await ctx.storage.messages.create({ ...newMessage(id, a.id), id: uuidv7({ msecs: ms }) });
+    for (const ms of [at - 1, at, at + 5000, at + 10_000]) await ctx.storage.messages.create({ ...newMessage(id, a.id), id: new V7Generator().generateOrResetWithTs(ms).toString() });
     assert.equal(await ctx.storage.messages.countCreated({ from: new Date(at), to: new Date(at + 10_000) }), 2);
     assert.equal(await ctx.storage.messages.countCreated({ from: new Date(at + 10_001), to: new Date(at + 20_000) }), 0);
   });

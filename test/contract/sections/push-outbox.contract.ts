@@ -7,9 +7,9 @@ import type { ContractContext } from '../storage-contract.js';
 const expoToken = () => `ExponentPushToken[${randomUUID()}]`;
 
 /**
- * The database may be shared with running apps: every push here is due and leased in January 1970,
- * so claims at those times never touch a real app's pushes (due now) nor their leases, and every
- * assertion looks at this test's own pushes only.
+ * Every push here is due and leased in January 1970, so claims at those times never touch pushes other
+ * sections leave due now, and every assertion looks at this test's own pushes only. A claim at the
+ * present would take these too: the suite has a database of its own, out of reach of running apps.
  */
 const T = 1_000_000_000;
 const at = (offsetMs: number) => new Date(T + offsetMs);
