@@ -3,6 +3,7 @@ import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { Logger } from '../shared/logger.js';
 import { memoryRateLimit, type RateLimit } from '../shared/rate-limit.js';
 import type { AppSocket } from './socket-types.js';
+import { whenGone } from './when-gone.js';
 
 /**
  * The largest event the contract allows (an SDP of 64 KiB, JSON-escaped) fits in this. A larger event is
@@ -44,16 +45,11 @@ export class SocketLimits {
       throw new AppError('TOO_MANY_CONNECTIONS', `At most ${this.settings.maxConnectionsPerUser} connections per user; close another one first`);
     }
     this.connections.set(userId, open + 1);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
+    whenGone(socket, () => {
       const left = (this.connections.get(userId) ?? 1) - 1;
       if (left > 0) this.connections.set(userId, left);
       else this.connections.delete(userId);
-    };
-    socket.conn.once('close', release);
-    socket.once('disconnect', release);
+    });
   }
 
   /**

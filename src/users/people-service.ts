@@ -71,8 +71,13 @@ export class PeopleService {
     return people.map((person) => ({ userId: person.id, online: online.has(person.id), lastSeenAt: person.lastSeenAt?.toISOString() ?? null }));
   }
 
-  async connected(userId: string): Promise<void> {
-    if (await this.deps.presence.connected(userId)) await this.publish(userId);
+  /**
+   * Counts a new connection of `userId`. Resolves once it is counted, with `told`: telling their watchers
+   * they came online when it is their first connection anywhere, still under way.
+   */
+  async connected(userId: string): Promise<{ told: Promise<void> }> {
+    const first = await this.deps.presence.connected(userId);
+    return { told: first ? this.publish(userId) : Promise.resolve() };
   }
 
   /** On a user's last disconnect: remember when they were last seen and tell their watchers. */

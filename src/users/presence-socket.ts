@@ -1,5 +1,6 @@
 import { presenceSubscribePayload } from '../protocol/people.js';
 import type { RealtimeServer } from '../realtime/realtime-server.js';
+import { whenGone } from '../realtime/when-gone.js';
 import { isPresenceRoom, presenceRoom } from '../realtime/socket-types.js';
 import type { PeopleService } from './people-service.js';
 
@@ -8,10 +9,19 @@ import type { PeopleService } from './people-service.js';
  * whose presence the user may see: a stranger's presence room is never joined.
  */
 export function registerPresenceEvents(realtime: RealtimeServer, people: PeopleService): void {
+  // Counted during the handshake: once a client hears it is connected, every process counts its user
+  // online, so a device connecting on one process just before another leaves on another changes nothing.
+  realtime.onHandshake(async (socket) => {
+    const { userId } = socket.data.principal;
+    whenGone(socket, () => realtime.track(socket, 'presence update', people.disconnected(userId)));
+    const counted = people.connected(userId);
+    realtime.track(socket, 'presence update', counted.then(({ told }) => told));
+    // A count that failed is written again when the tracker counts again; the connection goes on.
+    await counted.catch(() => undefined);
+  });
+
   realtime.onConnection((socket) => {
     const { userId } = socket.data.principal;
-    realtime.track(socket, 'presence update', people.connected(userId));
-    socket.on('disconnect', () => realtime.track(socket, 'presence update', people.disconnected(userId)));
 
     // Subscriptions are the socket's presence rooms: the Redis adapter spreads them over processes.
     realtime.handle(socket, 'PRESENCE_SUBSCRIBE', presenceSubscribePayload, async ({ userIds }) => {
