@@ -13,8 +13,9 @@ export function registerPresenceEvents(realtime: RealtimeServer, people: PeopleS
   // online, so a device connecting on one process just before another leaves on another changes nothing.
   realtime.onHandshake(async (socket) => {
     const { userId } = socket.data.principal;
-    whenGone(socket, () => realtime.track(socket, 'presence update', people.disconnected(userId)));
+    // Counted (in memory, at once) before the release is set: a transport already closed releases at once.
     const counted = people.connected(userId);
+    whenGone(socket, () => realtime.track(socket, 'presence update', people.disconnected(userId)));
     realtime.track(socket, 'presence update', counted.then(({ told }) => told));
     // A count that failed is written again when the tracker counts again; the connection goes on.
     await counted.catch(() => undefined);
